@@ -1,0 +1,55 @@
+// swift-tools-version: 6.0
+// The course kit: eight lesson executables standing on one small tensor core with autodiff.
+// No package dependencies: a student must be able to build it offline with the toolchain alone.
+import PackageDescription
+
+// The numeric libraries are compiled optimised in every configuration, so the default debug
+// `swift run LessonN` runs at release speed. `-O` keeps preconditions (unlike `-Ounchecked`) and
+// still lets `@testable import` work. Do not add `-wmo` here: it breaks linking in debug builds.
+#if arch(x86_64)
+  // Without a target CPU, SIMD fused multiply-add lowers to a libm call per lane (about 100x
+  // slower). Haswell (2013) is the first x86-64 with AVX2+FMA; arm64 has FMA as baseline.
+  let cpuFlags = ["-target-cpu", "haswell"]
+#else
+  let cpuFlags: [String] = []
+#endif
+let optimised: [SwiftSetting] = [.unsafeFlags(["-O"] + cpuFlags)]
+
+let package = Package(
+  name: "FineTuningCourse",
+  platforms: [.macOS(.v13)],
+  products: [
+    .library(name: "TensorCore", targets: ["TensorCore"]),
+    .library(name: "Notebook", targets: ["Notebook"]),
+    .executable(name: "course", targets: ["course"]),
+    .executable(name: "Lesson1", targets: ["Lesson1"]),
+  ],
+  targets: [
+    // Course mechanics shared by the kit and its tests: what an unfinished exercise does.
+    .target(name: "Exercises"),
+    // The tensor core: tensors, autodiff, kernels, modules, optimizers.
+    .target(name: "TensorCore", dependencies: ["Exercises"], swiftSettings: optimised),
+    // The notebook runtime: narration, tables, progress bars, charts, SVG, runs/ artifacts.
+    .target(name: "Notebook", dependencies: ["Exercises"]),
+    // Student edition, grading and checks, as a library so that it can be tested.
+    .target(name: "CourseTools"),
+    .executableTarget(name: "course", dependencies: ["CourseTools", "TensorCore"]),
+    // XCTest support for graded exercise tests (linked by test targets only).
+    .target(name: "ExerciseTesting", dependencies: ["Exercises"]),
+
+    // The lessons: notebooks you run with `swift run LessonN`.
+    .executableTarget(
+      name: "Lesson1", dependencies: ["TensorCore", "Notebook"], path: "Lessons/Lesson1"),
+
+    // Tests of the kit.
+    .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
+    .testTarget(name: "NotebookTests", dependencies: ["Notebook"]),
+    .testTarget(name: "CourseToolsTests", dependencies: ["CourseTools"]),
+    // Graded exercise tests that students see.
+    .testTarget(name: "Lesson1Tests", dependencies: ["TensorCore", "ExerciseTesting"]),
+    // BEGIN HIDDEN
+    // Hidden exercise tests: the student edition leaves this target out.
+    .testTarget(name: "HiddenTests", dependencies: ["TensorCore", "ExerciseTesting"]),
+    // END HIDDEN
+  ]
+)

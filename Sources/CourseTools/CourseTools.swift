@@ -1,0 +1,1 @@
+// Course tools (placeholder until they land).

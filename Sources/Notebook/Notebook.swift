@@ -1,0 +1,1 @@
+// The notebook runtime (placeholder until it lands).

@@ -12,11 +12,7 @@
 // naming the exercise and the file and exits; under XCTest (see `ExerciseTesting`) it fails the
 // current test with the same message, and returns a placeholder so the test can finish.
 
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
+import Foundation
 
 /// One graded exercise, as its markers describe it.
 public struct ExerciseInfo: Sendable, Equatable {
@@ -78,7 +74,7 @@ public enum Exercise {
   /// The default handler: a friendly message on standard error, no backtrace, exit status 3.
   public static func reportAndExit(_ info: ExerciseInfo) -> Never {
     let text = "\n" + info.message + "\nRun `swift test --filter Lesson\(info.lesson)Tests` to check your work.\n"
-    fputs(text, stderr)
+    FileHandle.standardError.write(Data(text.utf8))
     exit(3)
   }
 }

@@ -1,0 +1,409 @@
+// Matrix multiplication: the op where a transformer spends most of its time.
+//
+// `gemm` computes C (+)= A·B for operands given by a pointer and two strides, so a transposed
+// operand (the backward pass needs Aᵀ and Bᵀ) is just other strides, never a copy.
+//
+// The fast path is the classic BLIS/GotoBLAS design:
+//  - B is packed, KC rows at a time, into panels 16 columns wide (zero-padded), so the
+//    micro-kernel reads it contiguously;
+//  - A is packed into panels 6 rows tall;
+//  - the micro-kernel keeps a 6×16 block of C in 12 SIMD8 registers and, for each of the KC
+//    steps, does 12 fused multiply-adds of a broadcast A value by two 8-wide rows of B.
+//    That is 16 of the 16 AVX registers: 12 accumulators, 2 for B, 1-2 for broadcasts.
+// Work is split over threads by rows of C (or by column panels when C is short), always in the
+// same pieces for a given thread count, so results are reproducible.
+
+import Dispatch
+
+/// A matrix operand: element (i, j) is at `base[i * row + j * column]`.
+struct MatrixView: @unchecked Sendable {
+  let base: UnsafePointer<Float>
+  let row: Int
+  let column: Int
+
+  @inline(__always) subscript(i: Int, j: Int) -> Float { base[i * row + j * column] }
+  /// The transpose, by swapping strides.
+  var transposed: MatrixView { MatrixView(base: base, row: column, column: row) }
+}
+
+let microRows = 6
+let microColumns = 16
+let kBlock = 256
+let nBlock = 2048
+
+/// C[m×n] (row-major, leading dimension `ldc`) = A[m×k]·B[k×n], or += when `accumulate`.
+/// Runs on up to `Threads.count` threads when `parallel` and the product is large enough.
+func gemm(
+  m: Int, n: Int, k: Int, a: MatrixView, b: MatrixView,
+  c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, parallel: Bool = true
+) {
+  if m == 0 || n == 0 { return }
+  if !accumulate {
+    for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) }
+  }
+  if k == 0 { return }
+  if m * n * k <= 32 * 32 * 32 || m < 2 {
+    naiveGemm(m: m, n: n, k: k, a: a, b: b, c: c, ldc: ldc)
+    return
+  }
+  let packedB = UnsafeMutablePointer<Float>.allocate(capacity: kBlock * (nBlock + microColumns))
+  defer { packedB.deallocate() }
+  let cOut = SendablePointer(c)
+  for jc in stride(from: 0, to: n, by: nBlock) {
+    let nc = Swift.min(nBlock, n - jc)
+    let panels = (nc + microColumns - 1) / microColumns
+    for pc in stride(from: 0, to: k, by: kBlock) {
+      let kc = Swift.min(kBlock, k - pc)
+      packB(b, rows: pc, kc, columns: jc, nc, into: packedB)
+      let bPacked = SendableConstPointer(UnsafePointer(packedB))
+      // Split by rows when there are enough of them, else by column panels.
+      let byRows = m >= 4 * microRows * Threads.count || panels < Threads.count
+      let work = parallel ? m * nc * kc : 0
+      parallelParts(work: work, maxParts: byRows ? (m + microRows - 1) / microRows : panels) {
+        part, parts in
+        let rows = byRows ? partRange(m, part: part, parts: parts, granule: microRows) : 0..<m
+        let cols = byRows ? 0..<panels : partRange(panels, part: part, parts: parts)
+        if rows.isEmpty || cols.isEmpty { return }
+        let rowPanels = (rows.count + microRows - 1) / microRows
+        let packedA = UnsafeMutablePointer<Float>.allocate(capacity: rowPanels * microRows * kc)
+        defer { packedA.deallocate() }
+        packA(a, rows: rows, columns: pc, kc, into: packedA)
+        for jp in cols {
+          let j0 = jc + jp * microColumns
+          let nr = Swift.min(microColumns, n - j0)
+          for ip in 0..<rowPanels {
+            let i0 = rows.lowerBound + ip * microRows
+            let mr = Swift.min(microRows, rows.upperBound - i0)
+            microKernel(
+              kc: kc, a: packedA + ip * microRows * kc, b: bPacked.base + jp * microColumns * kc,
+              c: cOut.base + i0 * ldc + j0, ldc: ldc, rows: mr, columns: nr)
+          }
+        }
+      }
+    }
+  }
+}
+
+/// The triple loop, for products too small to repay packing. The inner loop runs along a row
+/// of B, which is contiguous in the common case and vectorises.
+func naiveGemm(
+  m: Int, n: Int, k: Int, a: MatrixView, b: MatrixView, c: UnsafeMutablePointer<Float>, ldc: Int
+) {
+  for i in 0..<m {
+    let ci = c + i * ldc
+    for p in 0..<k {
+      let av = a[i, p]
+      let bp = b.base + p * b.row
+      if b.column == 1 {
+        for j in 0..<n { ci[j] += av * bp[j] }
+      } else {
+        for j in 0..<n { ci[j] += av * bp[j * b.column] }
+      }
+    }
+  }
+}
+
+/// Packs B[rows r0..<r0+kc, columns c0..<c0+nc] as panels of 16 columns: panel q holds, for
+/// each row p, the 16 values B[r0+p, c0+16q ..< c0+16q+16] (zeros past the edge).
+@inline(__always)
+func packB(_ b: MatrixView, rows r0: Int, _ kc: Int, columns c0: Int, _ nc: Int, into out: UnsafeMutablePointer<Float>) {
+  let panels = (nc + microColumns - 1) / microColumns
+  for q in 0..<panels {
+    let j0 = c0 + q * microColumns
+    let width = Swift.min(microColumns, c0 + nc - j0)
+    let panel = out + q * microColumns * kc
+    for p in 0..<kc {
+      let dst = panel + p * microColumns
+      let src = b.base + (r0 + p) * b.row + j0 * b.column
+      if b.column == 1 {
+        for j in 0..<width { dst[j] = src[j] }
+      } else {
+        for j in 0..<width { dst[j] = src[j * b.column] }
+      }
+      for j in width..<microColumns { dst[j] = 0 }
+    }
+  }
+}
+
+/// Packs A[rows, columns c0..<c0+kc] as panels of 6 rows: panel q holds, for each column p,
+/// the 6 values A[r0+6q ..< r0+6q+6, c0+p] (zeros past the edge).
+@inline(__always)
+func packA(_ a: MatrixView, rows: Range<Int>, columns c0: Int, _ kc: Int, into out: UnsafeMutablePointer<Float>) {
+  let panels = (rows.count + microRows - 1) / microRows
+  for q in 0..<panels {
+    let i0 = rows.lowerBound + q * microRows
+    let height = Swift.min(microRows, rows.upperBound - i0)
+    let panel = out + q * microRows * kc
+    for r in 0..<microRows {
+      if r < height {
+        let src = a.base + (i0 + r) * a.row + c0 * a.column
+        for p in 0..<kc { panel[p * microRows + r] = src[p * a.column] }
+      } else {
+        for p in 0..<kc { panel[p * microRows + r] = 0 }
+      }
+    }
+  }
+}
+
+/// C[6×16 block] += packed A panel · packed B panel, over `kc` steps. `rows`/`columns` clip
+/// the block at the edges of C.
+@inline(__always)
+func microKernel(
+  kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
+  ldc: Int, rows: Int, columns: Int
+) {
+  var c00 = SIMD8<Float>(), c01 = SIMD8<Float>(), c10 = SIMD8<Float>(), c11 = SIMD8<Float>()
+  var c20 = SIMD8<Float>(), c21 = SIMD8<Float>(), c30 = SIMD8<Float>(), c31 = SIMD8<Float>()
+  var c40 = SIMD8<Float>(), c41 = SIMD8<Float>(), c50 = SIMD8<Float>(), c51 = SIMD8<Float>()
+  let braw = UnsafeRawPointer(b)
+  for p in 0..<kc {
+    let b0 = braw.loadUnaligned(fromByteOffset: p * 64, as: SIMD8<Float>.self)
+    let b1 = braw.loadUnaligned(fromByteOffset: p * 64 + 32, as: SIMD8<Float>.self)
+    let ap = a + p * 6
+    var x = SIMD8<Float>(repeating: ap[0])
+    c00.addProduct(x, b0)
+    c01.addProduct(x, b1)
+    x = SIMD8<Float>(repeating: ap[1])
+    c10.addProduct(x, b0)
+    c11.addProduct(x, b1)
+    x = SIMD8<Float>(repeating: ap[2])
+    c20.addProduct(x, b0)
+    c21.addProduct(x, b1)
+    x = SIMD8<Float>(repeating: ap[3])
+    c30.addProduct(x, b0)
+    c31.addProduct(x, b1)
+    x = SIMD8<Float>(repeating: ap[4])
+    c40.addProduct(x, b0)
+    c41.addProduct(x, b1)
+    x = SIMD8<Float>(repeating: ap[5])
+    c50.addProduct(x, b0)
+    c51.addProduct(x, b1)
+  }
+  // Add the block into C, clipped to the valid rows and columns.
+  @inline(__always) func store(_ lo: SIMD8<Float>, _ hi: SIMD8<Float>, _ r: Int) {
+    let row = c + r * ldc
+    if columns == microColumns {
+      let raw = UnsafeMutableRawPointer(row)
+      raw.storeBytes(of: raw.loadUnaligned(as: SIMD8<Float>.self) + lo, as: SIMD8<Float>.self)
+      raw.storeBytes(
+        of: raw.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self) + hi, toByteOffset: 32,
+        as: SIMD8<Float>.self)
+    } else {
+      for j in 0..<columns { row[j] += j < 8 ? lo[j] : hi[j - 8] }
+    }
+  }
+  store(c00, c01, 0)
+  if rows > 1 { store(c10, c11, 1) }
+  if rows > 2 { store(c20, c21, 2) }
+  if rows > 3 { store(c30, c31, 3) }
+  if rows > 4 { store(c40, c41, 4) }
+  if rows > 5 { store(c50, c51, 5) }
+}
+
+extension SIMD8 where Scalar == Float {
+  /// self += a·b, as one fused multiply-add instruction per lane.
+  @inline(__always) mutating func addProduct(_ a: SIMD8<Float>, _ b: SIMD8<Float>) {
+    self = self.addingProduct(a, b)
+  }
+}
+
+// MARK: - The differentiable ops
+
+extension Tensor {
+  /// The matrix product, batched and broadcasting like PyTorch's `matmul`:
+  /// (..., m, k) · (..., k, n) → (..., m, n); batch dimensions broadcast, so a (b, m, k) tensor
+  /// times a (k, n) weight multiplies every batch by the same matrix.
+  ///
+  /// Backward: dA = dC·Bᵀ and dB = Aᵀ·dC (summed over batches where B was broadcast).
+  public func matmul(_ other: Tensor) -> Tensor {
+    let a = self
+    let b = other
+    check(a.rank >= 2 && b.rank >= 2, "matmul needs tensors of rank >= 2, got \(a.shape) and \(b.shape)")
+    let (m, k) = (a.shape[a.rank - 2], a.shape[a.rank - 1])
+    let (k2, n) = (b.shape[b.rank - 2], b.shape[b.rank - 1])
+    check(k == k2, "matmul: inner sizes differ, \(a.shape) · \(b.shape)")
+    // A 2-D right operand: fold a's batch into its rows, one big product (the x·W case).
+    if b.rank == 2 {
+      let rows = a.count / k
+      var result = [Float](repeating: 0, count: rows * n)
+      a.data.withUnsafeBufferPointer { ap in
+        b.data.withUnsafeBufferPointer { bp in
+          result.withUnsafeMutableBufferPointer { cp in
+            gemm(
+              m: rows, n: n, k: k, a: MatrixView(base: ap.baseAddress!, row: k, column: 1),
+              b: MatrixView(base: bp.baseAddress!, row: n, column: 1), c: cp.baseAddress!, ldc: n,
+              accumulate: false)
+          }
+        }
+      }
+      return Tensor(result, shape: Array(a.shape.dropLast()) + [n], op: "matmul", parents: [a, b]) {
+        y in
+        y.grad!.data.withUnsafeBufferPointer { gp in
+          let g = MatrixView(base: gp.baseAddress!, row: n, column: 1)
+          a.data.withUnsafeBufferPointer { ap in
+            b.data.withUnsafeBufferPointer { bp in
+              let av = MatrixView(base: ap.baseAddress!, row: k, column: 1)
+              let bv = MatrixView(base: bp.baseAddress!, row: n, column: 1)
+              a.addGrad { da in
+                gemm(m: rows, n: k, k: n, a: g, b: bv.transposed, c: da.baseAddress!, ldc: k, accumulate: true)
+              }
+              b.addGrad { db in
+                gemm(m: k, n: n, k: rows, a: av.transposed, b: g, c: db.baseAddress!, ldc: n, accumulate: true)
+              }
+            }
+          }
+        }
+      }
+    }
+    // General case: one product per batch index, batches split over threads.
+    let aBatch = Array(a.shape.dropLast(2))
+    let bBatch = Array(b.shape.dropLast(2))
+    guard let batch = TensorCore.broadcastShape(aBatch, bBatch) else {
+      fatalError("TensorCore: matmul: batch shapes of \(a.shape) and \(b.shape) cannot be broadcast")
+    }
+    let offsets = batchOffsets(batch: batch, aBatch: aBatch, bBatch: bBatch)
+    let count = offsets.count
+    var result = [Float](repeating: 0, count: count * m * n)
+    func products(
+      _ x: UnsafePointer<Float>, _ xView: (UnsafePointer<Float>) -> MatrixView, _ xOffset: (Int) -> Int,
+      _ y: UnsafePointer<Float>, _ yView: (UnsafePointer<Float>) -> MatrixView, _ yOffset: (Int) -> Int,
+      into out: UnsafeMutablePointer<Float>, outSize: Int, rows: Int, columns: Int, inner: Int,
+      outOffset: (Int) -> Int
+    ) {
+      let xs = SendableConstPointer(x)
+      let ys = SendableConstPointer(y)
+      let os = SendablePointer(out)
+      let serial = (0..<count).map { i in (xOffset(i), yOffset(i), outOffset(i)) }
+      // Batches that write the same output (broadcast operands in the backward) must not run
+      // in parallel; split by output block so each part owns its outputs.
+      let sharedOutput = Set(serial.map(\.2)).count < count
+      let xv = xView(x)
+      let yv = yView(y)
+      let (xr, xc, yr, yc) = (xv.row, xv.column, yv.row, yv.column)
+      parallelParts(work: sharedOutput ? 0 : count * rows * columns * inner, maxParts: count) { part, parts in
+        for i in partRange(count, part: part, parts: parts) {
+          let (xo, yo, oo) = serial[i]
+          gemm(
+            m: rows, n: columns, k: inner, a: MatrixView(base: xs.base + xo, row: xr, column: xc),
+            b: MatrixView(base: ys.base + yo, row: yr, column: yc), c: os.base + oo, ldc: columns,
+            accumulate: true, parallel: parts == 1)
+        }
+      }
+      _ = outSize
+    }
+    a.data.withUnsafeBufferPointer { ap in
+      b.data.withUnsafeBufferPointer { bp in
+        result.withUnsafeMutableBufferPointer { cp in
+          products(
+            ap.baseAddress!, { MatrixView(base: $0, row: k, column: 1) }, { offsets[$0].a * m * k },
+            bp.baseAddress!, { MatrixView(base: $0, row: n, column: 1) }, { offsets[$0].b * k * n },
+            into: cp.baseAddress!, outSize: cp.count, rows: m, columns: n, inner: k, outOffset: { $0 * m * n })
+        }
+      }
+    }
+    return Tensor(result, shape: batch + [m, n], op: "bmm", parents: [a, b]) { y in
+      y.grad!.data.withUnsafeBufferPointer { gp in
+        a.data.withUnsafeBufferPointer { ap in
+          b.data.withUnsafeBufferPointer { bp in
+            // dA[i] += dC[i] · B[i]ᵀ
+            a.addGrad { da in
+              products(
+                gp.baseAddress!, { MatrixView(base: $0, row: n, column: 1) }, { $0 * m * n },
+                bp.baseAddress!, { MatrixView(base: $0, row: 1, column: n) }, { offsets[$0].b * k * n },
+                into: da.baseAddress!, outSize: da.count, rows: m, columns: k, inner: n,
+                outOffset: { offsets[$0].a * m * k })
+            }
+            // dB[i] += A[i]ᵀ · dC[i]
+            b.addGrad { db in
+              products(
+                ap.baseAddress!, { MatrixView(base: $0, row: 1, column: k) }, { offsets[$0].a * m * k },
+                gp.baseAddress!, { MatrixView(base: $0, row: n, column: 1) }, { $0 * m * n },
+                into: db.baseAddress!, outSize: db.count, rows: k, columns: n, inner: m,
+                outOffset: { offsets[$0].b * k * n })
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /// For each index of the broadcast batch, the batch index into `a` and into `b`.
+  private func batchOffsets(batch: [Int], aBatch: [Int], bBatch: [Int]) -> [(a: Int, b: Int)] {
+    let count = batch.reduce(1, *)
+    let aStrides = broadcastStrides(aBatch, to: batch)
+    let bStrides = broadcastStrides(bBatch, to: batch)
+    var result: [(a: Int, b: Int)] = []
+    result.reserveCapacity(count)
+    var index = [Int](repeating: 0, count: batch.count)
+    for _ in 0..<count {
+      var ao = 0
+      var bo = 0
+      for d in 0..<batch.count {
+        ao += index[d] * aStrides[d]
+        bo += index[d] * bStrides[d]
+      }
+      result.append((ao, bo))
+      var d = batch.count - 1
+      while d >= 0 {
+        index[d] += 1
+        if index[d] < batch[d] { break }
+        index[d] = 0
+        d -= 1
+      }
+    }
+    return result
+  }
+}
+
+/// A fully connected layer's op, as PyTorch's `F.linear`: y = x·Wᵀ + b with `weight` of shape
+/// (out, in), the layout Hugging Face's `nn.Linear` checkpoints use. x is (..., in).
+///
+/// Backward: dx = dy·W, dW = dyᵀ·x, db = dy summed over rows. Wᵀ is read through strides.
+public func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil) -> Tensor {
+  check(weight.rank == 2, "linear: weight must be (out, in), got \(weight.shape)")
+  let (outFeatures, inFeatures) = (weight.shape[0], weight.shape[1])
+  check(
+    x.rank >= 1 && x.shape[x.rank - 1] == inFeatures,
+    "linear: input \(x.shape) does not end in \(inFeatures) features (weight \(weight.shape))")
+  if let bias { check(bias.shape == [outFeatures], "linear: bias must be [\(outFeatures)], got \(bias.shape)") }
+  let rows = x.count / inFeatures
+  var result = [Float](repeating: 0, count: rows * outFeatures)
+  if let bias {
+    for r in 0..<rows { for j in 0..<outFeatures { result[r * outFeatures + j] = bias.data[j] } }
+  }
+  x.data.withUnsafeBufferPointer { xp in
+    weight.data.withUnsafeBufferPointer { wp in
+      result.withUnsafeMutableBufferPointer { yp in
+        gemm(
+          m: rows, n: outFeatures, k: inFeatures, a: MatrixView(base: xp.baseAddress!, row: inFeatures, column: 1),
+          b: MatrixView(base: wp.baseAddress!, row: 1, column: inFeatures), c: yp.baseAddress!,
+          ldc: outFeatures, accumulate: true)
+      }
+    }
+  }
+  let parents = [x, weight] + (bias.map { [$0] } ?? [])
+  return Tensor(result, shape: Array(x.shape.dropLast()) + [outFeatures], op: "linear", parents: parents) { y in
+    y.grad!.data.withUnsafeBufferPointer { gp in
+      let g = MatrixView(base: gp.baseAddress!, row: outFeatures, column: 1)
+      x.data.withUnsafeBufferPointer { xp in
+        weight.data.withUnsafeBufferPointer { wp in
+          x.addGrad { dx in
+            gemm(
+              m: rows, n: inFeatures, k: outFeatures, a: g,
+              b: MatrixView(base: wp.baseAddress!, row: inFeatures, column: 1), c: dx.baseAddress!,
+              ldc: inFeatures, accumulate: true)
+          }
+          weight.addGrad { dw in
+            gemm(
+              m: outFeatures, n: inFeatures, k: rows, a: g.transposed,
+              b: MatrixView(base: xp.baseAddress!, row: inFeatures, column: 1), c: dw.baseAddress!,
+              ldc: inFeatures, accumulate: true)
+          }
+        }
+      }
+      bias?.addGrad { db in
+        for r in 0..<rows { for j in 0..<outFeatures { db[j] += gp[r * outFeatures + j] } }
+      }
+    }
+  }
+}

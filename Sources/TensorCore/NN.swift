@@ -1,0 +1,178 @@
+// Neural-network ops: softmax and log-softmax, layer norm, dropout, masking.
+// Each is one fused op with a hand-derived backward, rather than a chain of elementwise ops:
+// faster, and numerically stable where the chain would overflow.
+
+import Foundation
+
+extension Tensor {
+  /// softmax along `axis`: eˣⁱ / Σⱼ eˣʲ, computed as e^(xᵢ - max) so large inputs cannot overflow.
+  /// Backward: dx = y ⊙ (g - Σ g ⊙ y).
+  public func softmax(axis: Int = -1) -> Tensor {
+    let (outer, n, inner) = split(around: axis)
+    let y = softmaxValues(outer: outer, n: n, inner: inner, log: false)
+    return Tensor(y, shape: shape, op: "softmax", parents: [self]) { out in
+      let g = out.grad!.data
+      self.addGrad { dx in
+        forEachLine(outer: outer, n: n, inner: inner) { base, step in
+          var dot: Float = 0
+          for j in 0..<n { dot += g[base + j * step] * y[base + j * step] }
+          for j in 0..<n {
+            let k = base + j * step
+            dx[k] += y[k] * (g[k] - dot)
+          }
+        }
+      }
+    }
+  }
+
+  /// log(softmax(x)) along `axis`, as x - max - log Σ e^(x - max): exact where softmax
+  /// would underflow to 0. Backward: dx = g - softmax(x) · Σ g.
+  public func logSoftmax(axis: Int = -1) -> Tensor {
+    let (outer, n, inner) = split(around: axis)
+    let y = softmaxValues(outer: outer, n: n, inner: inner, log: true)
+    return Tensor(y, shape: shape, op: "logSoftmax", parents: [self]) { out in
+      let g = out.grad!.data
+      self.addGrad { dx in
+        forEachLine(outer: outer, n: n, inner: inner) { base, step in
+          var total: Float = 0
+          for j in 0..<n { total += g[base + j * step] }
+          for j in 0..<n {
+            let k = base + j * step
+            dx[k] += g[k] - Foundation.exp(y[k]) * total
+          }
+        }
+      }
+    }
+  }
+
+  /// Softmax (or log-softmax) values of every line along the reduced axis.
+  private func softmaxValues(outer: Int, n: Int, inner: Int, log: Bool) -> [Float] {
+    var y = data
+    y.withUnsafeMutableBufferPointer { y in
+      forEachLine(outer: outer, n: n, inner: inner) { base, step in
+        var m = -Float.infinity
+        for j in 0..<n { m = Swift.max(m, y[base + j * step]) }
+        if m == -.infinity { m = 0 }  // a fully masked line: keep it finite (all e^x are 0)
+        var total: Float = 0
+        for j in 0..<n {
+          let e = Foundation.exp(y[base + j * step] - m)
+          total += e
+          if !log { y[base + j * step] = e }
+        }
+        if log {
+          let shift = m + Foundation.log(total)
+          for j in 0..<n { y[base + j * step] -= shift }
+        } else {
+          for j in 0..<n { y[base + j * step] /= total }
+        }
+      }
+    }
+    return y
+  }
+
+  /// Replaces elements where `mask` is nonzero by `value` (PyTorch's `masked_fill`). The mask
+  /// broadcasts to this tensor's shape; masked elements get no gradient.
+  /// Attention uses it with `-infinity` to hide padding and future tokens.
+  public func maskedFill(_ mask: Tensor, _ value: Float) -> Tensor {
+    check(
+      TensorCore.broadcastShape(mask.shape, shape) == shape,
+      "maskedFill: mask \(mask.shape) does not broadcast to \(shape)")
+    let keep = broadcastMap(mask.data, mask.shape, [0], [], out: shape) { m, _ in m != 0 ? 0 : 1 }
+    var result = data
+    for i in 0..<count where keep[i] == 0 { result[i] = value }
+    return Tensor(result, shape: shape, op: "maskedFill", parents: [self]) { y in
+      let g = y.grad!.data
+      self.addGrad { dx in
+        for i in 0..<dx.count { dx[i] += g[i] * keep[i] }
+      }
+    }
+  }
+
+  /// Dropout (PyTorch's `F.dropout`): while training, zeroes each element with probability `p`
+  /// and scales the rest by 1/(1-p), so the expected value is unchanged; otherwise the identity.
+  public func dropout(_ p: Float, training: Bool, generator: Generator = .default) -> Tensor {
+    check(p >= 0 && p < 1, "dropout probability must be in [0, 1), got \(p)")
+    guard training && p > 0 else { return self }
+    let scale = 1 / (1 - p)
+    let mask = (0..<count).map { _ in generator.uniform() < p ? Float(0) : scale }
+    var result = data
+    for i in 0..<count { result[i] *= mask[i] }
+    return Tensor(result, shape: shape, op: "dropout", parents: [self]) { y in
+      let g = y.grad!.data
+      self.addGrad { dx in
+        for i in 0..<dx.count { dx[i] += g[i] * mask[i] }
+      }
+    }
+  }
+}
+
+/// Visits every line along a reduced axis of an (outer, n, inner) view: `body(base, step)`,
+/// where the line's elements are at base + j·step for j in 0..<n.
+@inline(__always)
+func forEachLine(outer: Int, n: Int, inner: Int, _ body: (_ base: Int, _ step: Int) -> Void) {
+  for o in 0..<outer {
+    for i in 0..<inner { body(o * n * inner + i, inner) }
+  }
+}
+
+/// Layer normalisation over the last dimension (PyTorch's `F.layer_norm`, BERT's LayerNorm):
+/// x̂ = (x - mean) / √(var + eps) with the biased variance, then y = x̂ ⊙ weight + bias.
+///
+/// Backward, per row of D values with r = 1/√(var + eps) and ĝ = g ⊙ weight:
+/// dx = r · (ĝ - mean(ĝ) - x̂ · mean(ĝ ⊙ x̂)); dweight = Σ g ⊙ x̂; dbias = Σ g.
+public func layerNorm(_ x: Tensor, weight: Tensor, bias: Tensor, eps: Float = 1e-5) -> Tensor {
+  let d = x.shape.last ?? 0
+  check(
+    weight.shape == [d] && bias.shape == [d],
+    "layerNorm: weight \(weight.shape) and bias \(bias.shape) must be [\(d)] for input \(x.shape)")
+  let rows = d == 0 ? 0 : x.count / d
+  var normalized = [Float](repeating: 0, count: x.count)
+  var inverseStd = [Float](repeating: 0, count: rows)
+  var y = [Float](repeating: 0, count: x.count)
+  for r in 0..<rows {
+    let base = r * d
+    var mean: Float = 0
+    for j in 0..<d { mean += x.data[base + j] }
+    mean /= Float(d)
+    var variance: Float = 0
+    for j in 0..<d {
+      let c = x.data[base + j] - mean
+      variance += c * c
+    }
+    let rstd = 1 / sqrt(variance / Float(d) + eps)
+    inverseStd[r] = rstd
+    for j in 0..<d {
+      let h = (x.data[base + j] - mean) * rstd
+      normalized[base + j] = h
+      y[base + j] = h * weight.data[j] + bias.data[j]
+    }
+  }
+  return Tensor(y, shape: x.shape, op: "layerNorm", parents: [x, weight, bias]) { out in
+    let g = out.grad!.data
+    let w = weight.data
+    x.addGrad { dx in
+      for r in 0..<rows {
+        let base = r * d
+        var meanG: Float = 0
+        var meanGH: Float = 0
+        for j in 0..<d {
+          let gh = g[base + j] * w[j]
+          meanG += gh
+          meanGH += gh * normalized[base + j]
+        }
+        meanG /= Float(d)
+        meanGH /= Float(d)
+        for j in 0..<d {
+          let gh = g[base + j] * w[j]
+          dx[base + j] += inverseStd[r] * (gh - meanG - normalized[base + j] * meanGH)
+        }
+      }
+    }
+    weight.addGrad { dw in
+      for r in 0..<rows { for j in 0..<d { dw[j] += g[r * d + j] * normalized[r * d + j] } }
+    }
+    bias.addGrad { db in
+      for r in 0..<rows { for j in 0..<d { db[j] += g[r * d + j] } }
+    }
+  }
+}

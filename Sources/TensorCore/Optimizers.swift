@@ -1,0 +1,168 @@
+// Optimizers: how parameters move after `backward()` has filled their gradients.
+// The semantics (and defaults) are PyTorch's `torch.optim.SGD` and `torch.optim.AdamW`.
+
+import Exercises
+import Foundation
+
+/// Parameters that share hyperparameters (PyTorch's param groups), e.g. no weight decay on
+/// biases and LayerNorm weights, or a smaller learning rate for lower layers.
+public struct ParameterGroup {
+  public var parameters: [Tensor]
+  public var learningRate: Float
+  public var weightDecay: Float
+
+  public init(_ parameters: [Tensor], learningRate: Float, weightDecay: Float = 0) {
+    self.parameters = parameters
+    self.learningRate = learningRate
+    self.weightDecay = weightDecay
+  }
+}
+
+/// What every optimizer can do.
+public protocol Optimizer: AnyObject {
+  /// The parameter groups, whose learning rates a scheduler may change between steps.
+  var groups: [ParameterGroup] { get set }
+  /// Updates every parameter that has a gradient.
+  func step()
+}
+
+extension Optimizer {
+  /// Clears the gradients of all parameters (PyTorch's `zero_grad(set_to_none=True)`).
+  public func zeroGrad() {
+    for group in groups { for p in group.parameters { p.grad = nil } }
+  }
+
+  /// Sets the learning rate of every group.
+  public var learningRate: Float {
+    get { groups.first?.learningRate ?? 0 }
+    set { for i in groups.indices { groups[i].learningRate = newValue } }
+  }
+}
+
+/// Stochastic gradient descent with momentum (PyTorch's `torch.optim.SGD`).
+///
+/// For each parameter p with gradient g: g ← g + weightDecay·p; with momentum, the velocity
+/// v ← g on the first step and v ← momentum·v + (1 - dampening)·g afterwards, then g ← v
+/// (or g + momentum·v with Nesterov); finally p ← p - lr·g.
+public final class SGD: Optimizer {
+  public var groups: [ParameterGroup]
+  public let momentum: Float
+  public let dampening: Float
+  public let nesterov: Bool
+  /// One velocity buffer per parameter, created on its first step.
+  var velocity: [ObjectIdentifier: [Float]] = [:]
+
+  public init(
+    _ parameters: [Tensor], learningRate: Float, momentum: Float = 0, dampening: Float = 0,
+    weightDecay: Float = 0, nesterov: Bool = false
+  ) {
+    self.groups = [ParameterGroup(parameters, learningRate: learningRate, weightDecay: weightDecay)]
+    self.momentum = momentum
+    self.dampening = dampening
+    self.nesterov = nesterov
+  }
+
+  public func step() {
+    for group in groups {
+      for p in group.parameters {
+        guard let grad = p.grad else { continue }
+        update(p, grad: grad.data, learningRate: group.learningRate, weightDecay: group.weightDecay)
+      }
+    }
+  }
+
+  /// One parameter's update.
+  func update(_ p: Tensor, grad: [Float], learningRate lr: Float, weightDecay: Float) {
+    // BEGIN EXERCISE 1.4 "An SGD step with momentum" points=2
+    // hint: Add weightDecay·p to the gradient; with momentum keep a velocity per parameter in `velocity[ObjectIdentifier(p)]`,
+    // hint: set to the gradient on the first step and to momentum·v + (1 - dampening)·g after; then p ← p - lr·(v, or g + momentum·v with nesterov).
+    var g = grad
+    if weightDecay != 0 { for i in 0..<g.count { g[i] += weightDecay * p.data[i] } }
+    if momentum != 0 {
+      let key = ObjectIdentifier(p)
+      var v = velocity[key] ?? g
+      if velocity[key] != nil { for i in 0..<v.count { v[i] = momentum * v[i] + (1 - dampening) * g[i] } }
+      velocity[key] = v
+      if nesterov { for i in 0..<g.count { g[i] += momentum * v[i] } } else { g = v }
+    }
+    for i in 0..<g.count { p.data[i] -= lr * g[i] }
+    // END EXERCISE 1.4
+  }
+}
+
+/// Adam with decoupled weight decay (Loshchilov & Hutter; PyTorch's `torch.optim.AdamW`),
+/// with PyTorch's defaults: lr 1e-3, betas (0.9, 0.999), eps 1e-8, weight decay 0.01.
+///
+/// Each step t, for parameter p with gradient g:
+///   p ← p - lr·weightDecay·p                      (decay, not added to g: "decoupled")
+///   m ← β₁m + (1-β₁)g,  v ← β₂v + (1-β₂)g²       (moving averages)
+///   p ← p - (lr / (1-β₁ᵗ)) · m / (√v / √(1-β₂ᵗ) + eps)   (bias-corrected, as PyTorch computes it)
+public final class AdamW: Optimizer {
+  public var groups: [ParameterGroup]
+  public let beta1: Float
+  public let beta2: Float
+  public let eps: Float
+
+  /// Per-parameter state: step count and the two moving averages.
+  struct State {
+    var step = 0
+    var m: [Float]
+    var v: [Float]
+  }
+  var state: [ObjectIdentifier: State] = [:]
+
+  /// One group of parameters sharing `learningRate` and `weightDecay`.
+  public convenience init(
+    _ parameters: [Tensor], learningRate: Float = 1e-3, betas: (Float, Float) = (0.9, 0.999),
+    eps: Float = 1e-8, weightDecay: Float = 0.01
+  ) {
+    self.init(
+      groups: [ParameterGroup(parameters, learningRate: learningRate, weightDecay: weightDecay)], betas: betas,
+      eps: eps)
+  }
+
+  /// Several groups, each with its own learning rate and weight decay.
+  public init(groups: [ParameterGroup], betas: (Float, Float) = (0.9, 0.999), eps: Float = 1e-8) {
+    self.groups = groups
+    self.beta1 = betas.0
+    self.beta2 = betas.1
+    self.eps = eps
+  }
+
+  /// The number of steps taken so far by the first parameter that has stepped.
+  public var stepCount: Int { state.values.map(\.step).max() ?? 0 }
+
+  public func step() {
+    for group in groups {
+      let lr = group.learningRate
+      for p in group.parameters {
+        guard let grad = p.grad else { continue }
+        let key = ObjectIdentifier(p)
+        var s = state[key] ?? State(m: [Float](repeating: 0, count: p.count), v: [Float](repeating: 0, count: p.count))
+        state[key] = nil  // keep the buffers uniquely referenced while updating in place
+        s.step += 1
+        let correction1 = 1 - Foundation.pow(beta1, Float(s.step))
+        let correction2 = 1 - Foundation.pow(beta2, Float(s.step))
+        let stepSize = lr / correction1
+        let correction2Root = correction2.squareRoot()
+        let decay = 1 - lr * group.weightDecay
+        let (b1, b2, eps) = (beta1, beta2, self.eps)
+        grad.data.withUnsafeBufferPointer { g in
+          p.data.withUnsafeMutableBufferPointer { x in
+            s.m.withUnsafeMutableBufferPointer { m in
+              s.v.withUnsafeMutableBufferPointer { v in
+                for i in 0..<x.count {
+                  x[i] *= decay
+                  m[i] = b1 * m[i] + (1 - b1) * g[i]
+                  v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]
+                  x[i] -= stepSize * m[i] / (v[i].squareRoot() / correction2Root + eps)
+                }
+              }
+            }
+          }
+        }
+        state[key] = s
+      }
+    }
+  }
+}

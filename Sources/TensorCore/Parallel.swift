@@ -1,0 +1,61 @@
+// How the kernels use more than one core.
+//
+// Work is always split into the same contiguous pieces for a given thread count, never by
+// timing, so results are bit-for-bit repeatable. Waking Dispatch's workers costs 100-200 µs
+// here, so small jobs run on the calling thread.
+
+import Dispatch
+import Foundation
+
+/// The number of threads the kernels use. Defaults to the `COURSE_THREADS` environment
+/// variable, else every core (PyTorch's `torch.set_num_threads` is the same idea).
+public enum Threads {
+  nonisolated(unsafe) private static var value: Int = {
+    if let text = ProcessInfo.processInfo.environment["COURSE_THREADS"], let n = Int(text), n > 0 {
+      return n
+    }
+    return ProcessInfo.processInfo.activeProcessorCount
+  }()
+
+  /// The current thread count (at least 1).
+  public static var count: Int {
+    get { value }
+    set { value = max(1, newValue) }
+  }
+}
+
+/// A raw pointer that may cross into Dispatch's worker closures. The kernels guarantee that
+/// workers write disjoint ranges, which is what makes this safe.
+@usableFromInline
+struct SendablePointer<T>: @unchecked Sendable {
+  @usableFromInline let base: UnsafeMutablePointer<T>
+  @inlinable init(_ base: UnsafeMutablePointer<T>) { self.base = base }
+}
+
+/// A read-only raw pointer that may cross into workers.
+@usableFromInline
+struct SendableConstPointer<T>: @unchecked Sendable {
+  @usableFromInline let base: UnsafePointer<T>
+  @inlinable init(_ base: UnsafePointer<T>) { self.base = base }
+}
+
+/// Runs `body(part, parts)` for `parts` contiguous pieces of a job, in parallel when the job is
+/// worth it. `work` estimates the job's cost in multiply-adds; below ~2M it runs serially.
+@inlinable
+func parallelParts(work: Int, maxParts: Int, _ body: @Sendable (_ part: Int, _ parts: Int) -> Void) {
+  let parts = min(Threads.count, maxParts, max(1, work / 2_000_000))
+  if parts <= 1 {
+    body(0, 1)
+  } else {
+    DispatchQueue.concurrentPerform(iterations: parts) { body($0, parts) }
+  }
+}
+
+/// The range of `0..<n` that piece `part` of `parts` covers, in multiples of `granule`.
+@inlinable
+func partRange(_ n: Int, part: Int, parts: Int, granule: Int = 1) -> Range<Int> {
+  let units = (n + granule - 1) / granule
+  let lo = units * part / parts * granule
+  let hi = units * (part + 1) / parts * granule
+  return min(lo, n)..<min(hi, n)
+}

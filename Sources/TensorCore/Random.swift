@@ -1,0 +1,130 @@
+// A seeded random generator: the same seed gives the same numbers on every run and machine.
+//
+// xoshiro256** (Blackman & Vigna) seeded through SplitMix64, as numpy's and Julia's generators
+// are. Normals come from the Box-Muller transform. PyTorch's global generator and
+// `torch.manual_seed` are mirrored by `Generator.default` and `manualSeed(_:)`.
+
+import Foundation
+
+/// A deterministic random number generator. A class, so that layers and data loaders can
+/// share one stream, as PyTorch's generators are shared.
+public final class Generator: RandomNumberGenerator {
+  private var s0: UInt64 = 0
+  private var s1: UInt64 = 0
+  private var s2: UInt64 = 0
+  private var s3: UInt64 = 0
+  /// A second normal from the last Box-Muller pair, used by the next call.
+  private var spareNormal: Float?
+
+  /// The seed this generator started from (or was last reset to).
+  public private(set) var seed: UInt64
+
+  /// A generator started from `seed`.
+  public init(seed: UInt64) {
+    self.seed = seed
+    reseed(seed)
+  }
+
+  /// The generator that ops and layers use when none is given.
+  public nonisolated(unsafe) static var `default` = Generator(seed: 42)
+
+  /// Restarts the sequence from `seed`.
+  public func reseed(_ seed: UInt64) {
+    self.seed = seed
+    var x = seed
+    func splitMix() -> UInt64 {
+      x &+= 0x9E37_79B9_7F4A_7C15
+      var z = x
+      z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+      z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+      return z ^ (z >> 31)
+    }
+    s0 = splitMix()
+    s1 = splitMix()
+    s2 = splitMix()
+    s3 = splitMix()
+    spareNormal = nil
+  }
+
+  /// The next 64 random bits.
+  public func next() -> UInt64 {
+    let result = ((s1 &* 5) << 7 | (s1 &* 5) >> 57) &* 9
+    let t = s1 << 17
+    s2 ^= s0
+    s3 ^= s1
+    s1 ^= s2
+    s0 ^= s3
+    s2 ^= t
+    s3 = s3 << 45 | s3 >> 19
+    return result
+  }
+
+  /// A uniform `Float` in [0, 1), from the top 24 bits (every value equally likely).
+  public func uniform() -> Float { Float(next() >> 40) * 0x1p-24 }
+
+  /// A uniform `Float` in [low, high).
+  public func uniform(_ low: Float, _ high: Float) -> Float { low + (high - low) * uniform() }
+
+  /// A sample of the normal distribution N(mean, std²).
+  public func normal(mean: Float = 0, std: Float = 1) -> Float {
+    if let spare = spareNormal {
+      spareNormal = nil
+      return mean + std * spare
+    }
+    // Box-Muller with u1 in (0, 1], so log(u1) is finite.
+    let u1 = Double((next() >> 11) + 1) * 0x1p-53
+    let u2 = Double(next() >> 11) * 0x1p-53
+    let radius = Foundation.sqrt(-2 * Foundation.log(u1))
+    spareNormal = Float(radius * Foundation.sin(2 * .pi * u2))
+    return mean + std * Float(radius * Foundation.cos(2 * .pi * u2))
+  }
+
+  /// A uniform integer in 0..<n, without modulo bias (Lemire's multiply-and-reject).
+  public func int(below n: Int) -> Int {
+    precondition(n > 0, "int(below:) needs a positive bound")
+    let bound = UInt64(n)
+    var (high, low) = next().multipliedFullWidth(by: bound)
+    if low < bound {
+      let threshold = (0 &- bound) % bound
+      while low < threshold { (high, low) = next().multipliedFullWidth(by: bound) }
+    }
+    return Int(high)
+  }
+
+  /// The elements of `array` in a random order (Fisher-Yates).
+  public func shuffled<T>(_ array: [T]) -> [T] {
+    var result = array
+    if result.count < 2 { return result }
+    for i in stride(from: result.count - 1, to: 0, by: -1) {
+      result.swapAt(i, int(below: i + 1))
+    }
+    return result
+  }
+}
+
+/// Resets the default generator (PyTorch's `torch.manual_seed`).
+public func manualSeed(_ seed: UInt64) {
+  Generator.default.reseed(seed)
+}
+
+extension Tensor {
+  /// Samples of N(mean, std²) (PyTorch's `randn`, scaled).
+  public static func randn(
+    _ shape: [Int], mean: Float = 0, std: Float = 1, generator: Generator = .default,
+    requiresGrad: Bool = false
+  ) -> Tensor {
+    let n = shape.reduce(1, *)
+    return Tensor(
+      (0..<n).map { _ in generator.normal(mean: mean, std: std) }, shape: shape, requiresGrad: requiresGrad)
+  }
+
+  /// Samples of the uniform distribution on [low, high) (PyTorch's `rand`, scaled).
+  public static func uniform(
+    _ shape: [Int], low: Float = 0, high: Float = 1, generator: Generator = .default,
+    requiresGrad: Bool = false
+  ) -> Tensor {
+    let n = shape.reduce(1, *)
+    return Tensor(
+      (0..<n).map { _ in generator.uniform(low, high) }, shape: shape, requiresGrad: requiresGrad)
+  }
+}

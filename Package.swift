@@ -21,6 +21,8 @@ let package = Package(
   products: [
     .library(name: "TensorCore", targets: ["TensorCore"]),
     .library(name: "Notebook", targets: ["Notebook"]),
+    .library(name: "Tokenizers", targets: ["Tokenizers"]),
+    .library(name: "Models", targets: ["Models"]),
     .executable(name: "course", targets: ["course"]),
     .executable(name: "Lesson1", targets: ["Lesson1"]),
   ],
@@ -31,6 +33,10 @@ let package = Package(
     .target(name: "TensorCore", dependencies: ["Exercises"], swiftSettings: optimised),
     // The notebook runtime: narration, tables, progress bars, charts, SVG, runs/ artifacts.
     .target(name: "Notebook", dependencies: ["Exercises"]),
+    // Text: WordPiece (BERT) and byte-level BPE (GPT-2) tokenizers, Hugging Face file formats.
+    .target(name: "Tokenizers", dependencies: ["Exercises"], swiftSettings: optimised),
+    // Models: attention, BERT- and GPT-2-style transformers in Hugging Face layout.
+    .target(name: "Models", dependencies: ["TensorCore"], swiftSettings: optimised),
     // Student edition, grading and checks, as a library so that it can be tested.
     .target(name: "CourseTools"),
     .executableTarget(name: "course", dependencies: ["CourseTools", "TensorCore"]),
@@ -44,6 +50,7 @@ let package = Package(
     // Tests of the kit.
     .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
     .testTarget(name: "NotebookTests", dependencies: ["Notebook"]),
+    .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"]),
     .testTarget(name: "CourseToolsTests", dependencies: ["CourseTools"]),
     // Graded exercise tests that students see.
     .testTarget(name: "Lesson1Tests", dependencies: ["TensorCore", "ExerciseTesting"]),

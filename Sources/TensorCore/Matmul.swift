@@ -261,43 +261,17 @@ extension Tensor {
     guard let batch = TensorCore.broadcastShape(aBatch, bBatch) else {
       fatalError("TensorCore: matmul: batch shapes of \(a.shape) and \(b.shape) cannot be broadcast")
     }
-    let offsets = batchOffsets(batch: batch, aBatch: aBatch, bBatch: bBatch)
-    let count = offsets.count
-    var result = [Float](repeating: 0, count: count * m * n)
-    func products(
-      _ x: UnsafePointer<Float>, _ xView: (UnsafePointer<Float>) -> MatrixView, _ xOffset: (Int) -> Int,
-      _ y: UnsafePointer<Float>, _ yView: (UnsafePointer<Float>) -> MatrixView, _ yOffset: (Int) -> Int,
-      into out: UnsafeMutablePointer<Float>, outSize: Int, rows: Int, columns: Int, inner: Int,
-      outOffset: (Int) -> Int
-    ) {
-      let xs = SendableConstPointer(x)
-      let ys = SendableConstPointer(y)
-      let os = SendablePointer(out)
-      let serial = (0..<count).map { i in (xOffset(i), yOffset(i), outOffset(i)) }
-      // Batches that write the same output (broadcast operands in the backward) must not run
-      // in parallel; split by output block so each part owns its outputs.
-      let sharedOutput = Set(serial.map(\.2)).count < count
-      let xv = xView(x)
-      let yv = yView(y)
-      let (xr, xc, yr, yc) = (xv.row, xv.column, yv.row, yv.column)
-      parallelParts(work: sharedOutput ? 0 : count * rows * columns * inner, maxParts: count) { part, parts in
-        for i in partRange(count, part: part, parts: parts) {
-          let (xo, yo, oo) = serial[i]
-          gemm(
-            m: rows, n: columns, k: inner, a: MatrixView(base: xs.base + xo, row: xr, column: xc),
-            b: MatrixView(base: ys.base + yo, row: yr, column: yc), c: os.base + oo, ldc: columns,
-            accumulate: true, parallel: parts == 1)
-        }
-      }
-      _ = outSize
-    }
+    let pairs = batchPairs(batch: batch, aBatch: aBatch, bBatch: bBatch)
+    let (aSize, bSize, cSize) = (m * k, k * n, m * n)
+    var result = [Float](repeating: 0, count: pairs.count * cSize)
     a.data.withUnsafeBufferPointer { ap in
       b.data.withUnsafeBufferPointer { bp in
         result.withUnsafeMutableBufferPointer { cp in
-          products(
-            ap.baseAddress!, { MatrixView(base: $0, row: k, column: 1) }, { offsets[$0].a * m * k },
-            bp.baseAddress!, { MatrixView(base: $0, row: n, column: 1) }, { offsets[$0].b * k * n },
-            into: cp.baseAddress!, outSize: cp.count, rows: m, columns: n, inner: k, outOffset: { $0 * m * n })
+          batchedGemm(
+            m: m, n: n, k: k,
+            a: MatrixView(base: ap.baseAddress!, row: k, column: 1), aOffsets: pairs.map { $0.a * aSize },
+            b: MatrixView(base: bp.baseAddress!, row: n, column: 1), bOffsets: pairs.map { $0.b * bSize },
+            c: cp.baseAddress!, cOffsets: pairs.indices.map { $0 * cSize })
         }
       }
     }
@@ -305,21 +279,21 @@ extension Tensor {
       y.grad!.data.withUnsafeBufferPointer { gp in
         a.data.withUnsafeBufferPointer { ap in
           b.data.withUnsafeBufferPointer { bp in
-            // dA[i] += dC[i] · B[i]ᵀ
+            let g = MatrixView(base: gp.baseAddress!, row: n, column: 1)
+            let gOffsets = pairs.indices.map { $0 * cSize }
+            // dA[i] += dC[i] · B[i]ᵀ  (m × n · n × k)
             a.addGrad { da in
-              products(
-                gp.baseAddress!, { MatrixView(base: $0, row: n, column: 1) }, { $0 * m * n },
-                bp.baseAddress!, { MatrixView(base: $0, row: 1, column: n) }, { offsets[$0].b * k * n },
-                into: da.baseAddress!, outSize: da.count, rows: m, columns: k, inner: n,
-                outOffset: { offsets[$0].a * m * k })
+              batchedGemm(
+                m: m, n: k, k: n, a: g, aOffsets: gOffsets,
+                b: MatrixView(base: bp.baseAddress!, row: 1, column: n), bOffsets: pairs.map { $0.b * bSize },
+                c: da.baseAddress!, cOffsets: pairs.map { $0.a * aSize })
             }
-            // dB[i] += A[i]ᵀ · dC[i]
+            // dB[i] += A[i]ᵀ · dC[i]  (k × m · m × n)
             b.addGrad { db in
-              products(
-                ap.baseAddress!, { MatrixView(base: $0, row: 1, column: k) }, { offsets[$0].a * m * k },
-                gp.baseAddress!, { MatrixView(base: $0, row: n, column: 1) }, { $0 * m * n },
-                into: db.baseAddress!, outSize: db.count, rows: k, columns: n, inner: m,
-                outOffset: { offsets[$0].b * k * n })
+              batchedGemm(
+                m: k, n: n, k: m,
+                a: MatrixView(base: ap.baseAddress!, row: 1, column: k), aOffsets: pairs.map { $0.a * aSize },
+                b: g, bOffsets: gOffsets, c: db.baseAddress!, cOffsets: pairs.map { $0.b * bSize })
             }
           }
         }
@@ -328,7 +302,7 @@ extension Tensor {
   }
 
   /// For each index of the broadcast batch, the batch index into `a` and into `b`.
-  private func batchOffsets(batch: [Int], aBatch: [Int], bBatch: [Int]) -> [(a: Int, b: Int)] {
+  private func batchPairs(batch: [Int], aBatch: [Int], bBatch: [Int]) -> [(a: Int, b: Int)] {
     let count = batch.reduce(1, *)
     let aStrides = broadcastStrides(aBatch, to: batch)
     let bStrides = broadcastStrides(bBatch, to: batch)
@@ -352,6 +326,26 @@ extension Tensor {
       }
     }
     return result
+  }
+}
+
+/// C_i += A_i · B_i for a list of products given by offsets into A, B and C (all accumulate).
+/// Products run in parallel, split by batch, unless two of them write the same C (a broadcast
+/// operand's gradient), in which case they run in order and each product may use the threads.
+func batchedGemm(
+  m: Int, n: Int, k: Int, a: MatrixView, aOffsets: [Int], b: MatrixView, bOffsets: [Int],
+  c: UnsafeMutablePointer<Float>, cOffsets: [Int]
+) {
+  let count = cOffsets.count
+  let sharesOutput = Set(cOffsets).count < count
+  let out = SendablePointer(c)
+  parallelParts(work: sharesOutput ? 0 : count * m * n * k, maxParts: count) { part, parts in
+    for i in partRange(count, part: part, parts: parts) {
+      gemm(
+        m: m, n: n, k: k, a: MatrixView(base: a.base + aOffsets[i], row: a.row, column: a.column),
+        b: MatrixView(base: b.base + bOffsets[i], row: b.row, column: b.column), c: out.base + cOffsets[i],
+        ldc: n, accumulate: true, parallel: parts == 1)
+    }
   }
 }
 

@@ -1,0 +1,369 @@
+// BERT (Devlin et al., 2019) as Hugging Face's `BertModel`, in one file of named parts:
+// embeddings → N encoder layers (self-attention, then a feed-forward block, each wrapped in a
+// residual connection and a LayerNorm: "post-LN") → pooler; and two heads, masked-language
+// modelling and sequence classification.
+//
+// Property names are Hugging Face's, so `namedParameters()` yields exactly the tensor names of
+// a BERT checkpoint: `bert.encoder.layer.0.attention.self.query.weight`, ...
+
+import TensorCore
+
+/// What can be wrong with a model's input: names the row, position and value.
+public struct ModelInputError: Error, CustomStringConvertible {
+  public let description: String
+  public init(_ description: String) { self.description = description }
+}
+
+/// Checks that `rows` is a rectangular batch of ids in 0..<limit, no longer than `maxLength`.
+func validateBatch(_ rows: [[Int]], name: String, limit: Int, maxLength: Int) throws -> (batch: Int, seq: Int) {
+  guard let seq = rows.first?.count, seq > 0 else { throw ModelInputError("\(name) is empty") }
+  if seq > maxLength {
+    throw ModelInputError("\(name) has \(seq) positions; the model takes at most \(maxLength)")
+  }
+  for (r, row) in rows.enumerated() {
+    if row.count != seq {
+      throw ModelInputError("\(name) row \(r) has \(row.count) ids, row 0 has \(seq): pad the batch")
+    }
+    if let (p, id) = row.enumerated().first(where: { $0.element < 0 || $0.element >= limit }) {
+      throw ModelInputError("\(name) row \(r), position \(p): \(id) is not in 0..<\(limit)")
+    }
+  }
+  return (rows.count, seq)
+}
+
+/// Word, position and token-type embeddings, summed, then LayerNorm and dropout.
+public final class BertEmbeddings: Module {
+  public let wordEmbeddings: Embedding
+  public let positionEmbeddings: Embedding
+  public let tokenTypeEmbeddings: Embedding
+  public let layerNorm: LayerNorm
+  public let dropout: Dropout
+
+  public init(_ config: BertConfig) {
+    wordEmbeddings = Embedding(config.vocabSize, config.hiddenSize)
+    positionEmbeddings = Embedding(config.maxPositionEmbeddings, config.hiddenSize)
+    tokenTypeEmbeddings = Embedding(config.typeVocabSize, config.hiddenSize)
+    layerNorm = LayerNorm(config.hiddenSize, eps: config.layerNormEps)
+    dropout = Dropout(config.hiddenDropoutProb)
+  }
+
+  public override func parameterName(forProperty property: String) -> String {
+    property == "layerNorm" ? "LayerNorm" : snakeCase(property)
+  }
+
+  /// (batch, seq) ids → (batch, seq, hidden).
+  public func callAsFunction(ids: [Int], typeIds: [Int], batch: Int, seq: Int) -> Tensor {
+    let words = wordEmbeddings(ids, shape: [batch, seq])  // (batch, seq, hidden)
+    let positions = positionEmbeddings(Array(0..<seq))  // (seq, hidden), broadcast over the batch
+    let types = tokenTypeEmbeddings(typeIds, shape: [batch, seq])
+    return dropout(layerNorm(words + positions + types))
+  }
+}
+
+/// Multi-head self-attention: query, key and value projections, then attention per head.
+public final class BertSelfAttention: Module {
+  public let query: Linear
+  public let key: Linear
+  public let value: Linear
+  public let heads: Int
+  public let dropout: Dropout
+
+  public init(_ config: BertConfig) {
+    let h = config.hiddenSize
+    query = Linear(h, h)
+    key = Linear(h, h)
+    value = Linear(h, h)
+    heads = config.numAttentionHeads
+    dropout = Dropout(config.attentionProbsDropoutProb)
+  }
+
+  /// (batch, seq, hidden) → the heads' outputs merged, (batch, seq, hidden), and the attention
+  /// weights (batch, heads, seq, seq).
+  public func callAsFunction(_ x: Tensor, mask: Tensor?) -> (Tensor, weights: Tensor) {
+    let q = splitHeads(query(x), heads: heads)  // (batch, heads, seq, headDim)
+    let k = splitHeads(key(x), heads: heads)
+    let v = splitHeads(value(x), heads: heads)
+    let (context, weights) = scaledDotProductAttention(
+      query: q, key: k, value: v, mask: mask, dropout: dropout.p, training: training,
+      generator: dropout.generator)
+    return (mergeHeads(context), weights)
+  }
+}
+
+/// A projection, dropout, and the residual connection into a LayerNorm ("Add & Norm").
+public final class BertSelfOutput: Module {
+  public let dense: Linear
+  public let layerNorm: LayerNorm
+  public let dropout: Dropout
+
+  public init(_ config: BertConfig, inputSize: Int? = nil) {
+    dense = Linear(inputSize ?? config.hiddenSize, config.hiddenSize)
+    layerNorm = LayerNorm(config.hiddenSize, eps: config.layerNormEps)
+    dropout = Dropout(config.hiddenDropoutProb)
+  }
+
+  public override func parameterName(forProperty property: String) -> String {
+    property == "layerNorm" ? "LayerNorm" : property
+  }
+
+  /// LayerNorm(dropout(dense(hidden)) + residual).
+  public func callAsFunction(_ hidden: Tensor, residual: Tensor) -> Tensor {
+    layerNorm(dropout(dense(hidden)) + residual)
+  }
+}
+
+/// Self-attention with its Add & Norm (`attention.self`, `attention.output`).
+public final class BertAttention: Module {
+  public let selfAttention: BertSelfAttention
+  public let output: BertSelfOutput
+
+  public init(_ config: BertConfig) {
+    selfAttention = BertSelfAttention(config)
+    output = BertSelfOutput(config)
+  }
+
+  public override func parameterName(forProperty property: String) -> String {
+    property == "selfAttention" ? "self" : property
+  }
+
+  public func callAsFunction(_ x: Tensor, mask: Tensor?) -> (Tensor, weights: Tensor) {
+    let (context, weights) = selfAttention(x, mask: mask)
+    return (output(context, residual: x), weights)
+  }
+}
+
+/// The first half of the feed-forward block: hidden → intermediate, then the activation.
+public final class BertIntermediate: Module {
+  public let dense: Linear
+  public let act: String
+
+  public init(_ config: BertConfig) {
+    dense = Linear(config.hiddenSize, config.intermediateSize)
+    act = config.hiddenAct
+  }
+
+  public func callAsFunction(_ x: Tensor) -> Tensor { activation(act, dense(x)) }
+}
+
+/// The second half: intermediate → hidden, with Add & Norm. (Hugging Face calls it BertOutput.)
+public typealias BertOutput = BertSelfOutput
+
+/// One encoder layer: attention, then the feed-forward block.
+public final class BertLayer: Module {
+  public let attention: BertAttention
+  public let intermediate: BertIntermediate
+  public let output: BertOutput
+
+  public init(_ config: BertConfig) {
+    attention = BertAttention(config)
+    intermediate = BertIntermediate(config)
+    output = BertOutput(config, inputSize: config.intermediateSize)
+  }
+
+  public func callAsFunction(_ x: Tensor, mask: Tensor?) -> (Tensor, weights: Tensor) {
+    let (attended, weights) = attention(x, mask: mask)  // (batch, seq, hidden)
+    return (output(intermediate(attended), residual: attended), weights)
+  }
+}
+
+/// The stack of encoder layers.
+public final class BertEncoder: Module {
+  public let layer: [BertLayer]
+
+  public init(_ config: BertConfig) {
+    layer = (0..<config.numHiddenLayers).map { _ in BertLayer(config) }
+  }
+}
+
+/// tanh(dense(first token's hidden state)): the sentence vector a classifier reads.
+public final class BertPooler: Module {
+  public let dense: Linear
+
+  public init(_ config: BertConfig) { dense = Linear(config.hiddenSize, config.hiddenSize) }
+
+  /// (batch, seq, hidden) → (batch, hidden).
+  public func callAsFunction(_ hidden: Tensor) -> Tensor {
+    let first = hidden.slice(axis: 1, 0..<1).reshape(hidden.shape[0], hidden.shape[2])
+    return dense(first).tanh()
+  }
+}
+
+/// What a forward pass of `BertModel` returns.
+public struct BertModelOutput {
+  /// (batch, seq, hidden): the encoder's output for every token.
+  public var lastHiddenState: Tensor
+  /// (batch, hidden): the pooler's output, if the model has a pooler.
+  public var poolerOutput: Tensor?
+  /// Each layer's attention weights, (batch, heads, seq, seq), for display.
+  public var attentions: [Tensor]
+}
+
+/// The BERT encoder: embeddings, layers, and optionally the pooler.
+public final class BertModel: Module {
+  public let config: BertConfig
+  public let embeddings: BertEmbeddings
+  public let encoder: BertEncoder
+  public let pooler: BertPooler?
+
+  public init(_ config: BertConfig, addPoolingLayer: Bool = true, generator: Generator = .default) {
+    self.config = config
+    embeddings = BertEmbeddings(config)
+    encoder = BertEncoder(config)
+    pooler = addPoolingLayer ? BertPooler(config) : nil
+    super.init()
+    initializeWeights(self, std: config.initializerRange, generator: generator)
+    embeddings.wordEmbeddings.weight.data.withUnsafeMutableBufferPointer { table in
+      let h = config.hiddenSize
+      for j in 0..<h { table[config.padTokenId * h + j] = 0 }  // padding_idx, as nn.Embedding
+    }
+  }
+
+  /// Runs the encoder on a padded batch. `attentionMask` is 1 for tokens and 0 for padding
+  /// (default: all 1); `tokenTypeIds` is 0 for the first segment and 1 for the second.
+  public func callAsFunction(
+    inputIds: [[Int]], attentionMask: [[Int]]? = nil, tokenTypeIds: [[Int]]? = nil
+  ) throws -> BertModelOutput {
+    let (batch, seq) = try validateBatch(
+      inputIds, name: "input_ids", limit: config.vocabSize, maxLength: config.maxPositionEmbeddings)
+    if let tokenTypeIds {
+      let shape = try validateBatch(tokenTypeIds, name: "token_type_ids", limit: config.typeVocabSize, maxLength: seq)
+      if shape != (batch, seq) { throw ModelInputError("token_type_ids must be \(batch) × \(seq) like input_ids") }
+    }
+    if let attentionMask {
+      let shape = try validateBatch(attentionMask, name: "attention_mask", limit: 2, maxLength: seq)
+      if shape != (batch, seq) { throw ModelInputError("attention_mask must be \(batch) × \(seq) like input_ids") }
+    }
+    let types = tokenTypeIds?.flatMap { $0 } ?? [Int](repeating: 0, count: batch * seq)
+    var hidden = embeddings(ids: inputIds.flatMap { $0 }, typeIds: types, batch: batch, seq: seq)
+    let mask = attentionMask.map(paddingMask)  // (batch, 1, 1, seq), 1 at padding
+    var attentions: [Tensor] = []
+    for layer in encoder.layer {
+      let (next, weights) = layer(hidden, mask: mask)
+      hidden = next
+      attentions.append(weights)
+    }
+    return BertModelOutput(lastHiddenState: hidden, poolerOutput: pooler.map { $0(hidden) }, attentions: attentions)
+  }
+}
+
+/// BERT with a classifier on the pooled output: pooler → dropout → linear (`classifier`).
+public final class BertForSequenceClassification: Module {
+  public let bert: BertModel
+  public let dropout: Dropout
+  public let classifier: Linear
+
+  public init(_ config: BertConfig, generator: Generator = .default) {
+    bert = BertModel(config, generator: generator)
+    dropout = Dropout(config.hiddenDropoutProb)
+    classifier = Linear(config.hiddenSize, config.numLabels)
+    super.init()
+    initializeWeights(classifier, std: config.initializerRange, generator: generator)
+  }
+
+  /// (batch, numLabels) logits.
+  public func callAsFunction(
+    inputIds: [[Int]], attentionMask: [[Int]]? = nil, tokenTypeIds: [[Int]]? = nil
+  ) throws -> Tensor {
+    let output = try bert(inputIds: inputIds, attentionMask: attentionMask, tokenTypeIds: tokenTypeIds)
+    return classifier(dropout(output.poolerOutput!))
+  }
+}
+
+/// dense → activation → LayerNorm, before the MLM decoder.
+public final class BertPredictionHeadTransform: Module {
+  public let dense: Linear
+  public let layerNorm: LayerNorm
+  public let act: String
+
+  public init(_ config: BertConfig) {
+    dense = Linear(config.hiddenSize, config.hiddenSize)
+    layerNorm = LayerNorm(config.hiddenSize, eps: config.layerNormEps)
+    act = config.hiddenAct
+  }
+
+  public override func parameterName(forProperty property: String) -> String {
+    property == "layerNorm" ? "LayerNorm" : property
+  }
+
+  public func callAsFunction(_ x: Tensor) -> Tensor { layerNorm(activation(act, dense(x))) }
+}
+
+/// The MLM head's scoring of every vocabulary word, with the decoder weight tied to the word
+/// embeddings (so the input and output vocabularies share one matrix).
+public final class BertLMPredictionHead: Module {
+  public let transform: BertPredictionHeadTransform
+  /// One bias per vocabulary word (`cls.predictions.bias`).
+  public let bias: Tensor
+  /// The word-embedding table, shared, not owned (`cls.predictions.decoder.weight` is tied).
+  let decoderWeight: TiedWeight
+
+  init(_ config: BertConfig, wordEmbeddings: Tensor) {
+    transform = BertPredictionHeadTransform(config)
+    bias = Tensor(zeros: [config.vocabSize], requiresGrad: true)
+    decoderWeight = TiedWeight(wordEmbeddings)
+  }
+
+  /// (..., hidden) → (..., vocabulary) logits.
+  public func callAsFunction(_ hidden: Tensor) -> Tensor {
+    linear(transform(hidden), weight: decoderWeight.tensor, bias: bias)
+  }
+}
+
+/// A reference to a parameter owned elsewhere, which `namedParameters()` does not list again.
+struct TiedWeight {
+  let tensor: Tensor
+  init(_ tensor: Tensor) { self.tensor = tensor }
+}
+
+/// `cls`: the masked-language-modelling head.
+public final class BertOnlyMLMHead: Module {
+  public let predictions: BertLMPredictionHead
+
+  init(_ config: BertConfig, wordEmbeddings: Tensor) {
+    predictions = BertLMPredictionHead(config, wordEmbeddings: wordEmbeddings)
+  }
+}
+
+/// BERT for masked-language modelling: predicts the original token at every position.
+public final class BertForMaskedLM: Module {
+  public let bert: BertModel
+  public let cls: BertOnlyMLMHead
+
+  public init(_ config: BertConfig, generator: Generator = .default) {
+    bert = BertModel(config, addPoolingLayer: false, generator: generator)
+    cls = BertOnlyMLMHead(config, wordEmbeddings: bert.embeddings.wordEmbeddings.weight)
+    super.init()
+    initializeWeights(cls, std: config.initializerRange, generator: generator)
+  }
+
+  /// (batch, seq, vocabulary) logits.
+  public func callAsFunction(
+    inputIds: [[Int]], attentionMask: [[Int]]? = nil, tokenTypeIds: [[Int]]? = nil
+  ) throws -> Tensor {
+    let output = try bert(inputIds: inputIds, attentionMask: attentionMask, tokenTypeIds: tokenTypeIds)
+    return cls.predictions(output.lastHiddenState)
+  }
+}
+
+/// Hugging Face's `_init_weights` for BERT and GPT-2: weights ~ N(0, std), biases 0,
+/// LayerNorm weights 1.
+func initializeWeights(_ module: Module, std: Float, generator: Generator) {
+  for (name, t) in module.namedParameters() {
+    let isNorm = name.contains("LayerNorm") || name.contains("ln_")
+    let fill: Float? = isNorm && name.hasSuffix("weight") ? 1 : (name.hasSuffix("bias") ? 0 : nil)
+    for i in 0..<t.count { t.data[i] = fill ?? generator.normal(std: std) }
+  }
+}
+
+/// `wordEmbeddings` → `word_embeddings`: Swift property names to Hugging Face's.
+func snakeCase(_ name: String) -> String {
+  var result = ""
+  for c in name {
+    if c.isUppercase {
+      result += "_" + c.lowercased()
+    } else {
+      result.append(c)
+    }
+  }
+  return result
+}

@@ -1,0 +1,171 @@
+// Model configurations, field for field Hugging Face's `config.json`.
+
+import Foundation
+
+/// Why a configuration cannot be used: names the field and what was expected.
+public struct ConfigError: Error, CustomStringConvertible {
+  public let description: String
+  public init(_ description: String) { self.description = description }
+}
+
+/// A BERT-style encoder's shape and regularisation (Hugging Face's `BertConfig`, same names and
+/// defaults: BERT-base).
+public struct BertConfig: Codable, Equatable, Sendable {
+  public var vocabSize = 30522
+  public var hiddenSize = 768
+  public var numHiddenLayers = 12
+  public var numAttentionHeads = 12
+  public var intermediateSize = 3072
+  /// `"gelu"` (erf form, BERT's), `"gelu_new"` (tanh approximation) or `"relu"`.
+  public var hiddenAct = "gelu"
+  public var hiddenDropoutProb: Float = 0.1
+  public var attentionProbsDropoutProb: Float = 0.1
+  public var maxPositionEmbeddings = 512
+  public var typeVocabSize = 2
+  public var initializerRange: Float = 0.02
+  public var layerNormEps: Float = 1e-12
+  public var padTokenId = 0
+  /// The number of classes of a sequence-classification head.
+  public var numLabels = 2
+  public var modelType = "bert"
+
+  public init() {}
+
+  enum CodingKeys: String, CodingKey {
+    case vocabSize = "vocab_size", hiddenSize = "hidden_size", numHiddenLayers = "num_hidden_layers"
+    case numAttentionHeads = "num_attention_heads", intermediateSize = "intermediate_size"
+    case hiddenAct = "hidden_act", hiddenDropoutProb = "hidden_dropout_prob"
+    case attentionProbsDropoutProb = "attention_probs_dropout_prob"
+    case maxPositionEmbeddings = "max_position_embeddings", typeVocabSize = "type_vocab_size"
+    case initializerRange = "initializer_range", layerNormEps = "layer_norm_eps"
+    case padTokenId = "pad_token_id", numLabels = "num_labels", modelType = "model_type"
+  }
+
+  /// Reads every field that is present and keeps the default for the others, as
+  /// `PretrainedConfig` does.
+  public init(from decoder: Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    func read<T: Decodable>(_ key: CodingKeys, _ value: inout T) throws {
+      if let v = try c.decodeIfPresent(T.self, forKey: key) { value = v }
+    }
+    try read(.vocabSize, &vocabSize)
+    try read(.hiddenSize, &hiddenSize)
+    try read(.numHiddenLayers, &numHiddenLayers)
+    try read(.numAttentionHeads, &numAttentionHeads)
+    try read(.intermediateSize, &intermediateSize)
+    try read(.hiddenAct, &hiddenAct)
+    try read(.hiddenDropoutProb, &hiddenDropoutProb)
+    try read(.attentionProbsDropoutProb, &attentionProbsDropoutProb)
+    try read(.maxPositionEmbeddings, &maxPositionEmbeddings)
+    try read(.typeVocabSize, &typeVocabSize)
+    try read(.initializerRange, &initializerRange)
+    try read(.layerNormEps, &layerNormEps)
+    try read(.padTokenId, &padTokenId)
+    try read(.numLabels, &numLabels)
+    try read(.modelType, &modelType)
+  }
+
+  /// Stops with a clear message if the sizes cannot make a model.
+  public func validate() throws {
+    for (name, value) in [
+      ("vocab_size", vocabSize), ("hidden_size", hiddenSize), ("num_hidden_layers", numHiddenLayers),
+      ("num_attention_heads", numAttentionHeads), ("intermediate_size", intermediateSize),
+      ("max_position_embeddings", maxPositionEmbeddings), ("type_vocab_size", typeVocabSize),
+    ] where value <= 0 {
+      throw ConfigError("\(name) must be positive, got \(value)")
+    }
+    if hiddenSize % numAttentionHeads != 0 {
+      throw ConfigError(
+        "hidden_size (\(hiddenSize)) must be a multiple of num_attention_heads (\(numAttentionHeads))")
+    }
+    if !["gelu", "gelu_new", "relu"].contains(hiddenAct) {
+      throw ConfigError("hidden_act \"\(hiddenAct)\" is not supported (gelu, gelu_new, relu)")
+    }
+  }
+}
+
+/// A GPT-2-style decoder's configuration (Hugging Face's `GPT2Config`, same names and defaults:
+/// GPT-2 small).
+public struct GPT2Config: Codable, Equatable, Sendable {
+  public var vocabSize = 50257
+  public var nPositions = 1024
+  public var nEmbd = 768
+  public var nLayer = 12
+  public var nHead = 12
+  /// The MLP's inner size; `nil` means 4 × nEmbd.
+  public var nInner: Int?
+  public var activationFunction = "gelu_new"
+  public var residPdrop: Float = 0.1
+  public var embdPdrop: Float = 0.1
+  public var attnPdrop: Float = 0.1
+  public var layerNormEpsilon: Float = 1e-5
+  public var initializerRange: Float = 0.02
+  public var bosTokenId = 50256
+  public var eosTokenId = 50256
+  /// The padding id a classification head uses to find each sequence's last real token.
+  public var padTokenId: Int?
+  public var numLabels = 2
+  public var modelType = "gpt2"
+
+  public init() {}
+
+  enum CodingKeys: String, CodingKey {
+    case vocabSize = "vocab_size", nPositions = "n_positions", nEmbd = "n_embd", nLayer = "n_layer"
+    case nHead = "n_head", nInner = "n_inner", activationFunction = "activation_function"
+    case residPdrop = "resid_pdrop", embdPdrop = "embd_pdrop", attnPdrop = "attn_pdrop"
+    case layerNormEpsilon = "layer_norm_epsilon", initializerRange = "initializer_range"
+    case bosTokenId = "bos_token_id", eosTokenId = "eos_token_id", padTokenId = "pad_token_id"
+    case numLabels = "num_labels", modelType = "model_type"
+  }
+
+  public init(from decoder: Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    func read<T: Decodable>(_ key: CodingKeys, _ value: inout T) throws {
+      if let v = try c.decodeIfPresent(T.self, forKey: key) { value = v }
+    }
+    try read(.vocabSize, &vocabSize)
+    try read(.nPositions, &nPositions)
+    try read(.nEmbd, &nEmbd)
+    try read(.nLayer, &nLayer)
+    try read(.nHead, &nHead)
+    nInner = try c.decodeIfPresent(Int.self, forKey: .nInner)
+    try read(.activationFunction, &activationFunction)
+    try read(.residPdrop, &residPdrop)
+    try read(.embdPdrop, &embdPdrop)
+    try read(.attnPdrop, &attnPdrop)
+    try read(.layerNormEpsilon, &layerNormEpsilon)
+    try read(.initializerRange, &initializerRange)
+    try read(.bosTokenId, &bosTokenId)
+    try read(.eosTokenId, &eosTokenId)
+    padTokenId = try c.decodeIfPresent(Int.self, forKey: .padTokenId)
+    try read(.numLabels, &numLabels)
+    try read(.modelType, &modelType)
+  }
+
+  /// The MLP's inner size.
+  public var innerSize: Int { nInner ?? 4 * nEmbd }
+
+  public func validate() throws {
+    for (name, value) in [
+      ("vocab_size", vocabSize), ("n_positions", nPositions), ("n_embd", nEmbd), ("n_layer", nLayer),
+      ("n_head", nHead), ("n_inner", innerSize),
+    ] where value <= 0 {
+      throw ConfigError("\(name) must be positive, got \(value)")
+    }
+    if nEmbd % nHead != 0 { throw ConfigError("n_embd (\(nEmbd)) must be a multiple of n_head (\(nHead))") }
+    if !["gelu", "gelu_new", "relu"].contains(activationFunction) {
+      throw ConfigError("activation_function \"\(activationFunction)\" is not supported (gelu, gelu_new, relu)")
+    }
+  }
+}
+
+/// Applies a Hugging Face activation by name.
+func activation(_ name: String, _ x: Tensor) -> Tensor {
+  switch name {
+  case "gelu_new": return x.geluTanh()
+  case "relu": return x.relu()
+  default: return x.gelu()
+  }
+}
+
+import TensorCore

@@ -1,0 +1,239 @@
+// GPT-2 (Radford et al., 2019) as Hugging Face's `GPT2LMHeadModel`: token and position
+// embeddings → N decoder blocks → final LayerNorm → logits over the vocabulary, with the
+// output matrix tied to the token embeddings.
+//
+// Unlike BERT, a block normalises *before* each sublayer ("pre-LN": x + attn(ln_1(x))), and
+// attention is causal: position t sees positions ≤ t only, so the model can be trained to
+// predict each next token. Parameter names are Hugging Face's (`transformer.h.0.attn.c_attn`).
+
+import TensorCore
+
+/// GPT-2's linear layer, named after the convolution it once was: the weight is stored
+/// (in, out), the transpose of `Linear`'s, and y = x·W + b.
+public final class Conv1D: Module {
+  /// (inFeatures, outFeatures).
+  public var weight: Tensor
+  /// (outFeatures).
+  public var bias: Tensor
+
+  public init(_ inFeatures: Int, _ outFeatures: Int) {
+    weight = Tensor(zeros: [inFeatures, outFeatures], requiresGrad: true)
+    bias = Tensor(zeros: [outFeatures], requiresGrad: true)
+  }
+
+  public func callAsFunction(_ x: Tensor) -> Tensor { x.matmul(weight) + bias }
+}
+
+/// Causal multi-head self-attention: one projection makes query, key and value (`c_attn`).
+public final class GPT2Attention: Module {
+  public let cAttn: Conv1D
+  public let cProj: Conv1D
+  public let attnDropout: Dropout
+  public let residDropout: Dropout
+  public let heads: Int
+
+  public init(_ config: GPT2Config) {
+    cAttn = Conv1D(config.nEmbd, 3 * config.nEmbd)
+    cProj = Conv1D(config.nEmbd, config.nEmbd)
+    attnDropout = Dropout(config.attnPdrop)
+    residDropout = Dropout(config.residPdrop)
+    heads = config.nHead
+  }
+
+  public override func parameterName(forProperty property: String) -> String { snakeCase(property) }
+
+  /// (batch, seq, embd) → (batch, seq, embd), and the weights (batch, heads, seq, seq).
+  /// `mask` is nonzero where a query may not see a key (causal, and padding).
+  public func callAsFunction(_ x: Tensor, mask: Tensor) -> (Tensor, weights: Tensor) {
+    let embd = x.shape[2]
+    let qkv = cAttn(x)  // (batch, seq, 3·embd)
+    let q = splitHeads(qkv.slice(axis: 2, 0..<embd), heads: heads)  // (batch, heads, seq, headDim)
+    let k = splitHeads(qkv.slice(axis: 2, embd..<(2 * embd)), heads: heads)
+    let v = splitHeads(qkv.slice(axis: 2, (2 * embd)..<(3 * embd)), heads: heads)
+    let (context, weights) = scaledDotProductAttention(
+      query: q, key: k, value: v, mask: mask, dropout: attnDropout.p, training: training,
+      generator: attnDropout.generator)
+    return (residDropout(cProj(mergeHeads(context))), weights)
+  }
+}
+
+/// The feed-forward block: embd → inner, activation, inner → embd.
+public final class GPT2MLP: Module {
+  public let cFc: Conv1D
+  public let cProj: Conv1D
+  public let dropout: Dropout
+  public let act: String
+
+  public init(_ config: GPT2Config) {
+    cFc = Conv1D(config.nEmbd, config.innerSize)
+    cProj = Conv1D(config.innerSize, config.nEmbd)
+    dropout = Dropout(config.residPdrop)
+    act = config.activationFunction
+  }
+
+  public override func parameterName(forProperty property: String) -> String { snakeCase(property) }
+
+  public func callAsFunction(_ x: Tensor) -> Tensor { dropout(cProj(activation(act, cFc(x)))) }
+}
+
+/// One pre-LN decoder block: x + attn(ln_1(x)), then x + mlp(ln_2(x)).
+public final class GPT2Block: Module {
+  public let ln1: LayerNorm
+  public let attn: GPT2Attention
+  public let ln2: LayerNorm
+  public let mlp: GPT2MLP
+
+  public init(_ config: GPT2Config) {
+    ln1 = LayerNorm(config.nEmbd, eps: config.layerNormEpsilon)
+    attn = GPT2Attention(config)
+    ln2 = LayerNorm(config.nEmbd, eps: config.layerNormEpsilon)
+    mlp = GPT2MLP(config)
+  }
+
+  public override func parameterName(forProperty property: String) -> String {
+    ["ln1": "ln_1", "ln2": "ln_2"][property] ?? property
+  }
+
+  public func callAsFunction(_ x: Tensor, mask: Tensor) -> (Tensor, weights: Tensor) {
+    let (attended, weights) = attn(ln1(x), mask: mask)
+    let h = x + attended
+    return (h + mlp(ln2(h)), weights)
+  }
+}
+
+/// What a forward pass of `GPT2Model` returns.
+public struct GPT2ModelOutput {
+  /// (batch, seq, embd), after the final LayerNorm.
+  public var lastHiddenState: Tensor
+  /// Each block's attention weights, (batch, heads, seq, seq).
+  public var attentions: [Tensor]
+}
+
+/// The GPT-2 decoder stack (`transformer`).
+public final class GPT2Model: Module {
+  public let config: GPT2Config
+  public let wte: Embedding
+  public let wpe: Embedding
+  public let drop: Dropout
+  public let h: [GPT2Block]
+  public let lnF: LayerNorm
+
+  public init(_ config: GPT2Config, generator: Generator = .default) {
+    self.config = config
+    wte = Embedding(config.vocabSize, config.nEmbd)
+    wpe = Embedding(config.nPositions, config.nEmbd)
+    drop = Dropout(config.embdPdrop)
+    h = (0..<config.nLayer).map { _ in GPT2Block(config) }
+    lnF = LayerNorm(config.nEmbd, eps: config.layerNormEpsilon)
+    super.init()
+    initializeWeights(self, std: config.initializerRange, generator: generator)
+    // GPT-2 scales the projections into the residual stream by 1/√(2·layers).
+    let scale = 1 / Float(2 * config.nLayer).squareRoot()
+    for (name, t) in namedParameters() where name.hasSuffix("c_proj.weight") {
+      for i in 0..<t.count { t.data[i] *= scale }
+    }
+  }
+
+  public override func parameterName(forProperty property: String) -> String {
+    property == "lnF" ? "ln_f" : property
+  }
+
+  /// Runs the decoder on a batch; `attentionMask` (1 token, 0 padding) hides padded keys.
+  public func callAsFunction(inputIds: [[Int]], attentionMask: [[Int]]? = nil) throws -> GPT2ModelOutput {
+    let (batch, seq) = try validateBatch(
+      inputIds, name: "input_ids", limit: config.vocabSize, maxLength: config.nPositions)
+    var mask = causalMask(seq)  // (seq, seq)
+    if let attentionMask {
+      let shape = try validateBatch(attentionMask, name: "attention_mask", limit: 2, maxLength: seq)
+      if shape != (batch, seq) { throw ModelInputError("attention_mask must be \(batch) × \(seq) like input_ids") }
+      mask = mask + paddingMask(attentionMask)  // (batch, 1, seq, seq), nonzero where hidden
+    }
+    var x = drop(wte(inputIds.flatMap { $0 }, shape: [batch, seq]) + wpe(Array(0..<seq)))
+    var attentions: [Tensor] = []
+    for block in h {
+      let (next, weights) = block(x, mask: mask)
+      x = next
+      attentions.append(weights)
+    }
+    return GPT2ModelOutput(lastHiddenState: lnF(x), attentions: attentions)
+  }
+}
+
+/// GPT-2 with its language-modelling head, tied to the token embeddings.
+public final class GPT2LMHeadModel: Module {
+  public let transformer: GPT2Model
+
+  public init(_ config: GPT2Config, generator: Generator = .default) {
+    transformer = GPT2Model(config, generator: generator)
+  }
+
+  /// (batch, seq, vocabulary) logits: at position t, the scores of the token at t + 1.
+  public func callAsFunction(inputIds: [[Int]], attentionMask: [[Int]]? = nil) throws -> Tensor {
+    let hidden = try transformer(inputIds: inputIds, attentionMask: attentionMask).lastHiddenState
+    return linear(hidden, weight: transformer.wte.weight)
+  }
+
+  /// Extends `prompt` by `maxNewTokens` tokens, one at a time: greedy when `temperature` is 0,
+  /// else sampled from softmax(logits / temperature), restricted to the `topK` best if given.
+  /// Stops early at `eosTokenId`.
+  public func generate(
+    prompt: [Int], maxNewTokens: Int, temperature: Float = 0, topK: Int? = nil,
+    eosTokenId: Int? = nil, generator: Generator = .default
+  ) throws -> [Int] {
+    var ids = prompt
+    let limit = transformer.config.nPositions
+    for _ in 0..<maxNewTokens {
+      let context = Array(ids.suffix(limit))
+      let logits = try noGrad { try self(inputIds: [context]) }  // (1, seq, vocabulary)
+      let vocabulary = logits.shape[2]
+      let last = Array(logits.data[((context.count - 1) * vocabulary)...])
+      let next = sampleToken(last, temperature: temperature, topK: topK, generator: generator)
+      ids.append(next)
+      if next == eosTokenId { break }
+    }
+    return ids
+  }
+}
+
+/// Picks a token from one position's logits: argmax at temperature 0, else a sample.
+func sampleToken(_ logits: [Float], temperature: Float, topK: Int?, generator: Generator) -> Int {
+  if temperature <= 0 { return Tensor(logits).argmax(axis: 0)[0] }
+  var candidates = Array(logits.indices)
+  if let topK, topK < logits.count {
+    candidates = Array(candidates.sorted { logits[$0] > logits[$1] }.prefix(max(topK, 1)))
+  }
+  let scaled = Tensor(candidates.map { logits[$0] / temperature }).softmax(axis: 0).data
+  var u = generator.uniform()
+  for (i, p) in scaled.enumerated() {
+    u -= p
+    if u < 0 { return candidates[i] }
+  }
+  return candidates[candidates.count - 1]
+}
+
+/// GPT-2 with a classifier reading the hidden state of each sequence's last real token
+/// (Hugging Face's `GPT2ForSequenceClassification`; `score` has no bias).
+public final class GPT2ForSequenceClassification: Module {
+  public let transformer: GPT2Model
+  public let score: Linear
+
+  public init(_ config: GPT2Config, generator: Generator = .default) {
+    transformer = GPT2Model(config, generator: generator)
+    score = Linear(config.nEmbd, config.numLabels, bias: false)
+    super.init()
+    initializeWeights(score, std: config.initializerRange, generator: generator)
+  }
+
+  /// (batch, numLabels) logits. The last real token is the last one that is not
+  /// `pad_token_id` (or the last position when the config has no pad token).
+  public func callAsFunction(inputIds: [[Int]], attentionMask: [[Int]]? = nil) throws -> Tensor {
+    let hidden = try transformer(inputIds: inputIds, attentionMask: attentionMask).lastHiddenState
+    let (batch, seq, embd) = (hidden.shape[0], hidden.shape[1], hidden.shape[2])
+    let pad = transformer.config.padTokenId
+    let lastRows = inputIds.enumerated().map { b, row in
+      b * seq + (row.lastIndex { $0 != pad } ?? (seq - 1))
+    }
+    // Gathering rows is an embedding lookup into the (batch·seq, embd) table of hidden states.
+    return score(hidden.reshape(batch * seq, embd).embedding(lastRows))
+  }
+}

@@ -1,0 +1,178 @@
+// Loading and saving models in Hugging Face's directory layout:
+//
+//   config.json          the configuration (BertConfig / GPT2Config fields)
+//   model.safetensors    the weights, named as `namedParameters()` names them
+//   vocab.txt | vocab.json + merges.txt | tokenizer.json   the tokenizer, alongside
+//
+// Names are matched the way transformers matches them: a checkpoint of the bare `BertModel`
+// (`embeddings.…`) loads into `BertForSequenceClassification` (`bert.embeddings.…`) and back.
+// What the checkpoint lacks is reported as newly initialised; what the model does not use is
+// reported as unused.
+
+import Foundation
+import TensorCore
+
+/// What `load(from:)` did: which parameters came from the checkpoint, which did not.
+public struct LoadReport: CustomStringConvertible, Sendable {
+  /// Parameters the checkpoint did not have: they keep their fresh initialisation.
+  public var newlyInitialized: [String] = []
+  /// Checkpoint tensors the model has no place for (another head, or buffers).
+  public var unused: [String] = []
+  /// The number of parameters loaded.
+  public var loaded = 0
+
+  /// The notice transformers prints, in the same spirit.
+  public var description: String {
+    var lines = ["Loaded \(loaded) tensors."]
+    if !newlyInitialized.isEmpty {
+      lines.append(
+        "Some weights were not in the checkpoint and are newly initialized: \(newlyInitialized.joined(separator: ", ")). "
+          + "You should probably TRAIN this model on a down-stream task before using it for predictions.")
+    }
+    if !unused.isEmpty { lines.append("Some checkpoint weights were not used: \(unused.joined(separator: ", ")).") }
+    return lines.joined(separator: "\n")
+  }
+}
+
+/// Checkpoint tensors that are buffers or tied copies, never parameters: ignored silently.
+func isIgnorableCheckpointTensor(_ name: String) -> Bool {
+  name.hasSuffix("position_ids") || name.hasSuffix("attn.bias") || name.hasSuffix("attn.masked_bias")
+    || name.hasSuffix("predictions.decoder.weight") || name.hasSuffix("predictions.decoder.bias")
+    || name == "lm_head.weight"
+}
+
+extension Module {
+  /// Copies the tensors of `file` into this module's parameters, by name. `basePrefix` is the
+  /// name of the base model inside a task model (`"bert"`, `"transformer"`), which checkpoints
+  /// of the bare base model do not carry.
+  @discardableResult
+  public func load(from file: SafetensorsFile, basePrefix: String) throws -> LoadReport {
+    var report = LoadReport()
+    var used = Set<String>()
+    for (name, parameter) in namedParameters() {
+      let candidates = [
+        name, name.hasPrefix(basePrefix + ".") ? String(name.dropFirst(basePrefix.count + 1)) : basePrefix + "." + name,
+      ]
+      guard let key = candidates.first(where: { file.entries[$0] != nil }) else {
+        report.newlyInitialized.append(name)
+        continue
+      }
+      let value = try file.tensor(key)
+      guard value.shape == parameter.shape else {
+        throw SafetensorsError(
+          file.path, "tensor \"\(key)\" has shape \(value.shape) but the model's \(name) is \(parameter.shape)")
+      }
+      parameter.data = value.data
+      used.insert(key)
+      report.loaded += 1
+    }
+    report.unused = file.entries.keys.filter { !used.contains($0) && !isIgnorableCheckpointTensor($0) }.sorted()
+    return report
+  }
+
+  /// Writes this module's parameters to `model.safetensors` in `directory`, atomically.
+  public func saveWeights(to directory: URL) throws {
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    try SafetensorsFile.write(
+      namedParameters().map { ($0.name, $0.tensor) }, to: directory.appendingPathComponent("model.safetensors"))
+  }
+}
+
+/// Reads `config.json` of a checkpoint directory.
+func readConfig<C: Decodable>(_ type: C.Type, in directory: URL) throws -> C {
+  let url = directory.appendingPathComponent("config.json")
+  guard let data = try? Data(contentsOf: url) else {
+    throw ConfigError("\(url.path): cannot read the file; a checkpoint directory needs config.json")
+  }
+  do { return try JSONDecoder().decode(C.self, from: data) } catch let DecodingError.typeMismatch(_, context) {
+    throw ConfigError("\(url.path): field \(context.codingPath.map(\.stringValue).joined(separator: ".")) has the wrong type")
+  } catch {
+    throw ConfigError("\(url.path): not a valid configuration (\(error))")
+  }
+}
+
+/// Writes `config.json` (pretty, sorted keys) atomically, with Hugging Face's `architectures`.
+func writeConfig<C: Encodable>(_ config: C, architecture: String, to directory: URL) throws {
+  try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+  let encoder = JSONEncoder()
+  encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+  var object = try JSONSerialization.jsonObject(with: encoder.encode(config)) as? [String: Any] ?? [:]
+  object["architectures"] = [architecture]
+  let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+  try data.write(to: directory.appendingPathComponent("config.json"), options: .atomic)
+}
+
+/// The weights file of a checkpoint directory.
+func openWeights(in directory: URL) throws -> SafetensorsFile {
+  let url = directory.appendingPathComponent("model.safetensors")
+  guard FileManager.default.fileExists(atPath: url.path) else {
+    throw SafetensorsError(url.path, "not found; the kit reads checkpoints in safetensors format")
+  }
+  return try SafetensorsFile(contentsOf: url)
+}
+
+extension BertModel {
+  /// Loads a BERT checkpoint directory (Hugging Face layout) into a bare encoder.
+  public static func fromPretrained(_ directory: URL) throws -> (model: BertModel, report: LoadReport) {
+    let config = try readConfig(BertConfig.self, in: directory)
+    try config.validate()
+    let model = BertModel(config)
+    let report = try model.load(from: openWeights(in: directory), basePrefix: "bert")
+    return (model, report)
+  }
+}
+
+extension BertForSequenceClassification {
+  /// Loads a BERT checkpoint with a classification head of `numLabels` classes; a head the
+  /// checkpoint lacks is newly initialised (and reported).
+  public static func fromPretrained(_ directory: URL, numLabels: Int? = nil) throws -> (
+    model: BertForSequenceClassification, report: LoadReport
+  ) {
+    var config = try readConfig(BertConfig.self, in: directory)
+    if let numLabels { config.numLabels = numLabels }
+    try config.validate()
+    let model = BertForSequenceClassification(config)
+    let report = try model.load(from: openWeights(in: directory), basePrefix: "bert")
+    return (model, report)
+  }
+
+  /// Writes config.json and model.safetensors to `directory`.
+  public func save(to directory: URL) throws {
+    try writeConfig(bert.config, architecture: "BertForSequenceClassification", to: directory)
+    try saveWeights(to: directory)
+  }
+}
+
+extension BertForMaskedLM {
+  /// Loads a BERT checkpoint with its masked-language-modelling head.
+  public static func fromPretrained(_ directory: URL) throws -> (model: BertForMaskedLM, report: LoadReport) {
+    let config = try readConfig(BertConfig.self, in: directory)
+    try config.validate()
+    let model = BertForMaskedLM(config)
+    let report = try model.load(from: openWeights(in: directory), basePrefix: "bert")
+    return (model, report)
+  }
+
+  /// Writes config.json and model.safetensors to `directory`.
+  public func save(to directory: URL) throws {
+    try writeConfig(bert.config, architecture: "BertForMaskedLM", to: directory)
+    try saveWeights(to: directory)
+  }
+}
+
+extension GPT2LMHeadModel {
+  /// Loads a GPT-2 checkpoint directory (Hugging Face layout).
+  public static func fromPretrained(_ directory: URL) throws -> (model: GPT2LMHeadModel, report: LoadReport) {
+    let config = try readConfig(GPT2Config.self, in: directory)
+    try config.validate()
+    let model = GPT2LMHeadModel(config)
+    let report = try model.load(from: openWeights(in: directory), basePrefix: "transformer")
+    return (model, report)
+  }
+
+  /// Writes config.json and model.safetensors to `directory`.
+  public func save(to directory: URL) throws {
+    try writeConfig(transformer.config, architecture: "GPT2LMHeadModel", to: directory)
+    try saveWeights(to: directory)
+  }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import Models
+import TensorCore
+import XCTest
+
+/// The kit's models against Hugging Face transformers (fixtures by scripts/golden_models.py).
+final class GoldenModelTests: XCTestCase {
+  static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+  static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+
+  struct Golden: Decodable {
+    var input_ids: [[Int]]
+    var attention_mask: [[Int]]?
+    var token_type_ids: [[Int]]?
+    var last_hidden_state: [Float]?
+    var logits: [Float]?
+  }
+
+  func golden(_ url: URL) throws -> Golden {
+    try JSONDecoder().decode(Golden.self, from: Data(contentsOf: url))
+  }
+
+  func assertClose(_ actual: [Float], _ expected: [Float], tolerance: Float, _ what: String) {
+    XCTAssertEqual(actual.count, expected.count, what)
+    let worst = zip(actual, expected).map { abs($0 - $1) }.max() ?? .infinity
+    XCTAssertLessThan(worst, tolerance, "\(what): max abs error \(worst)")
+  }
+
+  func testTinyBertMatchesTransformers() throws {
+    let directory = Self.fixtures.appendingPathComponent("tiny-bert")
+    let g = try golden(directory.appendingPathComponent("golden.json"))
+    let (model, report) = try BertForMaskedLM.fromPretrained(directory)
+    XCTAssertEqual(report.newlyInitialized, [], "every parameter comes from the checkpoint")
+    XCTAssertEqual(report.unused, [])
+    model.eval()
+    let hidden = try model.bert(inputIds: g.input_ids, attentionMask: g.attention_mask, tokenTypeIds: g.token_type_ids)
+    assertClose(hidden.lastHiddenState.data, g.last_hidden_state!, tolerance: 1e-4, "hidden states")
+    let logits = try model(inputIds: g.input_ids, attentionMask: g.attention_mask, tokenTypeIds: g.token_type_ids)
+    assertClose(logits.data, g.logits!, tolerance: 1e-4, "MLM logits")
+  }
+
+  func testTinyGPT2MatchesTransformers() throws {
+    let directory = Self.fixtures.appendingPathComponent("tiny-gpt2")
+    let g = try golden(directory.appendingPathComponent("golden.json"))
+    let (model, report) = try GPT2LMHeadModel.fromPretrained(directory)
+    XCTAssertEqual(report.newlyInitialized, [])
+    model.eval()
+    let logits = try model(inputIds: g.input_ids)
+    assertClose(logits.data, g.logits!, tolerance: 1e-4, "LM logits")
+  }
+
+  func testRealMiniLMMatchesTransformers() throws {
+    let directory = Self.packageRoot.appendingPathComponent("../shared/data/real/minilm-l3").standardizedFileURL
+    guard FileManager.default.fileExists(atPath: directory.appendingPathComponent("model.safetensors").path) else {
+      throw XCTSkip("../shared/data/real/minilm-l3 is not here")
+    }
+    let g = try golden(Self.fixtures.appendingPathComponent("minilm-l3-golden.json"))
+    let (model, report) = try BertModel.fromPretrained(directory)
+    XCTAssertEqual(report.newlyInitialized, ["pooler.dense.weight", "pooler.dense.bias"])
+    model.eval()
+    let out = try model(inputIds: g.input_ids, attentionMask: g.attention_mask, tokenTypeIds: g.token_type_ids)
+    assertClose(out.lastHiddenState.data, g.last_hidden_state!, tolerance: 1e-4, "MiniLM hidden states")
+  }
+
+  func testClassifierOnABareCheckpointReportsANewHead() throws {
+    let directory = Self.fixtures.appendingPathComponent("tiny-bert")
+    let (model, report) = try BertForSequenceClassification.fromPretrained(directory, numLabels: 3)
+    XCTAssertEqual(
+      Set(report.newlyInitialized),
+      ["bert.pooler.dense.weight", "bert.pooler.dense.bias", "classifier.weight", "classifier.bias"])
+    XCTAssertTrue(report.description.contains("newly initialized"))
+    XCTAssertEqual(model.classifier.weight.shape, [3, 16])
+  }
+}

@@ -39,7 +39,7 @@ let package = Package(
     .target(name: "Models", dependencies: ["TensorCore"], swiftSettings: optimised),
     // Student edition, grading and checks, as a library so that it can be tested.
     .target(name: "CourseTools"),
-    .executableTarget(name: "course", dependencies: ["CourseTools", "TensorCore"]),
+    .executableTarget(name: "course", dependencies: ["CourseTools", "TensorCore", "Models"]),
     // XCTest support for graded exercise tests (linked by test targets only).
     .target(name: "ExerciseTesting", dependencies: ["Exercises"]),
 

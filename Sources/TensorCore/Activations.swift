@@ -20,25 +20,57 @@ extension Tensor {
   }
 
   /// GELU in its exact erf form, x·Φ(x), as BERT uses (`hidden_act: "gelu"`).
-  /// d/dx = Φ(x) + x·φ(x), with φ the standard normal density.
-  public func gelu() -> Tensor {
-    unary(
-      "gelu", { 0.5 * $0 * (1 + erf($0 * 0.70710678)) },
-      derivative: { x, _ in
-        0.5 * (1 + erf(x * 0.70710678)) + x * Foundation.exp(-0.5 * x * x) * 0.39894228
-      })
-  }
+  public func gelu() -> Tensor { elementwise("gelu", GELU.self) }
 
-  /// GELU's tanh approximation, GPT-2's `gelu_new`:
-  /// 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
-  public func geluTanh() -> Tensor {
-    let c: Float = 0.7978845608  // √(2/π)
-    return unary(
-      "geluTanh", { x in 0.5 * x * (1 + Foundation.tanh(c * (x + 0.044715 * x * x * x))) },
-      derivative: { x, _ in
-        let t = Foundation.tanh(c * (x + 0.044715 * x * x * x))
-        return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * 0.044715 * x * x)
-      })
+  /// GELU's tanh approximation, GPT-2's `gelu_new`.
+  public func geluTanh() -> Tensor { elementwise("geluTanh", GELUTanh.self) }
+
+  /// An elementwise op given as a type, so that its function and derivative are inlined into
+  /// both loops (a closure stored for the backward pass would be called per element, and
+  /// would stop vectorisation). For the hot activations; `unary` is the simple general form.
+  func elementwise<F: ElementwiseFunction>(_ op: String, _: F.Type) -> Tensor {
+    let x = data
+    var y = [Float](repeating: 0, count: count)
+    x.withUnsafeBufferPointer { x in
+      y.withUnsafeMutableBufferPointer { y in
+        for i in 0..<x.count { y[i] = F.value(x[i]) }
+      }
+    }
+    return Tensor(y, shape: shape, op: op, parents: [self]) { out in
+      let g = out.grad!.data
+      g.withUnsafeBufferPointer { g in
+        x.withUnsafeBufferPointer { x in
+          self.addGrad { dx in
+            for i in 0..<dx.count { dx[i] += g[i] * F.derivative(x[i]) }
+          }
+        }
+      }
+    }
+  }
+}
+
+/// A function of one number and its derivative, for `Tensor.elementwise`.
+protocol ElementwiseFunction {
+  static func value(_ x: Float) -> Float
+  static func derivative(_ x: Float) -> Float
+}
+
+/// GELU = x·Φ(x); d/dx = Φ(x) + x·φ(x), with φ the standard normal density.
+enum GELU: ElementwiseFunction {
+  @inline(__always) static func value(_ x: Float) -> Float { 0.5 * x * (1 + fastErf(x * 0.707_106_78)) }
+  @inline(__always) static func derivative(_ x: Float) -> Float {
+    0.5 * (1 + fastErf(x * 0.707_106_78)) + x * fastExp(-0.5 * x * x) * 0.398_942_28
+  }
+}
+
+/// gelu_new = 0.5·x·(1 + tanh(u)), u = √(2/π)·(x + 0.044715·x³).
+enum GELUTanh: ElementwiseFunction {
+  @inline(__always) static func inner(_ x: Float) -> Float { 0.797_884_56 * (x + 0.044715 * x * x * x) }
+  @inline(__always) static func value(_ x: Float) -> Float { 0.5 * x * (1 + fastTanh(inner(x))) }
+  @inline(__always) static func derivative(_ x: Float) -> Float {
+    let t = fastTanh(inner(x))
+    let slope = 0.797_884_56 * (1 + 0.134_145 * x * x)  // du/dx = √(2/π)(1 + 3·0.044715·x²)
+    return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * slope
   }
 }
 

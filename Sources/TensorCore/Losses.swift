@@ -99,12 +99,13 @@ public func crossEntropy(_ logits: Tensor, targets: [Int], ignoreIndex: Int = -1
     counted += 1
   }
   let n = Float(counted)
+  let softmax = probabilities
   return Tensor([Float(total) / n], shape: [], op: "crossEntropy", parents: [logits]) { out in
     let g = out.grad!.data[0] / n
     logits.addGrad { dz in
       for r in 0..<rows where targets[r] != ignoreIndex {
         let base = r * classes
-        for j in 0..<classes { dz[base + j] += g * probabilities[base + j] }
+        for j in 0..<classes { dz[base + j] += g * softmax[base + j] }
         dz[base + targets[r]] -= g
       }
     }

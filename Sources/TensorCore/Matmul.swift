@@ -6,7 +6,7 @@
 // The fast path is the classic BLIS/GotoBLAS design:
 //  - B is packed, KC rows at a time, into panels 16 columns wide (zero-padded), so the
 //    micro-kernel reads it contiguously;
-//  - A is packed into panels 6 rows tall;
+//  - A is packed, 96 rows at a time, into panels 6 rows tall;
 //  - the micro-kernel keeps a 6×16 block of C in 12 SIMD8 registers and, for each of the KC
 //    steps, does 12 fused multiply-adds of a broadcast A value by two 8-wide rows of B.
 //    That is 16 of the 16 AVX registers: 12 accumulators, 2 for B, 1-2 for broadcasts.
@@ -30,6 +30,7 @@ let microRows = 6
 let microColumns = 16
 let kBlock = 256
 let nBlock = 2048
+let mBlock = 96
 
 /// C[m×n] (row-major, leading dimension `ldc`) = A[m×k]·B[k×n], or += when `accumulate`.
 /// Runs on up to `Threads.count` threads when `parallel` and the product is large enough.
@@ -46,37 +47,41 @@ func gemm(
     naiveGemm(m: m, n: n, k: k, a: a, b: b, c: c, ldc: ldc)
     return
   }
-  let packedB = UnsafeMutablePointer<Float>.allocate(capacity: kBlock * (nBlock + microColumns))
-  defer { packedB.deallocate() }
+  // One parallel region per product (waking workers costs ~0.1 ms): each part owns a block
+  // of rows of C (or of column panels, when C is short and wide) for the whole k loop, and
+  // packs the pieces of A and B it needs into its own buffers.
+  let allPanels = (n + microColumns - 1) / microColumns
+  let byRows = m >= 4 * microRows * Threads.count || allPanels < Threads.count
   let cOut = SendablePointer(c)
-  for jc in stride(from: 0, to: n, by: nBlock) {
-    let nc = Swift.min(nBlock, n - jc)
-    let panels = (nc + microColumns - 1) / microColumns
-    for pc in stride(from: 0, to: k, by: kBlock) {
-      let kc = Swift.min(kBlock, k - pc)
-      packB(b, rows: pc, kc, columns: jc, nc, into: packedB)
-      let bPacked = SendableConstPointer(UnsafePointer(packedB))
-      // Split by rows when there are enough of them, else by column panels.
-      let byRows = m >= 4 * microRows * Threads.count || panels < Threads.count
-      let work = parallel ? m * nc * kc : 0
-      parallelParts(work: work, maxParts: byRows ? (m + microRows - 1) / microRows : panels) {
-        part, parts in
-        let rows = byRows ? partRange(m, part: part, parts: parts, granule: microRows) : 0..<m
-        let cols = byRows ? 0..<panels : partRange(panels, part: part, parts: parts)
-        if rows.isEmpty || cols.isEmpty { return }
-        let rowPanels = (rows.count + microRows - 1) / microRows
-        let packedA = UnsafeMutablePointer<Float>.allocate(capacity: rowPanels * microRows * kc)
-        defer { packedA.deallocate() }
-        packA(a, rows: rows, columns: pc, kc, into: packedA)
-        for jp in cols {
-          let j0 = jc + jp * microColumns
-          let nr = Swift.min(microColumns, n - j0)
-          for ip in 0..<rowPanels {
-            let i0 = rows.lowerBound + ip * microRows
-            let mr = Swift.min(microRows, rows.upperBound - i0)
-            microKernel(
-              kc: kc, a: packedA + ip * microRows * kc, b: bPacked.base + jp * microColumns * kc,
-              c: cOut.base + i0 * ldc + j0, ldc: ldc, rows: mr, columns: nr)
+  parallelParts(work: parallel ? m * n * k : 0, maxParts: byRows ? (m + microRows - 1) / microRows : allPanels) {
+    part, parts in
+    let rows = byRows ? partRange(m, part: part, parts: parts, granule: microRows) : 0..<m
+    let panels = byRows ? 0..<allPanels : partRange(allPanels, part: part, parts: parts)
+    if rows.isEmpty || panels.isEmpty { return }
+    let columns = (panels.lowerBound * microColumns)..<Swift.min(n, panels.upperBound * microColumns)
+    let packedB = UnsafeMutablePointer<Float>.allocate(capacity: kBlock * (nBlock + microColumns))
+    let packedA = UnsafeMutablePointer<Float>.allocate(capacity: (mBlock + microRows) * kBlock)
+    defer {
+      packedB.deallocate()
+      packedA.deallocate()
+    }
+    for jc in stride(from: columns.lowerBound, to: columns.upperBound, by: nBlock) {
+      let nc = Swift.min(nBlock, columns.upperBound - jc)
+      for pc in stride(from: 0, to: k, by: kBlock) {
+        let kc = Swift.min(kBlock, k - pc)
+        packB(b, rows: pc, kc, columns: jc, nc, into: packedB)  // stays in L2/L3 for all rows
+        for ic in stride(from: rows.lowerBound, to: rows.upperBound, by: mBlock) {
+          let block = ic..<Swift.min(ic + mBlock, rows.upperBound)
+          packA(a, rows: block, columns: pc, kc, into: packedA)  // stays in L1/L2 for all panels
+          for jp in 0..<((nc + microColumns - 1) / microColumns) {
+            let j0 = jc + jp * microColumns
+            for ip in 0..<((block.count + microRows - 1) / microRows) {
+              let i0 = block.lowerBound + ip * microRows
+              microKernel(
+                kc: kc, a: packedA + ip * microRows * kc, b: packedB + jp * microColumns * kc,
+                c: cOut.base + i0 * ldc + j0, ldc: ldc, rows: Swift.min(microRows, block.upperBound - i0),
+                columns: Swift.min(microColumns, jc + nc - j0))
+            }
           }
         }
       }
@@ -363,7 +368,11 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil) -> Tensor {
   let rows = x.count / inFeatures
   var result = [Float](repeating: 0, count: rows * outFeatures)
   if let bias {
-    for r in 0..<rows { for j in 0..<outFeatures { result[r * outFeatures + j] = bias.data[j] } }
+    result.withUnsafeMutableBufferPointer { y in
+      bias.data.withUnsafeBufferPointer { b in
+        for r in 0..<rows { (y.baseAddress! + r * outFeatures).update(from: b.baseAddress!, count: outFeatures) }
+      }
+    }
   }
   x.data.withUnsafeBufferPointer { xp in
     weight.data.withUnsafeBufferPointer { wp in

@@ -48,6 +48,32 @@ extension Tensor {
   /// Softmax (or log-softmax) values of every line along the reduced axis.
   private func softmaxValues(outer: Int, n: Int, inner: Int, log: Bool) -> [Float] {
     var y = data
+    if inner == 1 && n > 0 {
+      // The usual case, softmax over the last axis: contiguous rows, and a loop that vectorises.
+      y.withUnsafeMutableBufferPointer { y in
+        for r in 0..<outer {
+          let row = y.baseAddress! + r * n
+          var m = row[0]
+          for j in 1..<n { m = Swift.max(m, row[j]) }
+          if m == -.infinity { m = 0 }
+          // Exponentials in their own loop (it vectorises), then the sum.
+          let exps = UnsafeMutablePointer<Float>.allocate(capacity: n)
+          defer { exps.deallocate() }
+          for j in 0..<n { exps[j] = fastExp(row[j] - m) }
+          var total: Float = 0
+          for j in 0..<n { total += exps[j] }
+          if !log { row.update(from: exps, count: n) }
+          if log {
+            let shift = m + Foundation.log(total)
+            for j in 0..<n { row[j] -= shift }
+          } else {
+            let scale = 1 / total
+            for j in 0..<n { row[j] *= scale }
+          }
+        }
+      }
+      return y
+    }
     y.withUnsafeMutableBufferPointer { y in
       forEachLine(outer: outer, n: n, inner: inner) { base, step in
         var m = -Float.infinity
@@ -94,9 +120,17 @@ extension Tensor {
     check(p >= 0 && p < 1, "dropout probability must be in [0, 1), got \(p)")
     guard training && p > 0 else { return self }
     let scale = 1 / (1 - p)
-    let mask = (0..<count).map { _ in generator.uniform() < p ? Float(0) : scale }
+    var mask = [Float](repeating: 0, count: count)
+    mask.withUnsafeMutableBufferPointer { m in
+      generator.fillUniform(m)
+      for i in 0..<m.count { m[i] = m[i] < p ? 0 : scale }
+    }
     var result = data
-    for i in 0..<count { result[i] *= mask[i] }
+    result.withUnsafeMutableBufferPointer { r in
+      mask.withUnsafeBufferPointer { m in
+        for i in 0..<r.count { r[i] *= m[i] }
+      }
+    }
     return Tensor(result, shape: shape, op: "dropout", parents: [self]) { y in
       let g = y.grad!.data
       self.addGrad { dx in
@@ -126,53 +160,69 @@ public func layerNorm(_ x: Tensor, weight: Tensor, bias: Tensor, eps: Float = 1e
     weight.shape == [d] && bias.shape == [d],
     "layerNorm: weight \(weight.shape) and bias \(bias.shape) must be [\(d)] for input \(x.shape)")
   let rows = d == 0 ? 0 : x.count / d
+  // Kept for the backward: x̂ and 1/√(var + eps) of every row.
   var normalized = [Float](repeating: 0, count: x.count)
   var inverseStd = [Float](repeating: 0, count: rows)
   var y = [Float](repeating: 0, count: x.count)
-  for r in 0..<rows {
-    let base = r * d
-    var mean: Float = 0
-    for j in 0..<d { mean += x.data[base + j] }
-    mean /= Float(d)
-    var variance: Float = 0
-    for j in 0..<d {
-      let c = x.data[base + j] - mean
-      variance += c * c
-    }
-    let rstd = 1 / sqrt(variance / Float(d) + eps)
-    inverseStd[r] = rstd
-    for j in 0..<d {
-      let h = (x.data[base + j] - mean) * rstd
-      normalized[base + j] = h
-      y[base + j] = h * weight.data[j] + bias.data[j]
-    }
-  }
-  return Tensor(y, shape: x.shape, op: "layerNorm", parents: [x, weight, bias]) { out in
-    let g = out.grad!.data
-    let w = weight.data
-    x.addGrad { dx in
-      for r in 0..<rows {
-        let base = r * d
-        var meanG: Float = 0
-        var meanGH: Float = 0
-        for j in 0..<d {
-          let gh = g[base + j] * w[j]
-          meanG += gh
-          meanGH += gh * normalized[base + j]
-        }
-        meanG /= Float(d)
-        meanGH /= Float(d)
-        for j in 0..<d {
-          let gh = g[base + j] * w[j]
-          dx[base + j] += inverseStd[r] * (gh - meanG - normalized[base + j] * meanGH)
+  x.data.withUnsafeBufferPointer { x in
+    weight.data.withUnsafeBufferPointer { w in
+      bias.data.withUnsafeBufferPointer { b in
+        normalized.withUnsafeMutableBufferPointer { h in
+          inverseStd.withUnsafeMutableBufferPointer { rstd in
+            y.withUnsafeMutableBufferPointer { y in
+              for r in 0..<rows {
+                let base = r * d
+                var mean: Float = 0
+                for j in 0..<d { mean += x[base + j] }
+                mean /= Float(d)
+                var variance: Float = 0
+                for j in 0..<d {
+                  let c = x[base + j] - mean
+                  variance += c * c
+                }
+                rstd[r] = 1 / (variance / Float(d) + eps).squareRoot()
+                for j in 0..<d {
+                  h[base + j] = (x[base + j] - mean) * rstd[r]
+                  y[base + j] = h[base + j] * w[j] + b[j]
+                }
+              }
+            }
+          }
         }
       }
     }
-    weight.addGrad { dw in
-      for r in 0..<rows { for j in 0..<d { dw[j] += g[r * d + j] * normalized[r * d + j] } }
-    }
-    bias.addGrad { db in
-      for r in 0..<rows { for j in 0..<d { db[j] += g[r * d + j] } }
+  }
+  let (xHat, rstd) = (normalized, inverseStd)
+  return Tensor(y, shape: x.shape, op: "layerNorm", parents: [x, weight, bias]) { out in
+    let g = out.grad!.data
+    g.withUnsafeBufferPointer { g in
+      xHat.withUnsafeBufferPointer { h in
+        weight.data.withUnsafeBufferPointer { w in
+          x.addGrad { dx in
+            for r in 0..<rows {
+              let base = r * d
+              var meanG: Float = 0
+              var meanGH: Float = 0
+              for j in 0..<d {
+                let gh = g[base + j] * w[j]
+                meanG += gh
+                meanGH += gh * h[base + j]
+              }
+              meanG /= Float(d)
+              meanGH /= Float(d)
+              for j in 0..<d {
+                dx[base + j] += rstd[r] * (g[base + j] * w[j] - meanG - h[base + j] * meanGH)
+              }
+            }
+          }
+          weight.addGrad { dw in
+            for r in 0..<rows { for j in 0..<d { dw[j] += g[r * d + j] * h[r * d + j] } }
+          }
+          bias.addGrad { db in
+            for r in 0..<rows { for j in 0..<d { db[j] += g[r * d + j] } }
+          }
+        }
+      }
     }
   }
 }

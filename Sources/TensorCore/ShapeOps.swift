@@ -33,20 +33,21 @@ extension Tensor {
   }
 
   /// Dimensions reordered: output dimension i is input dimension `order[i]` (PyTorch's `permute`).
+  /// Backward: the gradient is permuted back by the inverse order.
   public func permute(_ order: [Int]) -> Tensor {
     let order = order.map { normalizedAxis($0) }
     check(
       order.count == rank && Set(order).count == rank,
       "permute(\(order)) must name each of the \(rank) dimensions once")
+    var inverse = order
+    for (i, o) in order.enumerated() { inverse[o] = i }
     let outShape = order.map { shape[$0] }
-    let forward = permuteIndexMap(order: order)
+    let inShape = shape
     var result = [Float](repeating: 0, count: count)
-    for (o, i) in forward.enumerated() { result[o] = data[i] }
+    permuteCopy(data, shape: inShape, order: order, into: &result, accumulate: false)
     return Tensor(result, shape: outShape, op: "permute", parents: [self]) { y in
       let g = y.grad!.data
-      self.addGrad { dx in
-        for (o, i) in forward.enumerated() { dx[i] += g[o] }
-      }
+      self.addGrad { dx in permuteCopy(g, shape: outShape, order: inverse, into: dx, accumulate: true) }
     }
   }
 
@@ -58,30 +59,6 @@ extension Tensor {
     var order = Array(0..<rank)
     order.swapAt(normalizedAxis(a), normalizedAxis(b))
     return permute(order)
-  }
-
-  /// For each output element of `permute(order)`, the index of its input element.
-  private func permuteIndexMap(order: [Int]) -> [Int] {
-    var strides = [Int](repeating: 1, count: rank)
-    for d in stride(from: rank - 2, through: 0, by: -1) { strides[d] = strides[d + 1] * shape[d + 1] }
-    let outShape = order.map { shape[$0] }
-    let outStrides = order.map { strides[$0] }
-    var map = [Int](repeating: 0, count: count)
-    var index = [Int](repeating: 0, count: rank)
-    var offset = 0
-    for o in 0..<count {
-      map[o] = offset
-      var d = rank - 1
-      while d >= 0 {
-        index[d] += 1
-        offset += outStrides[d]
-        if index[d] < outShape[d] { break }
-        offset -= outStrides[d] * outShape[d]
-        index[d] = 0
-        d -= 1
-      }
-    }
-    return map
   }
 
   /// The elements at positions `range` along `axis` (PyTorch's `narrow`, or `x[:, a:b]`).
@@ -147,6 +124,57 @@ extension Tensor {
           }
         }
         column += m
+      }
+    }
+  }
+}
+
+/// Writes (or adds) `source`, of shape `shape`, permuted by `order` into `destination`.
+/// Walks the output in order, one run along its last dimension at a time; when that dimension
+/// is also the input's last, each run is a contiguous copy (the attention head split/merge case).
+func permuteCopy(
+  _ source: [Float], shape: [Int], order: [Int], into destination: inout [Float], accumulate: Bool
+) {
+  destination.withUnsafeMutableBufferPointer { permuteCopy(source, shape: shape, order: order, into: $0, accumulate: accumulate) }
+}
+
+func permuteCopy(
+  _ source: [Float], shape: [Int], order: [Int], into out: UnsafeMutableBufferPointer<Float>, accumulate: Bool
+) {
+  let rank = shape.count
+  guard rank > 0, out.count > 0 else {
+    if out.count == 1 { out[0] = (accumulate ? out[0] : 0) + source[0] }
+    return
+  }
+  var strides = [Int](repeating: 1, count: rank)
+  for d in stride(from: rank - 2, through: 0, by: -1) { strides[d] = strides[d + 1] * shape[d + 1] }
+  let outShape = order.map { shape[$0] }
+  let outStrides = order.map { strides[$0] }  // input stride of each output dimension
+  let run = outShape[rank - 1]
+  let step = outStrides[rank - 1]
+  var index = [Int](repeating: 0, count: rank)
+  var offset = 0
+  source.withUnsafeBufferPointer { src in
+    var o = 0
+    while o < out.count {
+      let s = src.baseAddress! + offset
+      let d = out.baseAddress! + o
+      if accumulate {
+        for j in 0..<run { d[j] += s[j * step] }
+      } else if step == 1 {
+        d.update(from: s, count: run)
+      } else {
+        for j in 0..<run { d[j] = s[j * step] }
+      }
+      o += run
+      var axis = rank - 2
+      while axis >= 0 {
+        index[axis] += 1
+        offset += outStrides[axis]
+        if index[axis] < outShape[axis] { break }
+        offset -= outStrides[axis] * outShape[axis]
+        index[axis] = 0
+        axis -= 1
       }
     }
   }

@@ -164,6 +164,10 @@ extension Tensor {
 
   /// Adds `delta` (same element count) into this tensor's gradient, creating it at zero first.
   func addGrad(_ delta: [Float]) {
+    if requiresGrad && grad == nil {  // the first contribution: take it as is, no zeros to add to
+      grad = Tensor(delta, shape: shape)
+      return
+    }
     addGrad { g in
       delta.withUnsafeBufferPointer { d in
         for i in 0..<g.count { g[i] += d[i] }

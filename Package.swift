@@ -23,6 +23,7 @@ let package = Package(
     .library(name: "Notebook", targets: ["Notebook"]),
     .library(name: "Tokenizers", targets: ["Tokenizers"]),
     .library(name: "Models", targets: ["Models"]),
+    .library(name: "Datasets", targets: ["Datasets"]),
     .executable(name: "course", targets: ["course"]),
     .executable(name: "Lesson1", targets: ["Lesson1"]),
   ],
@@ -35,6 +36,8 @@ let package = Package(
     .target(name: "Notebook", dependencies: ["Exercises"]),
     // Text: WordPiece (BERT) and byte-level BPE (GPT-2) tokenizers, Hugging Face file formats.
     .target(name: "Tokenizers", dependencies: ["Exercises"], swiftSettings: optimised),
+    // Datasets: the kit's generated corpus and tasks, readers for real formats, cleaning, splits.
+    .target(name: "Datasets", swiftSettings: optimised),
     // Models: attention, BERT- and GPT-2-style transformers in Hugging Face layout.
     .target(name: "Models", dependencies: ["TensorCore"], swiftSettings: optimised),
     // Student edition, grading and checks, as a library so that it can be tested.
@@ -52,6 +55,7 @@ let package = Package(
     .testTarget(name: "NotebookTests", dependencies: ["Notebook"]),
     .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"]),
     .testTarget(name: "ModelsTests", dependencies: ["Models", "TensorCore"]),
+    .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
     .testTarget(name: "CourseToolsTests", dependencies: ["CourseTools"]),
     // Graded exercise tests that students see.
     .testTarget(name: "Lesson1Tests", dependencies: ["TensorCore", "ExerciseTesting"]),

@@ -1,0 +1,1 @@
+// Datasets (placeholder until they land).

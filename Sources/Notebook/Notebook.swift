@@ -1,1 +1,188 @@
-// The notebook runtime (placeholder until it lands).
+// The notebook runtime: what makes a lesson executable read like a notebook in a terminal.
+//
+//     let nb = Notebook(lesson: 1, title: "Tensors and gradients", summary: "...")
+//     nb.section("1. A tensor")
+//     nb.narrate("A tensor is ...")
+//     nb.code("let x = Tensor([1, 2, 3])")
+//     nb.output(x.description)
+//     nb.record("final_loss", 0.12)
+//     nb.finish()        // writes runs/Lesson1/results.json
+//
+// Output goes to standard output (progress bars to standard error on a terminal); figures and
+// results.json go to the output directory, `runs/LessonN` unless `--output` says otherwise.
+
+import Foundation
+
+/// A lesson's notebook: its command-line options, its cells, and its recorded results.
+public final class Notebook {
+  public let lesson: Int
+  public let title: String
+  /// The parsed command line: `--quick`, `--seed`, `--output` and the lesson's flags.
+  public let options: LessonOptions
+  var results: [String: JSONValue] = [:]
+  let write: (String) -> Void
+  let styled: Bool
+  let interactive: Bool
+  let start = Date()
+  let width = 88
+
+  /// Parses the command line (printing help and exiting 0 for `--help`, or exiting 2 with a
+  /// message for a bad flag) and prints the lesson's title and summary.
+  public convenience init(
+    lesson: Int, title: String, summary: String, flags: [LessonFlag] = [],
+    arguments: [String] = CommandLine.arguments
+  ) {
+    let options: LessonOptions
+    do {
+      options = try LessonOptions.parse(arguments: Array(arguments.dropFirst()), flags: flags, lesson: lesson)
+    } catch LessonOptionsError.helpRequested {
+      print(LessonOptions.usage(lesson: lesson, title: title, flags: flags))
+      exit(0)
+    } catch {
+      FileHandle.standardError.write(Data("Lesson\(lesson): \(error)\nRun with --help to see the flags.\n".utf8))
+      exit(2)
+    }
+    let tty = isatty(STDOUT_FILENO) != 0
+    let noColor = ProcessInfo.processInfo.environment["NO_COLOR"] != nil
+    self.init(
+      lesson: lesson, title: title, summary: summary, options: options, styled: tty && !noColor,
+      interactive: isatty(STDERR_FILENO) != 0
+    ) { text in
+      FileHandle.standardOutput.write(Data(text.utf8))
+    }
+  }
+
+  /// A notebook that writes through `write` (tests capture the output this way).
+  init(
+    lesson: Int, title: String, summary: String, options: LessonOptions, styled: Bool = false,
+    interactive: Bool = false, write: @escaping (String) -> Void
+  ) {
+    self.lesson = lesson
+    self.title = title
+    self.options = options
+    self.styled = styled
+    self.interactive = interactive
+    self.write = write
+    let heading = "Lesson \(lesson) — \(title)"
+    emit(bold(heading) + "\n" + String(repeating: "═", count: heading.count) + "\n")
+    emit(wrap(summary) + "\n")
+    let mode = options.quick ? "quick run" : "full run"
+    emit("(\(mode), seed \(options.seed); figures and results in \(options.outputDirectory.relativePath)/)\n\n")
+  }
+
+  func emit(_ text: String) { write(text) }
+
+  func bold(_ text: String) -> String { styled ? "\u{1B}[1m\(text)\u{1B}[0m" : text }
+
+  /// Words joined into lines of at most `width` characters.
+  func wrap(_ text: String, indent: String = "") -> String {
+    var lines: [String] = []
+    for paragraph in text.components(separatedBy: "\n") {
+      var line = ""
+      for word in paragraph.split(separator: " ", omittingEmptySubsequences: true) {
+        if !line.isEmpty && line.count + 1 + word.count > width - indent.count {
+          lines.append(indent + line)
+          line = ""
+        }
+        line += (line.isEmpty ? "" : " ") + word
+      }
+      lines.append(indent + line)
+    }
+    return lines.joined(separator: "\n")
+  }
+
+  func indented(_ text: String, _ prefix: String = "  ") -> String {
+    text.components(separatedBy: "\n").map { prefix + $0 }.joined(separator: "\n") + "\n\n"
+  }
+
+  /// A titled section.
+  public func section(_ title: String) {
+    emit("\n" + bold(title) + "\n" + String(repeating: "─", count: title.count) + "\n")
+  }
+
+  /// A paragraph of narration, wrapped to the terminal.
+  public func narrate(_ text: String) { emit(wrap(text) + "\n\n") }
+
+  /// A code cell: the code the lesson is about to run, as the student would write it.
+  public func code(_ source: String) { emit(indented(source, "  │ ")) }
+
+  /// The output of the last code cell.
+  public func output(_ text: String) { emit(indented(text, "  ")) }
+
+  /// An aligned table.
+  public func table(headers: [String], rows: [[String]], title: String? = nil) {
+    emit(indented(renderTable(headers: headers, rows: rows, title: title)))
+  }
+
+  /// A line chart of one or more curves.
+  public func lineChart(
+    _ series: [ChartSeries], title: String, xLabel: String = "", yLabel: String = "", width: Int = 60,
+    height: Int = 12
+  ) {
+    emit(indented(renderLineChart(series, title: title, xLabel: xLabel, yLabel: yLabel, width: width, height: height)))
+  }
+
+  /// A heatmap of a matrix (e.g. attention weights).
+  public func heatmap(_ values: [[Double]], rowLabels: [String], columnLabels: [String], title: String) {
+    emit(indented(renderHeatmap(values, rowLabels: rowLabels, columnLabels: columnLabels, title: title)))
+  }
+
+  /// Writes `figure` to `<output directory>/<name>.svg` and says where.
+  public func figure(_ figure: SVGFigure, name: String) {
+    let url = options.outputDirectory.appendingPathComponent(name + ".svg")
+    do {
+      try figure.write(to: url)
+      emit("  figure: \(url.relativePath)\n\n")
+    } catch {
+      emit("  figure \(name) could not be written to \(url.path): \(error.localizedDescription)\n\n")
+    }
+  }
+
+  /// A progress bar for a loop of `total` steps.
+  public func progress(_ label: String, total: Int) -> ProgressBar {
+    if interactive {
+      return ProgressBar(label: label, total: total, interactive: true) { text in
+        FileHandle.standardError.write(Data(text.utf8))
+      }
+    }
+    return ProgressBar(label: "  " + label, total: total, interactive: false, write: write)
+  }
+
+  /// Records a key figure of the lesson for results.json.
+  public func record(_ key: String, _ value: JSONValue) { results[key] = value }
+  /// Records a number.
+  public func record(_ key: String, _ value: Double) { results[key] = .number(value) }
+  /// Records an integer.
+  public func record(_ key: String, _ value: Int) { results[key] = .number(Double(value)) }
+  /// Records a text.
+  public func record(_ key: String, _ value: String) { results[key] = .string(value) }
+  /// Records a yes/no.
+  public func record(_ key: String, _ value: Bool) { results[key] = .bool(value) }
+  /// Records a list of numbers (a curve).
+  public func record(_ key: String, _ values: [Double]) { results[key] = .array(values.map { .number($0) }) }
+
+  /// The document results.json holds.
+  var resultsDocument: JSONValue {
+    .object([
+      "lesson": .number(Double(lesson)), "title": .string(title), "seed": .number(Double(options.seed)),
+      "quick": .bool(options.quick), "seconds": .number((Date().timeIntervalSince(start) * 100).rounded() / 100),
+      "results": .object(results),
+    ])
+  }
+
+  /// Writes results.json (atomically) and closes the lesson. Returns false if it could not.
+  @discardableResult
+  public func finish() -> Bool {
+    let url = options.outputDirectory.appendingPathComponent("results.json")
+    let seconds = Date().timeIntervalSince(start)
+    do {
+      try FileManager.default.createDirectory(at: options.outputDirectory, withIntermediateDirectories: true)
+      try Data((resultsDocument.serialized() + "\n").utf8).write(to: url, options: .atomic)
+      emit("\nLesson \(lesson) done in \(String(format: "%.1f", seconds)) s; results in \(url.relativePath)\n")
+      return true
+    } catch {
+      emit("\nLesson \(lesson) done, but results.json could not be written to \(url.path): \(error.localizedDescription)\n")
+      return false
+    }
+  }
+}

@@ -1,1 +1,0 @@
-// Course tools (placeholder until they land).

@@ -1,0 +1,90 @@
+// The checks an instructor and CI run: markers and tests consistent (`check`), and the student
+// edition really works (`verify-edition`): every exercise test fails with its exercise's
+// message, every other test passes, and grading it gives 0 without aborting.
+
+import Foundation
+
+/// Problems with the exercises and their tests, each naming the file (empty when all is well).
+public func checkExercises(root: URL) -> [String] {
+  var problems: [String] = []
+  let exercises: [ExerciseMarker]
+  do { exercises = try discoverExercises(root: root) } catch { return ["\(error)"] }
+  let classes = (try? discoverTestClasses(root: root)) ?? []
+  var ids: [String: String] = [:]
+  for e in exercises {
+    if let other = ids[e.id] { problems.append("\(e.file):\(e.beginLine): exercise \(e.id) is also in \(other)") }
+    ids[e.id] = e.file
+    let graded = classes.filter { $0.exerciseID == e.id }
+    if !graded.contains(where: { !$0.hidden && !$0.tests.isEmpty }) {
+      problems.append("\(e.file):\(e.beginLine): exercise \(e.id) has no visible test (Tests/Lesson\(e.lesson)Tests)")
+    }
+    if !graded.contains(where: { $0.hidden && !$0.tests.isEmpty }) {
+      problems.append("\(e.file):\(e.beginLine): exercise \(e.id) has no hidden test (Tests/\(hiddenTestsModule))")
+    }
+  }
+  for c in classes {
+    if let id = c.exerciseID, ids[id] == nil {
+      problems.append("Tests/\(c.module): \(c.name) grades exercise \(id), which has no markers")
+    }
+  }
+  return problems
+}
+
+/// Builds the student edition of `root` in a temporary directory and checks it. Returns the
+/// problems found (empty: the edition is right).
+public func verifyStudentEdition(root: URL, keep: URL? = nil, log: (String) -> Void) throws -> [String] {
+  let fm = FileManager.default
+  let parent = fm.temporaryDirectory.appendingPathComponent("course-verify-\(UUID().uuidString.prefix(8))")
+  let edition = keep ?? parent.appendingPathComponent("student-edition")
+  defer { if keep == nil { try? fm.removeItem(at: parent) } }
+  let summary = try makeStudentEdition(root: root, destination: edition, force: true)
+  log("student edition: \(summary.exercises) exercises removed, \(summary.files) files, in \(edition.path)")
+  var problems: [String] = []
+
+  log("building the edition as a student gets it (swift build --build-tests)...")
+  let build = try runProcess(which("swift"), ["build", "--build-tests"], in: edition, timeout: 3600)
+  guard build.succeeded else {
+    let errors = build.output.split(separator: "\n").filter { $0.contains("error:") }.prefix(10)
+    return ["the student edition does not build:\n" + errors.joined(separator: "\n")]
+  }
+  log("running every test of the edition...")
+  let bundle = try testBundle(in: edition)
+  let run = try runXCTest(bundle: bundle, filter: nil, in: edition, timeout: 3600)
+  let results = parseTestResults(run.output)
+  let visible = try discoverTestClasses(root: edition)
+  for c in visible {
+    for test in c.tests {
+      let key = "\(c.name).\(test)"
+      guard let passed = results[key] ?? results["\(c.module).\(key)"] else {
+        problems.append("\(c.module).\(key) did not run")
+        continue
+      }
+      if let id = c.exerciseID {
+        let messages = failureMessages(in: run.output, test: test)
+        if passed {
+          problems.append("\(c.module).\(key) passes without a solution to exercise \(id)")
+        } else if !messages.contains(where: { $0.contains("Exercise \(id)") }) {
+          problems.append("\(c.module).\(key) fails, but not with exercise \(id)'s message: \(messages.first ?? "?")")
+        }
+      } else if !passed {
+        problems.append("\(c.module).\(key) fails in the student edition (only exercise tests may)")
+      }
+    }
+  }
+  let exerciseTests = visible.filter { $0.exerciseID != nil }.reduce(0) { $0 + $1.tests.count }
+  let otherTests = visible.filter { $0.exerciseID == nil }.reduce(0) { $0 + $1.tests.count }
+  log("  \(exerciseTests) exercise tests, \(otherTests) other tests checked")
+
+  log("grading the edition with the hidden tests...")
+  let grade = try gradeSubmission(edition, kitRoot: root, defaultTimeout: 120, inPlace: true, log: log)
+  log(gradeTable([grade]))
+  if let failure = grade.buildFailure { problems.append("grading could not build the edition: \(failure)") }
+  for e in grade.exercises {
+    if e.outcomes.isEmpty { problems.append("exercise \(e.exercise.id) has no graded tests") }
+    if e.earned != 0 { problems.append("exercise \(e.exercise.id) earns \(e.earned) points without a solution") }
+    for o in e.outcomes where !(o.message ?? "").contains("Exercise \(e.exercise.id)") {
+      problems.append("\(o.module).\(o.className)/\(o.test) did not fail with exercise \(e.exercise.id)'s message")
+    }
+  }
+  return problems
+}

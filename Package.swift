@@ -54,7 +54,7 @@ let package = Package(
     .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
     .testTarget(name: "NotebookTests", dependencies: ["Notebook"]),
     .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"]),
-    .testTarget(name: "ModelsTests", dependencies: ["Models", "TensorCore"]),
+    .testTarget(name: "ModelsTests", dependencies: ["Models", "TensorCore"], exclude: ["Fixtures"]),
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
     .testTarget(name: "CourseToolsTests", dependencies: ["CourseTools"]),
     // Graded exercise tests that students see.

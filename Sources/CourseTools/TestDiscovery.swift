@@ -23,7 +23,15 @@ nonisolated(unsafe) let testPattern = #/func\s+(test\w*)\s*\(\s*\)/#
 
 /// The test classes of one source file of test target `module`.
 public func discoverTestClasses(in source: String, module: String) -> [TestClass] {
+  // Code quoted in multi-line string literals (a test's fixture) is not code: blank it out.
+  var inLiteral = false
+  let code = source.components(separatedBy: "\n").map { line -> String in
+    let quotes = line.components(separatedBy: "\"\"\"").count - 1
+    defer { if quotes % 2 == 1 { inLiteral.toggle() } }
+    return inLiteral || quotes > 0 ? "" : line
+  }.joined(separator: "\n")
   // Split the file at each class declaration; what follows a class (until the next) is its body.
+  let source = code
   let matches = source.matches(of: classPattern)
   var classes: [TestClass] = []
   for (i, m) in matches.enumerated() {

@@ -261,8 +261,9 @@ extension Tensor: CustomStringConvertible {
 }
 
 extension Tensor: ExercisePlaceholder {
-  /// What an unfinished exercise returns: a NaN scalar that fails any value check.
-  public static var exercisePlaceholder: Tensor { Tensor(.nan) }
+  /// What an unfinished exercise returns: a NaN scalar that fails any value check. It
+  /// requires grad, so a test that calls `backward()` on it fails its checks instead of crashing.
+  public static var exercisePlaceholder: Tensor { Tensor(.nan, requiresGrad: true) }
 }
 
 /// Stops with a clear message when a tensor op is misused (wrong shapes, bad axis, ...).

@@ -33,9 +33,12 @@ final class SGDTests: ExerciseTestCase {
     XCTAssertEqual(p.data[0], 2 - 0.5 * 0.2, accuracy: 1e-6)
   }
 
-  func testParametersWithoutGradientStayPut() {
-    let p = Tensor([3], requiresGrad: true)
-    SGD([p], learningRate: 1, momentum: 0.9).step()
-    XCTAssertEqual(p.data, [3])
+  func testOnlyParametersWithAGradientMove() {
+    let still = Tensor([3], requiresGrad: true)
+    let moving = Tensor([3], requiresGrad: true)
+    moving.grad = Tensor([1])
+    SGD([still, moving], learningRate: 1, momentum: 0.9).step()
+    XCTAssertEqual(still.data, [3], "no gradient, no step")
+    XCTAssertEqual(moving.data, [2])
   }
 }

@@ -1,0 +1,1 @@
+// Tokenizers (placeholder until they land).

@@ -62,7 +62,9 @@ let column = Tensor([10, 20, 30], shape: [3, 1])
 let row = Tensor([1, 2, 3, 4])
 nb.code("let column = Tensor([10, 20, 30], shape: [3, 1])\nlet row = Tensor([1, 2, 3, 4])\ncolumn + row")
 nb.output((column + row).description)
-let broadcastExamples: [([Int], [Int])] = [([3, 1], [4]), ([2, 3, 4], [3, 1]), ([5, 4], []), ([8, 1, 6], [7, 1])]
+let broadcastExamples: [([Int], [Int])] = [
+  ([3, 1], [4]), ([2, 3, 4], [3, 1]), ([5, 4], []), ([8, 1, 6], [7, 1]),
+]
 nb.table(
   headers: ["a", "b", "a + b"],
   rows: broadcastExamples.map { a, b in
@@ -131,7 +133,10 @@ let checks: [(String, () -> Tensor, [Tensor])] = [
   ("matmul + tanh", { a1.matmul(b1).tanh().sum() }, [a1, b1]),
   ("broadcast add + sigmoid", { (a1.matmul(b1) + bias).sigmoid().mean() }, [a1, b1, bias]),
   ("softmax", { (logits.softmax() * logits).sum() }, [logits]),
-  ("layer norm", { (layerNorm(logits, weight: lnWeight, bias: lnBias) * logits).sum() }, [logits, lnWeight, lnBias]),
+  (
+    "layer norm", { (layerNorm(logits, weight: lnWeight, bias: lnBias) * logits).sum() },
+    [logits, lnWeight, lnBias]
+  ),
   ("cross-entropy", { crossEntropy(logits, targets: targets) }, [logits]),
   ("squared difference (1.1)", { a1.squaredDifference(a1.tanh() * 2).mean() }, [a1]),
 ]
@@ -286,11 +291,13 @@ nb.narrate(
 let gridSize = 12
 let gridXs = (0..<gridSize).map { -1.5 + 4 * Float($0) / Float(gridSize - 1) }
 let gridYs = (0..<gridSize).map { 1.5 - 2.5 * Float($0) / Float(gridSize - 1) }
-let gridPoints = Tensor(gridYs.flatMap { gy in gridXs.flatMap { gx in [gx, gy] } }, shape: [gridSize * gridSize, 2])
+let gridPoints = Tensor(
+  gridYs.flatMap { gy in gridXs.flatMap { gx in [gx, gy] } }, shape: [gridSize * gridSize, 2])
 let gridProbabilities = noGrad { network(gridPoints).sigmoid() }.data.map { Double($0) }
 nb.heatmap(
   (0..<gridSize).map { Array(gridProbabilities[($0 * gridSize)..<($0 * gridSize + gridSize)]) },
-  rowLabels: gridYs.map { String(format: "%.1f", $0) }, columnLabels: gridXs.map { String(format: "%.1f", $0) },
+  rowLabels: gridYs.map { String(format: "%.1f", $0) },
+  columnLabels: gridXs.map { String(format: "%.1f", $0) },
   title: "P(class 1) over the plane (rows: y, columns: x)")
 nb.figure(
   .lineChart(

@@ -31,7 +31,8 @@ public struct CourseToolError: Error, CustomStringConvertible, Equatable {
   init(file: String, line: Int, _ problem: String) { description = "\(file):\(line): \(problem)" }
 }
 
-nonisolated(unsafe) let beginPattern = #/^(\s*)// BEGIN EXERCISE (\d+\.\d+) "([^"]+)" points=(\d+)(?: timeout=(\d+))?\s*$/#
+nonisolated(unsafe) let beginPattern =
+  #/^(\s*)// BEGIN EXERCISE (\d+\.\d+) "([^"]+)" points=(\d+)(?: timeout=(\d+))?\s*$/#
 nonisolated(unsafe) let endPattern = #/^\s*// END EXERCISE (\S+)\s*$/#
 
 /// Finds the exercises in one source file.
@@ -53,31 +54,40 @@ func scanExercises(lines: [String], file: String) throws -> [ScannedExercise] {
     let number = index + 1
     let trimmed = line.trimmingCharacters(in: .whitespaces)
     if trimmed.hasPrefix("// BEGIN EXERCISE") {
-      if let open { throw CourseToolError(file: file, line: number, "exercise \(open.marker.id) is not closed before a new BEGIN") }
+      if let open {
+        throw CourseToolError(
+          file: file, line: number, "exercise \(open.marker.id) is not closed before a new BEGIN")
+      }
       guard let m = line.wholeMatch(of: beginPattern) else {
         throw CourseToolError(
           file: file, line: number,
-          "malformed marker; expected // BEGIN EXERCISE <lesson>.<n> \"<title>\" points=<n> [timeout=<seconds>]")
+          "malformed marker; expected // BEGIN EXERCISE <lesson>.<n> \"<title>\" points=<n> [timeout=<seconds>]"
+        )
       }
       guard let points = Int(m.4), points > 0 else {
         throw CourseToolError(file: file, line: number, "points must be a positive integer")
       }
       let marker = ExerciseMarker(
-        id: String(m.2), title: String(m.3), points: points, timeout: m.5.flatMap { Int($0) }, hint: "", file: file,
+        id: String(m.2), title: String(m.3), points: points, timeout: m.5.flatMap { Int($0) }, hint: "",
+        file: file,
         beginLine: number, endLine: number)
       open = ScannedExercise(marker: marker, indentation: String(m.1), body: [])
     } else if trimmed.hasPrefix("// END EXERCISE") {
-      guard var current = open else { throw CourseToolError(file: file, line: number, "END EXERCISE without a BEGIN") }
+      guard var current = open else {
+        throw CourseToolError(file: file, line: number, "END EXERCISE without a BEGIN")
+      }
       guard let m = line.wholeMatch(of: endPattern), m.1 == current.marker.id else {
         throw CourseToolError(file: file, line: number, "expected // END EXERCISE \(current.marker.id)")
       }
       let hints = current.body.prefix { $0.trimmingCharacters(in: .whitespaces).hasPrefix("// hint:") }
       guard !hints.isEmpty else {
         throw CourseToolError(
-          file: file, line: current.marker.beginLine, "exercise \(current.marker.id) needs a // hint: line after BEGIN")
+          file: file, line: current.marker.beginLine,
+          "exercise \(current.marker.id) needs a // hint: line after BEGIN")
       }
       current.marker.hint = hints.map {
-        $0.trimmingCharacters(in: .whitespaces).dropFirst("// hint:".count).trimmingCharacters(in: .whitespaces)
+        $0.trimmingCharacters(in: .whitespaces).dropFirst("// hint:".count).trimmingCharacters(
+          in: .whitespaces)
       }.joined(separator: " ")
       current.body.removeFirst(hints.count)
       current.marker.endLine = number
@@ -88,12 +98,14 @@ func scanExercises(lines: [String], file: String) throws -> [ScannedExercise] {
     }
   }
   if let open {
-    throw CourseToolError(file: file, line: open.marker.beginLine, "exercise \(open.marker.id) has no // END EXERCISE")
+    throw CourseToolError(
+      file: file, line: open.marker.beginLine, "exercise \(open.marker.id) has no // END EXERCISE")
   }
   var seen: [String: Int] = [:]
   for e in found {
     if let first = seen[e.marker.id] {
-      throw CourseToolError(file: file, line: e.marker.beginLine, "exercise \(e.marker.id) is also at line \(first)")
+      throw CourseToolError(
+        file: file, line: e.marker.beginLine, "exercise \(e.marker.id) is also at line \(first)")
     }
     seen[e.marker.id] = e.marker.beginLine
   }

@@ -64,7 +64,8 @@ public func gradeSubmission(
   try? fm.removeItem(at: work.appendingPathComponent("Tests"))
   try copyTree(from: kitRoot.appendingPathComponent("Tests"), to: work.appendingPathComponent("Tests"))
   try? fm.removeItem(at: work.appendingPathComponent("Package.swift"))
-  try fm.copyItem(at: kitRoot.appendingPathComponent("Package.swift"), to: work.appendingPathComponent("Package.swift"))
+  try fm.copyItem(
+    at: kitRoot.appendingPathComponent("Package.swift"), to: work.appendingPathComponent("Package.swift"))
 
   log("\(name): building with the kit's tests...")
   let swift = which("swift")
@@ -78,7 +79,8 @@ public func gradeSubmission(
           outcomes: classes.filter { $0.exerciseID == e.id }.flatMap { c in
             c.tests.map {
               TestOutcome(
-                module: c.module, className: c.name, test: $0, exerciseID: e.id, hidden: c.hidden, passed: false,
+                module: c.module, className: c.name, test: $0, exerciseID: e.id, hidden: c.hidden,
+                passed: false,
                 reason: reason, message: reason)
             }
           })
@@ -95,7 +97,8 @@ public func gradeSubmission(
     for c in classes where c.exerciseID == exercise.id {
       for test in c.tests {
         let timeout = Double(exercise.timeout.map(Double.init) ?? defaultTimeout)
-        let run = try runXCTest(bundle: bundle, filter: "\(c.module).\(c.name)/\(test)", in: work, timeout: timeout)
+        let run = try runXCTest(
+          bundle: bundle, filter: "\(c.module).\(c.name)/\(test)", in: work, timeout: timeout)
         // A filter that matches nothing also exits 0: that is a missing test, not a pass.
         let ran = !run.output.contains("Executed 0 tests")
         var outcome = TestOutcome(
@@ -106,8 +109,9 @@ public func gradeSubmission(
             !ran && run.succeeded
             ? "the test did not run (not found in the test bundle)"
             : run.timedOut
-            ? "timed out after \(Int(timeout)) s"
-            : run.signal.map { "crashed (signal \($0))" } ?? failureMessages(in: run.output, test: test).joined(separator: "; ")
+              ? "timed out after \(Int(timeout)) s"
+              : run.signal.map { "crashed (signal \($0))" }
+                ?? failureMessages(in: run.output, test: test).joined(separator: "; ")
           outcome.message = message.isEmpty ? "failed" : message
           outcome.reason = c.hidden ? "hidden test failed" : outcome.message
         }
@@ -124,7 +128,8 @@ public func gradeSubmission(
 func testBundle(in directory: URL) throws -> URL {
   let binPath = try runProcess(which("swift"), ["build", "--show-bin-path"], in: directory, timeout: 300)
   let bin = URL(fileURLWithPath: binPath.output.split(separator: "\n").last.map(String.init) ?? "")
-  let bundles = (try? FileManager.default.contentsOfDirectory(atPath: bin.path))?.filter { $0.hasSuffix(".xctest") } ?? []
+  let bundles =
+    (try? FileManager.default.contentsOfDirectory(atPath: bin.path))?.filter { $0.hasSuffix(".xctest") } ?? []
   guard let first = bundles.sorted().first else {
     throw CourseToolError("no .xctest bundle in \(bin.path); did `swift build --build-tests` run?")
   }
@@ -132,7 +137,9 @@ func testBundle(in directory: URL) throws -> URL {
 }
 
 /// Runs the tests of `bundle` that match `filter` (all when nil) in a process of their own.
-public func runXCTest(bundle: URL, filter: String?, in directory: URL, timeout: Double) throws -> ProcessResult {
+public func runXCTest(bundle: URL, filter: String?, in directory: URL, timeout: Double) throws
+  -> ProcessResult
+{
   #if os(macOS)
     return try runProcess(
       "/usr/bin/xcrun", ["xctest"] + (filter.map { ["-XCTest", $0] } ?? []) + [bundle.path], in: directory,
@@ -156,8 +163,10 @@ public func parseTestResults(_ output: String) -> [String: Bool] {
   for line in output.split(separator: "\n") where line.hasPrefix("Test Case '") {
     let rest = line.dropFirst("Test Case '".count)
     guard let end = rest.firstIndex(of: "'") else { continue }
-    let name = String(rest[..<end]).replacingOccurrences(of: "-[", with: "").replacingOccurrences(of: "]", with: "")
-      .replacingOccurrences(of: " ", with: ".")
+    let name = String(rest[..<end]).replacingOccurrences(of: "-[", with: "").replacingOccurrences(
+      of: "]", with: ""
+    )
+    .replacingOccurrences(of: " ", with: ".")
     // A skipped test (XCTSkip: optional data absent) counts as passing.
     if line.contains("' passed") || line.contains("' skipped") {
       results[name] = true

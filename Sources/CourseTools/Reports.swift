@@ -6,15 +6,21 @@ import Foundation
 public func gradeTable(_ grades: [SubmissionGrade]) -> String {
   var lines: [String] = []
   for g in grades {
-    lines.append("\(g.name): \(format(g.total))/\(g.possible) points, \(g.done)/\(g.exercises.count) exercises done")
-    if let failure = g.buildFailure { lines.append("  " + failure.replacingOccurrences(of: "\n", with: "\n  ")) }
-    if !g.changedTests.isEmpty { lines.append("  warning: test files were edited: \(g.changedTests.joined(separator: ", "))") }
+    lines.append(
+      "\(g.name): \(format(g.total))/\(g.possible) points, \(g.done)/\(g.exercises.count) exercises done")
+    if let failure = g.buildFailure {
+      lines.append("  " + failure.replacingOccurrences(of: "\n", with: "\n  "))
+    }
+    if !g.changedTests.isEmpty {
+      lines.append("  warning: test files were edited: \(g.changedTests.joined(separator: ", "))")
+    }
     lines.append("  lesson  exercise  points     tests  title")
     for e in g.exercises {
       let points = "\(format(e.earned))/\(e.exercise.points)"
       let tests = "\(e.passed)/\(e.outcomes.count)"
       lines.append(
-        "  \(pad("\(e.exercise.lesson)", 6))  \(pad(e.exercise.id, 8))  \(pad(points, 9))  \(pad(tests, 5))  \(e.exercise.title)")
+        "  \(pad("\(e.exercise.lesson)", 6))  \(pad(e.exercise.id, 8))  \(pad(points, 9))  \(pad(tests, 5))  \(e.exercise.title)"
+      )
     }
   }
   return lines.joined(separator: "\n")
@@ -22,7 +28,9 @@ public func gradeTable(_ grades: [SubmissionGrade]) -> String {
 
 /// What a student reads: each failing test and why (hidden tests say only that they failed).
 public func feedback(_ g: SubmissionGrade) -> String {
-  var lines = ["\(g.name): \(format(g.total))/\(g.possible) points, \(g.done)/\(g.exercises.count) exercises done", ""]
+  var lines = [
+    "\(g.name): \(format(g.total))/\(g.possible) points, \(g.done)/\(g.exercises.count) exercises done", "",
+  ]
   for e in g.exercises {
     lines.append("Exercise \(e.exercise.id) \(e.exercise.title): \(format(e.earned))/\(e.exercise.points)")
     for o in e.outcomes where !o.passed {
@@ -38,8 +46,11 @@ public func gradesCSV(_ grades: [SubmissionGrade]) -> String {
   for g in grades {
     for e in g.exercises {
       rows.append(
-        [g.name, "\(e.exercise.lesson)", e.exercise.id, e.exercise.title, format(e.earned), "\(e.exercise.points)",
-         "\(e.passed)", "\(e.outcomes.count)"].map(csvField).joined(separator: ","))
+        [
+          g.name, "\(e.exercise.lesson)", e.exercise.id, e.exercise.title, format(e.earned),
+          "\(e.exercise.points)",
+          "\(e.passed)", "\(e.outcomes.count)",
+        ].map(csvField).joined(separator: ","))
     }
   }
   return rows.joined(separator: "\n") + "\n"
@@ -76,4 +87,6 @@ public func gradesJSON(_ grades: [SubmissionGrade]) throws -> Data {
 
 func format(_ x: Double) -> String { x == x.rounded() ? String(Int(x)) : String(format: "%.2f", x) }
 
-func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
+func pad(_ s: String, _ n: Int) -> String {
+  s.count >= n ? s : s + String(repeating: " ", count: n - s.count)
+}

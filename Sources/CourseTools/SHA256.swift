@@ -21,7 +21,9 @@ public func sha256Hex<Bytes: Collection>(_ bytes: Bytes) -> String where Bytes.E
   let bitLength = UInt64(message.count) * 8
   message.append(0x80)
   while message.count % 64 != 56 { message.append(0) }
-  for shift in stride(from: 56, through: 0, by: -8) { message.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift))) }
+  for shift in stride(from: 56, through: 0, by: -8) {
+    message.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift)))
+  }
   func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { x >> n | x << (32 - n) }
   var w = [UInt32](repeating: 0, count: 64)
   for chunk in stride(from: 0, to: message.count, by: 64) {

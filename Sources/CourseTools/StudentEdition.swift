@@ -30,7 +30,8 @@ func packageFiles(root: URL) throws -> [String] {
     }
   }
   var files: [String] = []
-  guard let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey]) else {
+  guard let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey])
+  else {
     return []
   }
   for case let url as URL in walker {
@@ -47,7 +48,9 @@ func packageFiles(root: URL) throws -> [String] {
 /// Writes the student edition of the kit at `root` to `destination` (atomically: built in a
 /// temporary sibling directory, then renamed). Refuses a non-empty destination unless `force`.
 @discardableResult
-public func makeStudentEdition(root: URL, destination: URL, force: Bool = false) throws -> StudentEditionSummary {
+public func makeStudentEdition(root: URL, destination: URL, force: Bool = false) throws
+  -> StudentEditionSummary
+{
   let fm = FileManager.default
   if let contents = try? fm.contentsOfDirectory(atPath: destination.path), !contents.isEmpty, !force {
     throw CourseToolError("\(destination.path) exists and is not empty; use --force to replace it")
@@ -63,7 +66,9 @@ public func makeStudentEdition(root: URL, destination: URL, force: Bool = false)
     var data = try Data(contentsOf: root.appendingPathComponent(relative))
     if relative == "Package.swift" {
       data = Data(removingHiddenBlock(from: String(decoding: data, as: UTF8.self)).utf8)
-    } else if relative.hasSuffix(".swift") && (relative.hasPrefix("Sources/") || relative.hasPrefix("Lessons/")) {
+    } else if relative.hasSuffix(".swift")
+      && (relative.hasPrefix("Sources/") || relative.hasPrefix("Lessons/"))
+    {
       let source = String(decoding: data, as: UTF8.self)
       let found = try parseExercises(in: source, file: relative)
       if !found.isEmpty {
@@ -79,7 +84,8 @@ public func makeStudentEdition(root: URL, destination: URL, force: Bool = false)
   }
   let checksumFile = staging.appendingPathComponent(".course/checksums.json")
   try fm.createDirectory(at: checksumFile.deletingLastPathComponent(), withIntermediateDirectories: true)
-  try JSONSerialization.data(withJSONObject: checksums, options: [.prettyPrinted, .sortedKeys]).write(to: checksumFile)
+  try JSONSerialization.data(withJSONObject: checksums, options: [.prettyPrinted, .sortedKeys]).write(
+    to: checksumFile)
   if fm.fileExists(atPath: destination.path) { try fm.removeItem(at: destination) }
   try fm.moveItem(at: staging, to: destination)
   return StudentEditionSummary(exercises: exercises, files: written, destination: destination)
@@ -93,7 +99,9 @@ public func changedTestFiles(in directory: URL) throws -> [String] {
     let expected = try JSONSerialization.jsonObject(with: data) as? [String: String]
   else { return [] }
   return expected.keys.sorted().filter { relative in
-    guard let contents = try? Data(contentsOf: directory.appendingPathComponent(relative)) else { return true }
+    guard let contents = try? Data(contentsOf: directory.appendingPathComponent(relative)) else {
+      return true
+    }
     return sha256Hex(contents) != expected[relative]
   }
 }

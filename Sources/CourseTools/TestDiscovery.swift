@@ -41,7 +41,9 @@ public func discoverTestClasses(in source: String, module: String) -> [TestClass
     guard base == "ExerciseTestCase" || base == "XCTestCase" else { continue }
     let id = base == "ExerciseTestCase" ? body.firstMatch(of: idPattern).map { String($0.1) } : nil
     classes.append(
-      TestClass(module: module, name: String(m.1), exerciseID: id, tests: body.matches(of: testPattern).map { String($0.1) }))
+      TestClass(
+        module: module, name: String(m.1), exerciseID: id,
+        tests: body.matches(of: testPattern).map { String($0.1) }))
   }
   return classes
 }
@@ -61,7 +63,9 @@ public func discoverTestClasses(root: URL) throws -> [TestClass] {
 
 /// The .swift files below `directory`, sorted, skipping build directories.
 func swiftFiles(under directory: URL) throws -> [URL] {
-  guard let walker = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: [.isDirectoryKey]) else {
+  guard
+    let walker = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: [.isDirectoryKey])
+  else {
     return []
   }
   var files: [URL] = []

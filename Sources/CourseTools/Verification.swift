@@ -12,14 +12,18 @@ public func checkExercises(root: URL) -> [String] {
   let classes = (try? discoverTestClasses(root: root)) ?? []
   var ids: [String: String] = [:]
   for e in exercises {
-    if let other = ids[e.id] { problems.append("\(e.file):\(e.beginLine): exercise \(e.id) is also in \(other)") }
+    if let other = ids[e.id] {
+      problems.append("\(e.file):\(e.beginLine): exercise \(e.id) is also in \(other)")
+    }
     ids[e.id] = e.file
     let graded = classes.filter { $0.exerciseID == e.id }
     if !graded.contains(where: { !$0.hidden && !$0.tests.isEmpty }) {
-      problems.append("\(e.file):\(e.beginLine): exercise \(e.id) has no visible test (Tests/Lesson\(e.lesson)Tests)")
+      problems.append(
+        "\(e.file):\(e.beginLine): exercise \(e.id) has no visible test (Tests/Lesson\(e.lesson)Tests)")
     }
     if !graded.contains(where: { $0.hidden && !$0.tests.isEmpty }) {
-      problems.append("\(e.file):\(e.beginLine): exercise \(e.id) has no hidden test (Tests/\(hiddenTestsModule))")
+      problems.append(
+        "\(e.file):\(e.beginLine): exercise \(e.id) has no hidden test (Tests/\(hiddenTestsModule))")
     }
   }
   for c in classes {
@@ -64,7 +68,8 @@ public func verifyStudentEdition(root: URL, keep: URL? = nil, log: (String) -> V
         if passed {
           problems.append("\(c.module).\(key) passes without a solution to exercise \(id)")
         } else if !messages.contains(where: { $0.contains("Exercise \(id)") }) {
-          problems.append("\(c.module).\(key) fails, but not with exercise \(id)'s message: \(messages.first ?? "?")")
+          problems.append(
+            "\(c.module).\(key) fails, but not with exercise \(id)'s message: \(messages.first ?? "?")")
         }
       } else if !passed {
         problems.append("\(c.module).\(key) fails in the student edition (only exercise tests may)")
@@ -81,9 +86,12 @@ public func verifyStudentEdition(root: URL, keep: URL? = nil, log: (String) -> V
   if let failure = grade.buildFailure { problems.append("grading could not build the edition: \(failure)") }
   for e in grade.exercises {
     if e.outcomes.isEmpty { problems.append("exercise \(e.exercise.id) has no graded tests") }
-    if e.earned != 0 { problems.append("exercise \(e.exercise.id) earns \(e.earned) points without a solution") }
+    if e.earned != 0 {
+      problems.append("exercise \(e.exercise.id) earns \(e.earned) points without a solution")
+    }
     for o in e.outcomes where !(o.message ?? "").contains("Exercise \(e.exercise.id)") {
-      problems.append("\(o.module).\(o.className)/\(o.test) did not fail with exercise \(e.exercise.id)'s message")
+      problems.append(
+        "\(o.module).\(o.className)/\(o.test) did not fail with exercise \(e.exercise.id)'s message")
     }
   }
   return problems

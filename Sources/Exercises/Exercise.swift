@@ -73,7 +73,8 @@ public enum Exercise {
 
   /// The default handler: a friendly message on standard error, no backtrace, exit status 3.
   public static func reportAndExit(_ info: ExerciseInfo) -> Never {
-    let text = "\n" + info.message + "\nRun `swift test --filter Lesson\(info.lesson)Tests` to check your work.\n"
+    let text =
+      "\n" + info.message + "\nRun `swift test --filter Lesson\(info.lesson)Tests` to check your work.\n"
     FileHandle.standardError.write(Data(text.utf8))
     exit(3)
   }

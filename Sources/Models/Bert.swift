@@ -15,7 +15,8 @@ public struct ModelInputError: Error, CustomStringConvertible {
 }
 
 /// Checks that `rows` is a rectangular batch of ids in 0..<limit, no longer than `maxLength`.
-func validateBatch(_ rows: [[Int]], name: String, limit: Int, maxLength: Int) throws -> (batch: Int, seq: Int) {
+func validateBatch(_ rows: [[Int]], name: String, limit: Int, maxLength: Int) throws -> (batch: Int, seq: Int)
+{
   guard let seq = rows.first?.count, seq > 0 else { throw ModelInputError("\(name) is empty") }
   if seq > maxLength {
     throw ModelInputError("\(name) has \(seq) positions; the model takes at most \(maxLength)")
@@ -226,12 +227,17 @@ public final class BertModel: Module {
     let (batch, seq) = try validateBatch(
       inputIds, name: "input_ids", limit: config.vocabSize, maxLength: config.maxPositionEmbeddings)
     if let tokenTypeIds {
-      let shape = try validateBatch(tokenTypeIds, name: "token_type_ids", limit: config.typeVocabSize, maxLength: seq)
-      if shape != (batch, seq) { throw ModelInputError("token_type_ids must be \(batch) × \(seq) like input_ids") }
+      let shape = try validateBatch(
+        tokenTypeIds, name: "token_type_ids", limit: config.typeVocabSize, maxLength: seq)
+      if shape != (batch, seq) {
+        throw ModelInputError("token_type_ids must be \(batch) × \(seq) like input_ids")
+      }
     }
     if let attentionMask {
       let shape = try validateBatch(attentionMask, name: "attention_mask", limit: 2, maxLength: seq)
-      if shape != (batch, seq) { throw ModelInputError("attention_mask must be \(batch) × \(seq) like input_ids") }
+      if shape != (batch, seq) {
+        throw ModelInputError("attention_mask must be \(batch) × \(seq) like input_ids")
+      }
     }
     let types = tokenTypeIds?.flatMap { $0 } ?? [Int](repeating: 0, count: batch * seq)
     var hidden = embeddings(ids: inputIds.flatMap { $0 }, typeIds: types, batch: batch, seq: seq)
@@ -242,7 +248,8 @@ public final class BertModel: Module {
       hidden = next
       attentions.append(weights)
     }
-    return BertModelOutput(lastHiddenState: hidden, poolerOutput: pooler.map { $0(hidden) }, attentions: attentions)
+    return BertModelOutput(
+      lastHiddenState: hidden, poolerOutput: pooler.map { $0(hidden) }, attentions: attentions)
   }
 }
 

@@ -1,6 +1,7 @@
 // Model configurations, field for field Hugging Face's `config.json`.
 
 import Foundation
+import TensorCore
 
 /// Why a configuration cannot be used: names the field and what was expected.
 public struct ConfigError: Error, CustomStringConvertible {
@@ -154,7 +155,8 @@ public struct GPT2Config: Codable, Equatable, Sendable {
     }
     if nEmbd % nHead != 0 { throw ConfigError("n_embd (\(nEmbd)) must be a multiple of n_head (\(nHead))") }
     if !["gelu", "gelu_new", "relu"].contains(activationFunction) {
-      throw ConfigError("activation_function \"\(activationFunction)\" is not supported (gelu, gelu_new, relu)")
+      throw ConfigError(
+        "activation_function \"\(activationFunction)\" is not supported (gelu, gelu_new, relu)")
     }
   }
 }
@@ -167,5 +169,3 @@ func activation(_ name: String, _ x: Tensor) -> Tensor {
   default: return x.gelu()
   }
 }
-
-import TensorCore

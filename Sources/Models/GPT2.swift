@@ -145,7 +145,9 @@ public final class GPT2Model: Module {
     var mask = causalMask(seq)  // (seq, seq)
     if let attentionMask {
       let shape = try validateBatch(attentionMask, name: "attention_mask", limit: 2, maxLength: seq)
-      if shape != (batch, seq) { throw ModelInputError("attention_mask must be \(batch) × \(seq) like input_ids") }
+      if shape != (batch, seq) {
+        throw ModelInputError("attention_mask must be \(batch) × \(seq) like input_ids")
+      }
       mask = mask + paddingMask(attentionMask)  // (batch, 1, seq, seq), nonzero where hidden
     }
     var x = drop(wte(inputIds.flatMap { $0 }, shape: [batch, seq]) + wpe(Array(0..<seq)))

@@ -29,7 +29,9 @@ public struct LoadReport: CustomStringConvertible, Sendable {
         "Some weights were not in the checkpoint and are newly initialized: \(newlyInitialized.joined(separator: ", ")). "
           + "You should probably TRAIN this model on a down-stream task before using it for predictions.")
     }
-    if !unused.isEmpty { lines.append("Some checkpoint weights were not used: \(unused.joined(separator: ", ")).") }
+    if !unused.isEmpty {
+      lines.append("Some checkpoint weights were not used: \(unused.joined(separator: ", ")).")
+    }
     return lines.joined(separator: "\n")
   }
 }
@@ -51,7 +53,9 @@ extension Module {
     var used = Set<String>()
     for (name, parameter) in namedParameters() {
       let candidates = [
-        name, name.hasPrefix(basePrefix + ".") ? String(name.dropFirst(basePrefix.count + 1)) : basePrefix + "." + name,
+        name,
+        name.hasPrefix(basePrefix + ".")
+          ? String(name.dropFirst(basePrefix.count + 1)) : basePrefix + "." + name,
       ]
       guard let key = candidates.first(where: { file.entries[$0] != nil }) else {
         report.newlyInitialized.append(name)
@@ -60,13 +64,15 @@ extension Module {
       let value = try file.tensor(key)
       guard value.shape == parameter.shape else {
         throw SafetensorsError(
-          file.path, "tensor \"\(key)\" has shape \(value.shape) but the model's \(name) is \(parameter.shape)")
+          file.path,
+          "tensor \"\(key)\" has shape \(value.shape) but the model's \(name) is \(parameter.shape)")
       }
       parameter.data = value.data
       used.insert(key)
       report.loaded += 1
     }
-    report.unused = file.entries.keys.filter { !used.contains($0) && !isIgnorableCheckpointTensor($0) }.sorted()
+    report.unused = file.entries.keys.filter { !used.contains($0) && !isIgnorableCheckpointTensor($0) }
+      .sorted()
     return report
   }
 
@@ -74,7 +80,8 @@ extension Module {
   public func saveWeights(to directory: URL) throws {
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     try SafetensorsFile.write(
-      namedParameters().map { ($0.name, $0.tensor) }, to: directory.appendingPathComponent("model.safetensors"))
+      namedParameters().map { ($0.name, $0.tensor) },
+      to: directory.appendingPathComponent("model.safetensors"))
   }
 }
 
@@ -84,8 +91,10 @@ func readConfig<C: Decodable>(_ type: C.Type, in directory: URL) throws -> C {
   guard let data = try? Data(contentsOf: url) else {
     throw ConfigError("\(url.path): cannot read the file; a checkpoint directory needs config.json")
   }
-  do { return try JSONDecoder().decode(C.self, from: data) } catch let DecodingError.typeMismatch(_, context) {
-    throw ConfigError("\(url.path): field \(context.codingPath.map(\.stringValue).joined(separator: ".")) has the wrong type")
+  do { return try JSONDecoder().decode(C.self, from: data) } catch let DecodingError.typeMismatch(_, context)
+  {
+    throw ConfigError(
+      "\(url.path): field \(context.codingPath.map(\.stringValue).joined(separator: ".")) has the wrong type")
   } catch {
     throw ConfigError("\(url.path): not a valid configuration (\(error))")
   }

@@ -67,14 +67,19 @@ public struct SafetensorsFile {
     self.path = path
     self.data = data
     guard data.count >= 8 else {
-      throw SafetensorsError(path, "truncated: \(data.count) bytes, a file starts with an 8-byte header length")
+      throw SafetensorsError(
+        path, "truncated: \(data.count) bytes, a file starts with an 8-byte header length")
     }
-    let headerLength = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+    let headerLength = data.prefix(8).enumerated().reduce(UInt64(0)) {
+      $0 | UInt64($1.element) << (8 * UInt64($1.offset))
+    }
     guard headerLength <= UInt64(Self.maxHeaderBytes) else {
-      throw SafetensorsError(path, "header length \(headerLength) is absurd (limit \(Self.maxHeaderBytes) bytes)")
+      throw SafetensorsError(
+        path, "header length \(headerLength) is absurd (limit \(Self.maxHeaderBytes) bytes)")
     }
     guard Int(headerLength) <= data.count - 8 else {
-      throw SafetensorsError(path, "header length \(headerLength) runs past the end of the file (\(data.count) bytes)")
+      throw SafetensorsError(
+        path, "header length \(headerLength) runs past the end of the file (\(data.count) bytes)")
     }
     dataStart = 8 + Int(headerLength)
     let dataSize = data.count - dataStart
@@ -84,7 +89,9 @@ public struct SafetensorsFile {
     } catch {
       throw SafetensorsError(path, "the header is not valid JSON")
     }
-    guard let header = json as? [String: Any] else { throw SafetensorsError(path, "the header is not a JSON object") }
+    guard let header = json as? [String: Any] else {
+      throw SafetensorsError(path, "the header is not a JSON object")
+    }
     var entries: [String: SafetensorsEntry] = [:]
     var metadata: [String: String] = [:]
     for (key, value) in header {
@@ -95,21 +102,29 @@ public struct SafetensorsFile {
         metadata = m
         continue
       }
-      guard let fields = value as? [String: Any] else { throw SafetensorsError(path, "tensor \"\(key)\" is not an object") }
+      guard let fields = value as? [String: Any] else {
+        throw SafetensorsError(path, "tensor \"\(key)\" is not an object")
+      }
       guard let dtypeName = fields["dtype"] as? String else {
         throw SafetensorsError(path, "tensor \"\(key)\" has no dtype")
       }
       guard let dtype = SafetensorsDType(rawValue: dtypeName) else {
-        throw SafetensorsError(path, "tensor \"\(key)\": dtype \(dtypeName) is not supported (F32, F16, BF16, I64, I32)")
+        throw SafetensorsError(
+          path, "tensor \"\(key)\": dtype \(dtypeName) is not supported (F32, F16, BF16, I64, I32)")
       }
       guard let shape = (fields["shape"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }),
         shape.count == (fields["shape"] as? [Any])?.count, shape.allSatisfy({ $0 >= 0 })
-      else { throw SafetensorsError(path, "tensor \"\(key)\": shape must be a list of non-negative integers") }
+      else {
+        throw SafetensorsError(path, "tensor \"\(key)\": shape must be a list of non-negative integers")
+      }
       guard let offsets = (fields["data_offsets"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }),
         offsets.count == 2, offsets[0] >= 0, offsets[0] <= offsets[1]
-      else { throw SafetensorsError(path, "tensor \"\(key)\": data_offsets must be [begin, end] with begin <= end") }
+      else {
+        throw SafetensorsError(path, "tensor \"\(key)\": data_offsets must be [begin, end] with begin <= end")
+      }
       guard offsets[1] <= dataSize else {
-        throw SafetensorsError(path, "tensor \"\(key)\": data_offsets \(offsets) run past the data (\(dataSize) bytes)")
+        throw SafetensorsError(
+          path, "tensor \"\(key)\": data_offsets \(offsets) run past the data (\(dataSize) bytes)")
       }
       let (count, overflow) = shape.reduce((1, false)) { acc, d in
         let (p, o) = acc.0.multipliedReportingOverflow(by: d)
@@ -117,7 +132,9 @@ public struct SafetensorsFile {
       }
       guard !overflow, count * dtype.size == offsets[1] - offsets[0] else {
         throw SafetensorsError(
-          path, "tensor \"\(key)\": shape \(shape) of \(dtypeName) needs \(overflow ? "too many" : String(count * dtype.size)) bytes, data_offsets give \(offsets[1] - offsets[0])")
+          path,
+          "tensor \"\(key)\": shape \(shape) of \(dtypeName) needs \(overflow ? "too many" : String(count * dtype.size)) bytes, data_offsets give \(offsets[1] - offsets[0])"
+        )
       }
       entries[key] = SafetensorsEntry(dtype: dtype, shape: shape, range: offsets[0]..<offsets[1])
     }
@@ -139,14 +156,20 @@ public struct SafetensorsFile {
       let bytes = raw.baseAddress! + start
       switch entry.dtype {
       case .f32:
-        for i in 0..<n { values[i] = Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
+        for i in 0..<n {
+          values[i] = Float(
+            bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+        }
       case .f16:
         for i in 0..<n {
-          values[i] = Float(Float16(bitPattern: UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))))
+          values[i] = Float(
+            Float16(
+              bitPattern: UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))))
         }
       case .bf16:
         for i in 0..<n {
-          let bits = UInt32(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16
+          let bits =
+            UInt32(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16
           values[i] = Float(bitPattern: bits)
         }
       case .i64, .i32:
@@ -161,7 +184,9 @@ public struct SafetensorsFile {
 
   /// Writes `tensors` as F32 to `url` atomically (a temporary file, then a rename), with the
   /// header sorted by name and padded to 8 bytes as the reference implementation does.
-  public static func write(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = ["format": "pt"], to url: URL) throws {
+  public static func write(
+    _ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = ["format": "pt"], to url: URL
+  ) throws {
     var header: [String: Any] = ["__metadata__": metadata]
     var offset = 0
     let ordered = tensors.sorted { $0.name < $1.name }
@@ -175,7 +200,9 @@ public struct SafetensorsFile {
     withUnsafeBytes(of: UInt64(headerBytes.count).littleEndian) { file.append(contentsOf: $0) }
     file.append(headerBytes)
     for (_, t) in ordered {
-      t.data.withUnsafeBufferPointer { file.append(UnsafeBufferPointer(start: $0.baseAddress, count: $0.count)) }
+      t.data.withUnsafeBufferPointer {
+        file.append(UnsafeBufferPointer(start: $0.baseAddress, count: $0.count))
+      }
     }
     do { try file.write(to: url, options: .atomic) } catch {
       throw SafetensorsError(url.path, "cannot write the file (\(error.localizedDescription))")

@@ -27,11 +27,14 @@ public enum JSONValue: Equatable, Sendable {
         return "[" + items.map { $0.serialized() }.joined(separator: ", ") + "]"
       }
       let inner = indent + "  "
-      return "[\n" + items.map { inner + $0.serialized(indent: inner) }.joined(separator: ",\n") + "\n\(indent)]"
+      return "[\n" + items.map { inner + $0.serialized(indent: inner) }.joined(separator: ",\n")
+        + "\n\(indent)]"
     case .object(let fields):
       if fields.isEmpty { return "{}" }
       let inner = indent + "  "
-      let body = fields.keys.sorted().map { inner + Self.quote($0) + ": " + fields[$0]!.serialized(indent: inner) }
+      let body = fields.keys.sorted().map {
+        inner + Self.quote($0) + ": " + fields[$0]!.serialized(indent: inner)
+      }
       return "{\n" + body.joined(separator: ",\n") + "\n\(indent)}"
     }
   }

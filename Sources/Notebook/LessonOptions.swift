@@ -69,7 +69,9 @@ public struct LessonOptions: Sendable {
 
   /// The value of a number flag the lesson declared.
   public func double(_ name: String) -> Double {
-    guard let v = doubles[name] else { fatalError("Notebook: the lesson did not declare a number flag --\(name)") }
+    guard let v = doubles[name] else {
+      fatalError("Notebook: the lesson did not declare a number flag --\(name)")
+    }
     return v
   }
 
@@ -116,7 +118,9 @@ public struct LessonOptions: Sendable {
         let text = try value()
         switch flag.kind {
         case .int:
-          guard let v = Int(text) else { throw LessonOptionsError.badValue(flag: name, value: text, expected: "an integer") }
+          guard let v = Int(text) else {
+            throw LessonOptionsError.badValue(flag: name, value: text, expected: "an integer")
+          }
           options.ints[flag.name] = v
         case .double:
           guard let v = Double(text), v.isFinite else {
@@ -140,7 +144,9 @@ public struct LessonOptions: Sendable {
     ]
     for flag in flags {
       let left = "  --\(flag.name) \(flag.kind.placeholder)"
-      lines.append(left.padding(toLength: max(21, left.count + 1), withPad: " ", startingAt: 0) + "\(flag.help) (default \(flag.defaultText))")
+      lines.append(
+        left.padding(toLength: max(21, left.count + 1), withPad: " ", startingAt: 0)
+          + "\(flag.help) (default \(flag.defaultText))")
     }
     lines.append("  --help             this text")
     return lines.joined(separator: "\n")

@@ -39,7 +39,8 @@ public final class Notebook {
       print(LessonOptions.usage(lesson: lesson, title: title, flags: flags))
       exit(0)
     } catch {
-      FileHandle.standardError.write(Data("Lesson\(lesson): \(error)\nRun with --help to see the flags.\n".utf8))
+      FileHandle.standardError.write(
+        Data("Lesson\(lesson): \(error)\nRun with --help to see the flags.\n".utf8))
       exit(2)
     }
     let tty = isatty(STDOUT_FILENO) != 0
@@ -67,7 +68,8 @@ public final class Notebook {
     emit(bold(heading) + "\n" + String(repeating: "═", count: heading.count) + "\n")
     emit(wrap(summary) + "\n")
     let mode = options.quick ? "quick run" : "full run"
-    emit("(\(mode), seed \(options.seed); figures and results in \(options.outputDirectory.relativePath)/)\n\n")
+    emit(
+      "(\(mode), seed \(options.seed); figures and results in \(options.outputDirectory.relativePath)/)\n\n")
   }
 
   func emit(_ text: String) { write(text) }
@@ -119,7 +121,9 @@ public final class Notebook {
     _ series: [ChartSeries], title: String, xLabel: String = "", yLabel: String = "", width: Int = 60,
     height: Int = 12
   ) {
-    emit(indented(renderLineChart(series, title: title, xLabel: xLabel, yLabel: yLabel, width: width, height: height)))
+    emit(
+      indented(
+        renderLineChart(series, title: title, xLabel: xLabel, yLabel: yLabel, width: width, height: height)))
   }
 
   /// A heatmap of a matrix (e.g. attention weights).
@@ -165,7 +169,8 @@ public final class Notebook {
   var resultsDocument: JSONValue {
     .object([
       "lesson": .number(Double(lesson)), "title": .string(title), "seed": .number(Double(options.seed)),
-      "quick": .bool(options.quick), "seconds": .number((Date().timeIntervalSince(start) * 100).rounded() / 100),
+      "quick": .bool(options.quick),
+      "seconds": .number((Date().timeIntervalSince(start) * 100).rounded() / 100),
       "results": .object(results),
     ])
   }
@@ -178,10 +183,13 @@ public final class Notebook {
     do {
       try FileManager.default.createDirectory(at: options.outputDirectory, withIntermediateDirectories: true)
       try Data((resultsDocument.serialized() + "\n").utf8).write(to: url, options: .atomic)
-      emit("\nLesson \(lesson) done in \(String(format: "%.1f", seconds)) s; results in \(url.relativePath)\n")
+      emit(
+        "\nLesson \(lesson) done in \(String(format: "%.1f", seconds)) s; results in \(url.relativePath)\n")
       return true
     } catch {
-      emit("\nLesson \(lesson) done, but results.json could not be written to \(url.path): \(error.localizedDescription)\n")
+      emit(
+        "\nLesson \(lesson) done, but results.json could not be written to \(url.path): \(error.localizedDescription)\n"
+      )
       return false
     }
   }

@@ -35,7 +35,8 @@ public final class ProgressBar {
       lastDraw = now
       let filled = Int(Double(20 * step) / Double(total))
       let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: 20 - filled)
-      lastLine = "\(label) \(bar) \(step)/\(total)  \(values)  \(String(format: "%.1f", rate)) it/s  \(clock(elapsed)) < \(clock(left))"
+      lastLine =
+        "\(label) \(bar) \(step)/\(total)  \(values)  \(String(format: "%.1f", rate)) it/s  \(clock(elapsed)) < \(clock(left))"
       write("\r\u{1B}[2K" + lastLine)
     } else {
       // A line at each tenth of the way.

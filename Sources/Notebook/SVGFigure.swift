@@ -24,17 +24,21 @@ public struct SVGFigure: Sendable {
   static let (width, height, margin) = (640.0, 400.0, 56.0)
 
   /// A line chart of the series.
-  public static func lineChart(series: [ChartSeries], title: String, xLabel: String = "", yLabel: String = "") -> SVGFigure {
+  public static func lineChart(series: [ChartSeries], title: String, xLabel: String = "", yLabel: String = "")
+    -> SVGFigure
+  {
     let all = series.flatMap(\.points)
     var body = ""
     if let box = Box(all.map(\.x), all.map(\.y)) {
       body += box.axes(xLabel: xLabel, yLabel: yLabel)
       for (s, one) in series.enumerated() {
         let colour = palette[s % palette.count]
-        let path = one.points.map { String(format: "%.1f,%.1f", box.px($0.x), box.py($0.y)) }.joined(separator: " ")
+        let path = one.points.map { String(format: "%.1f,%.1f", box.px($0.x), box.py($0.y)) }.joined(
+          separator: " ")
         body += "<polyline fill=\"none\" stroke=\"\(colour)\" stroke-width=\"1.5\" points=\"\(path)\"/>\n"
         body += String(
-          format: "<text x=\"%.0f\" y=\"%.0f\" fill=\"%@\" font-size=\"12\">%@</text>\n", width - margin - 120,
+          format: "<text x=\"%.0f\" y=\"%.0f\" fill=\"%@\" font-size=\"12\">%@</text>\n",
+          width - margin - 120,
           margin + 16 * Double(s + 1), colour, escape(one.name))
       }
     }
@@ -42,7 +46,9 @@ public struct SVGFigure: Sendable {
   }
 
   /// A heatmap of `values` (rows top to bottom), dark for low and bright for high.
-  public static func heatmap(values: [[Double]], rowLabels: [String], columnLabels: [String], title: String) -> SVGFigure {
+  public static func heatmap(values: [[Double]], rowLabels: [String], columnLabels: [String], title: String)
+    -> SVGFigure
+  {
     let finite = values.flatMap { $0 }.filter(\.isFinite)
     let (low, high) = (finite.min() ?? 0, finite.max() ?? 1)
     let rows = values.count
@@ -54,19 +60,22 @@ public struct SVGFigure: Sendable {
         for (c, v) in row.enumerated() {
           let t = high > low && v.isFinite ? (v - low) / (high - low) : 0
           body += String(
-            format: "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%@\"/>\n", margin + Double(c) * cell,
+            format: "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%@\"/>\n",
+            margin + Double(c) * cell,
             margin + Double(r) * cell, cell, cell, viridis(t))
         }
         if r < rowLabels.count {
           body += String(
-            format: "<text x=\"%.0f\" y=\"%.1f\" font-size=\"10\" text-anchor=\"end\">%@</text>\n", margin - 4,
+            format: "<text x=\"%.0f\" y=\"%.1f\" font-size=\"10\" text-anchor=\"end\">%@</text>\n",
+            margin - 4,
             margin + (Double(r) + 0.6) * cell, escape(rowLabels[r]))
         }
       }
       for (c, label) in columnLabels.enumerated() where c < columns {
         let x = margin + (Double(c) + 0.5) * cell
         body += String(
-          format: "<text x=\"%.1f\" y=\"%.0f\" font-size=\"10\" transform=\"rotate(-60 %.1f %.0f)\">%@</text>\n", x,
+          format:
+            "<text x=\"%.1f\" y=\"%.0f\" font-size=\"10\" transform=\"rotate(-60 %.1f %.0f)\">%@</text>\n", x,
           margin - 4, x, margin - 4, escape(label))
       }
     }
@@ -74,7 +83,9 @@ public struct SVGFigure: Sendable {
   }
 
   /// A scatter plot, one colour per group.
-  public static func scatter(points: [ScatterPoint], title: String, xLabel: String = "", yLabel: String = "") -> SVGFigure {
+  public static func scatter(points: [ScatterPoint], title: String, xLabel: String = "", yLabel: String = "")
+    -> SVGFigure
+  {
     let finite = points.filter { $0.x.isFinite && $0.y.isFinite }
     var body = ""
     if let box = Box(finite.map(\.x), finite.map(\.y)) {
@@ -90,7 +101,8 @@ public struct SVGFigure: Sendable {
 
   /// Writes the figure to `url` atomically.
   public func write(to url: URL) throws {
-    try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(
+      at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
     try Data(svg.utf8).write(to: url, options: .atomic)
   }
 
@@ -110,7 +122,9 @@ public struct SVGFigure: Sendable {
     let x0: Double, x1: Double, y0: Double, y1: Double
 
     init?(_ xs: [Double], _ ys: [Double]) {
-      guard let xMin = xs.min(), let xMax = xs.max(), let yMin = ys.min(), let yMax = ys.max() else { return nil }
+      guard let xMin = xs.min(), let xMax = xs.max(), let yMin = ys.min(), let yMax = ys.max() else {
+        return nil
+      }
       (x0, x1) = xMax > xMin ? (xMin, xMax) : (xMin - 1, xMax + 1)
       (y0, y1) = yMax > yMin ? (yMin, yMax) : (yMin - 1, yMax + 1)
     }
@@ -132,8 +146,10 @@ public struct SVGFigure: Sendable {
           format: "<text x=\"%.0f\" y=\"%.1f\" font-size=\"10\" text-anchor=\"end\">%@</text>\n", margin - 4,
           py(fy) + 3, format(fy))
       }
-      s += "<text x=\"\(Int(width / 2))\" y=\"\(Int(height - 12))\" font-size=\"12\" text-anchor=\"middle\">\(escape(xLabel))</text>\n"
-      s += "<text x=\"14\" y=\"\(Int(height / 2))\" font-size=\"12\" transform=\"rotate(-90 14 \(Int(height / 2)))\" text-anchor=\"middle\">\(escape(yLabel))</text>\n"
+      s +=
+        "<text x=\"\(Int(width / 2))\" y=\"\(Int(height - 12))\" font-size=\"12\" text-anchor=\"middle\">\(escape(xLabel))</text>\n"
+      s +=
+        "<text x=\"14\" y=\"\(Int(height / 2))\" font-size=\"12\" transform=\"rotate(-90 14 \(Int(height / 2)))\" text-anchor=\"middle\">\(escape(yLabel))</text>\n"
       return s
     }
   }
@@ -147,11 +163,14 @@ func escape(_ text: String) -> String {
 
 /// A colour from dark purple (0) through teal to yellow (1), like matplotlib's viridis.
 func viridis(_ t: Double) -> String {
-  let stops: [(Double, Double, Double)] = [(68, 1, 84), (59, 82, 139), (33, 145, 140), (94, 201, 98), (253, 231, 37)]
+  let stops: [(Double, Double, Double)] = [
+    (68, 1, 84), (59, 82, 139), (33, 145, 140), (94, 201, 98), (253, 231, 37),
+  ]
   let x = min(max(t, 0), 1) * Double(stops.count - 1)
   let i = min(Int(x), stops.count - 2)
   let f = x - Double(i)
   let (a, b) = (stops[i], stops[i + 1])
   return String(
-    format: "#%02x%02x%02x", Int(a.0 + (b.0 - a.0) * f), Int(a.1 + (b.1 - a.1) * f), Int(a.2 + (b.2 - a.2) * f))
+    format: "#%02x%02x%02x", Int(a.0 + (b.0 - a.0) * f), Int(a.1 + (b.1 - a.1) * f),
+    Int(a.2 + (b.2 - a.2) * f))
 }

@@ -73,7 +73,9 @@ public func renderLineChart(
   let gap = max(1, width - left.count - right.count - xLabel.count)
   let middle = String(repeating: " ", count: gap / 2) + xLabel + String(repeating: " ", count: gap - gap / 2)
   lines.append(String(repeating: " ", count: labelWidth + 2) + left + middle + right)
-  let legend = series.enumerated().map { "\(seriesMarkers[$0.offset % seriesMarkers.count]) \($0.element.name)" }
+  let legend = series.enumerated().map {
+    "\(seriesMarkers[$0.offset % seriesMarkers.count]) \($0.element.name)"
+  }
   lines.append(String(repeating: " ", count: labelWidth + 2) + legend.joined(separator: "   "))
   return lines.joined(separator: "\n")
 }
@@ -82,7 +84,9 @@ public func renderLineChart(
 let heatShades: [Character] = [" ", "░", "▒", "▓", "█"]
 
 /// A matrix as shaded cells (two characters each), rows labelled on the left, with the scale.
-public func renderHeatmap(_ values: [[Double]], rowLabels: [String], columnLabels: [String], title: String) -> String {
+public func renderHeatmap(_ values: [[Double]], rowLabels: [String], columnLabels: [String], title: String)
+  -> String
+{
   let finite = values.flatMap { $0 }.filter(\.isFinite)
   guard let low = finite.min(), let high = finite.max() else { return "\(title)\n  (no data)" }
   let labelWidth = rowLabels.map(\.count).max() ?? 0
@@ -90,13 +94,17 @@ public func renderHeatmap(_ values: [[Double]], rowLabels: [String], columnLabel
   // Column labels, vertically if they are long.
   let longest = columnLabels.map(\.count).max() ?? 0
   if longest <= 2 {
-    lines.append(String(repeating: " ", count: labelWidth + 1) + columnLabels.map { $0.padding(toLength: 2, withPad: " ", startingAt: 0) }.joined())
+    lines.append(
+      String(repeating: " ", count: labelWidth + 1)
+        + columnLabels.map { $0.padding(toLength: 2, withPad: " ", startingAt: 0) }.joined())
   }
   for (r, row) in values.enumerated() {
     let label = r < rowLabels.count ? rowLabels[r] : ""
     let cells = row.map { v -> String in
       guard v.isFinite else { return "??" }
-      let level = high > low ? Int(((v - low) / (high - low) * Double(heatShades.count - 1)).rounded()) : heatShades.count - 1
+      let level =
+        high > low
+        ? Int(((v - low) / (high - low) * Double(heatShades.count - 1)).rounded()) : heatShades.count - 1
       return String(repeating: heatShades[min(max(level, 0), heatShades.count - 1)], count: 2)
     }
     lines.append(String(repeating: " ", count: labelWidth - label.count) + label + " " + cells.joined())
@@ -104,7 +112,9 @@ public func renderHeatmap(_ values: [[Double]], rowLabels: [String], columnLabel
   if longest > 2 {
     lines.append("columns: " + columnLabels.joined(separator: " "))
   }
-  lines.append("scale: \(format(low)) " + heatShades.map { String(repeating: $0, count: 2) }.joined() + " \(format(high))")
+  lines.append(
+    "scale: \(format(low)) " + heatShades.map { String(repeating: $0, count: 2) }.joined()
+      + " \(format(high))")
   return lines.joined(separator: "\n")
 }
 

@@ -1,5 +1,7 @@
 // Tables as aligned text.
 
+import Foundation
+
 /// Renders rows under headers with aligned columns: numbers to the right, text to the left.
 public func renderTable(headers: [String], rows: [[String]], title: String? = nil) -> String {
   let columns = max(headers.count, rows.map(\.count).max() ?? 0)
@@ -22,5 +24,3 @@ public func renderTable(headers: [String], rows: [[String]], title: String? = ni
   out += cells.dropFirst().map(line)
   return out.joined(separator: "\n")
 }
-
-import Foundation

@@ -53,7 +53,9 @@ func gemm(
   let allPanels = (n + microColumns - 1) / microColumns
   let byRows = m >= 4 * microRows * Threads.count || allPanels < Threads.count
   let cOut = SendablePointer(c)
-  parallelParts(work: parallel ? m * n * k : 0, maxParts: byRows ? (m + microRows - 1) / microRows : allPanels) {
+  parallelParts(
+    work: parallel ? m * n * k : 0, maxParts: byRows ? (m + microRows - 1) / microRows : allPanels
+  ) {
     part, parts in
     let rows = byRows ? partRange(m, part: part, parts: parts, granule: microRows) : 0..<m
     let panels = byRows ? 0..<allPanels : partRange(allPanels, part: part, parts: parts)
@@ -111,7 +113,9 @@ func naiveGemm(
 /// Packs B[rows r0..<r0+kc, columns c0..<c0+nc] as panels of 16 columns: panel q holds, for
 /// each row p, the 16 values B[r0+p, c0+16q ..< c0+16q+16] (zeros past the edge).
 @inline(__always)
-func packB(_ b: MatrixView, rows r0: Int, _ kc: Int, columns c0: Int, _ nc: Int, into out: UnsafeMutablePointer<Float>) {
+func packB(
+  _ b: MatrixView, rows r0: Int, _ kc: Int, columns c0: Int, _ nc: Int, into out: UnsafeMutablePointer<Float>
+) {
   let panels = (nc + microColumns - 1) / microColumns
   for q in 0..<panels {
     let j0 = c0 + q * microColumns
@@ -133,7 +137,9 @@ func packB(_ b: MatrixView, rows r0: Int, _ kc: Int, columns c0: Int, _ nc: Int,
 /// Packs A[rows, columns c0..<c0+kc] as panels of 6 rows: panel q holds, for each column p,
 /// the 6 values A[r0+6q ..< r0+6q+6, c0+p] (zeros past the edge).
 @inline(__always)
-func packA(_ a: MatrixView, rows: Range<Int>, columns c0: Int, _ kc: Int, into out: UnsafeMutablePointer<Float>) {
+func packA(
+  _ a: MatrixView, rows: Range<Int>, columns c0: Int, _ kc: Int, into out: UnsafeMutablePointer<Float>
+) {
   let panels = (rows.count + microRows - 1) / microRows
   for q in 0..<panels {
     let i0 = rows.lowerBound + q * microRows
@@ -250,10 +256,12 @@ extension Tensor {
               let av = MatrixView(base: ap.baseAddress!, row: k, column: 1)
               let bv = MatrixView(base: bp.baseAddress!, row: n, column: 1)
               a.addGrad { da in
-                gemm(m: rows, n: k, k: n, a: g, b: bv.transposed, c: da.baseAddress!, ldc: k, accumulate: true)
+                gemm(
+                  m: rows, n: k, k: n, a: g, b: bv.transposed, c: da.baseAddress!, ldc: k, accumulate: true)
               }
               b.addGrad { db in
-                gemm(m: k, n: n, k: rows, a: av.transposed, b: g, c: db.baseAddress!, ldc: n, accumulate: true)
+                gemm(
+                  m: k, n: n, k: rows, a: av.transposed, b: g, c: db.baseAddress!, ldc: n, accumulate: true)
               }
             }
           }
@@ -364,13 +372,17 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil) -> Tensor {
   check(
     x.rank >= 1 && x.shape[x.rank - 1] == inFeatures,
     "linear: input \(x.shape) does not end in \(inFeatures) features (weight \(weight.shape))")
-  if let bias { check(bias.shape == [outFeatures], "linear: bias must be [\(outFeatures)], got \(bias.shape)") }
+  if let bias {
+    check(bias.shape == [outFeatures], "linear: bias must be [\(outFeatures)], got \(bias.shape)")
+  }
   let rows = x.count / inFeatures
   var result = [Float](repeating: 0, count: rows * outFeatures)
   if let bias {
     result.withUnsafeMutableBufferPointer { y in
       bias.data.withUnsafeBufferPointer { b in
-        for r in 0..<rows { (y.baseAddress! + r * outFeatures).update(from: b.baseAddress!, count: outFeatures) }
+        for r in 0..<rows {
+          (y.baseAddress! + r * outFeatures).update(from: b.baseAddress!, count: outFeatures)
+        }
       }
     }
   }
@@ -378,14 +390,16 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil) -> Tensor {
     weight.data.withUnsafeBufferPointer { wp in
       result.withUnsafeMutableBufferPointer { yp in
         gemm(
-          m: rows, n: outFeatures, k: inFeatures, a: MatrixView(base: xp.baseAddress!, row: inFeatures, column: 1),
+          m: rows, n: outFeatures, k: inFeatures,
+          a: MatrixView(base: xp.baseAddress!, row: inFeatures, column: 1),
           b: MatrixView(base: wp.baseAddress!, row: 1, column: inFeatures), c: yp.baseAddress!,
           ldc: outFeatures, accumulate: true)
       }
     }
   }
   let parents = [x, weight] + (bias.map { [$0] } ?? [])
-  return Tensor(result, shape: Array(x.shape.dropLast()) + [outFeatures], op: "linear", parents: parents) { y in
+  return Tensor(result, shape: Array(x.shape.dropLast()) + [outFeatures], op: "linear", parents: parents) {
+    y in
     y.grad!.data.withUnsafeBufferPointer { gp in
       let g = MatrixView(base: gp.baseAddress!, row: outFeatures, column: 1)
       x.data.withUnsafeBufferPointer { xp in

@@ -113,7 +113,9 @@ public final class Linear: Module {
     weight = Tensor.uniform(
       [outFeatures, inFeatures], low: -bound, high: bound, generator: generator, requiresGrad: true)
     self.bias =
-      bias ? Tensor.uniform([outFeatures], low: -bound, high: bound, generator: generator, requiresGrad: true) : nil
+      bias
+      ? Tensor.uniform([outFeatures], low: -bound, high: bound, generator: generator, requiresGrad: true)
+      : nil
   }
 
   /// Applies the layer to (..., inFeatures).
@@ -130,7 +132,9 @@ public final class Embedding: Module {
   }
 
   /// The rows for `ids`, shaped `shape + [dimension]`.
-  public func callAsFunction(_ ids: [Int], shape: [Int]? = nil) -> Tensor { weight.embedding(ids, shape: shape) }
+  public func callAsFunction(_ ids: [Int], shape: [Int]? = nil) -> Tensor {
+    weight.embedding(ids, shape: shape)
+  }
 }
 
 /// Layer normalisation over the last dimension (PyTorch's `nn.LayerNorm`): weight 1, bias 0.

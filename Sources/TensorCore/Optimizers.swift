@@ -117,7 +117,8 @@ public final class AdamW: Optimizer {
     eps: Float = 1e-8, weightDecay: Float = 0.01
   ) {
     self.init(
-      groups: [ParameterGroup(parameters, learningRate: learningRate, weightDecay: weightDecay)], betas: betas,
+      groups: [ParameterGroup(parameters, learningRate: learningRate, weightDecay: weightDecay)],
+      betas: betas,
       eps: eps)
   }
 
@@ -138,7 +139,9 @@ public final class AdamW: Optimizer {
       for p in group.parameters {
         guard let grad = p.grad else { continue }
         let key = ObjectIdentifier(p)
-        var s = state[key] ?? State(m: [Float](repeating: 0, count: p.count), v: [Float](repeating: 0, count: p.count))
+        var s =
+          state[key]
+          ?? State(m: [Float](repeating: 0, count: p.count), v: [Float](repeating: 0, count: p.count))
         state[key] = nil  // keep the buffers uniquely referenced while updating in place
         s.step += 1
         let correction1 = 1 - Foundation.pow(beta1, Float(s.step))

@@ -100,7 +100,8 @@ extension Tensor {
         var best = o * n * inner + i
         for j in 1..<Swift.max(n, 1) {
           let k = (o * n + j) * inner + i
-          if data[k] > data[best] || (data[k].isNaN && !data[best].isNaN) { best = k }  // NaN wins, as in PyTorch
+          // NaN wins, as in PyTorch.
+          if data[k] > data[best] || (data[k].isNaN && !data[best].isNaN) { best = k }
         }
         winners[o * inner + i] = best
       }

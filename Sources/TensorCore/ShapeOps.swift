@@ -135,7 +135,9 @@ extension Tensor {
 func permuteCopy(
   _ source: [Float], shape: [Int], order: [Int], into destination: inout [Float], accumulate: Bool
 ) {
-  destination.withUnsafeMutableBufferPointer { permuteCopy(source, shape: shape, order: order, into: $0, accumulate: accumulate) }
+  destination.withUnsafeMutableBufferPointer {
+    permuteCopy(source, shape: shape, order: order, into: $0, accumulate: accumulate)
+  }
 }
 
 func permuteCopy(

@@ -7,6 +7,7 @@
 // (Elementwise.swift, Reductions.swift, Matmul.swift, ...).
 
 import Exercises
+import Foundation
 
 /// A multi-dimensional array of `Float` that records the operations applied to it, so that it
 /// can compute gradients (reverse-mode automatic differentiation).
@@ -154,8 +155,10 @@ extension Tensor {
       }
       guard visited.insert(ObjectIdentifier(node)).inserted else { continue }
       stack.append((node, true))
-      for parent in node.parents where parent.requiresGrad
-      && !visited.contains(ObjectIdentifier(parent)) {
+      for parent in node.parents
+      where parent.requiresGrad
+        && !visited.contains(ObjectIdentifier(parent))
+      {
         stack.append((parent, false))
       }
     }
@@ -279,4 +282,3 @@ func check(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> S
 #elseif canImport(Darwin)
   import Darwin
 #endif
-import Foundation

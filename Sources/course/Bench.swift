@@ -114,24 +114,31 @@ func runBench(_ arguments: [String]) throws -> Int32 {
   }
   func int(_ name: String, _ fallback: Int) throws -> Int {
     guard let text = options[name] else { return fallback }
-    guard let value = Int(text), value > 0 else { throw BenchError("--\(name) needs a positive integer, got \"\(text)\"") }
+    guard let value = Int(text), value > 0 else {
+      throw BenchError("--\(name) needs a positive integer, got \"\(text)\"")
+    }
     return value
   }
   if positional.first == "matmul" {
     let (m, k, n) = (try int("m", 512), try int("k", 512), try int("n", 512))
     let threads = try int("threads", Threads.count)
     let gflops = matmulGFLOPs(m: m, k: k, n: n, threads: threads)
-    print("\(m)x\(k)x\(n) \(threads) thread\(threads == 1 ? "" : "s"): \(String(format: "%.1f", gflops)) GFLOP/s")
+    print(
+      "\(m)x\(k)x\(n) \(threads) thread\(threads == 1 ? "" : "s"): \(String(format: "%.1f", gflops)) GFLOP/s")
     return 0
   }
   guard positional.isEmpty else { throw BenchError("unknown benchmark \"\(positional[0])\" (try: matmul)") }
   let quick = flags.contains("--quick")
   let shapes: [(Int, Int, Int)] =
-    [(256, 256, 256), (512, 512, 512), (1024, 1024, 1024), (2048, 128, 512), (2048, 512, 128), (4096, 384, 1536)]
+    [
+      (256, 256, 256), (512, 512, 512), (1024, 1024, 1024), (2048, 128, 512), (2048, 512, 128),
+      (4096, 384, 1536),
+    ]
   let threadCounts = Array(Set([1, min(2, ProcessInfo.processInfo.activeProcessorCount)])).sorted()
   var results: [[String: Any]] = []
   print("matmul (m×k·k×n), GFLOP/s")
-  print("shape".padding(toLength: 18, withPad: " ", startingAt: 0) + threadCounts.map { "  \($0) thr" }.joined())
+  print(
+    "shape".padding(toLength: 18, withPad: " ", startingAt: 0) + threadCounts.map { "  \($0) thr" }.joined())
   for (m, k, n) in quick ? Array(shapes.prefix(2)) : shapes {
     var row = "\(m)x\(k)x\(n)".padding(toLength: 18, withPad: " ", startingAt: 0)
     for t in threadCounts {
@@ -141,17 +148,24 @@ func runBench(_ arguments: [String]) throws -> Int32 {
     }
     print(row)
   }
-  print("\nBERT-style classifier training step (vocab 2000, hidden 128, 2 layers, 2 heads, FFN 512, 32×64 tokens)")
+  print(
+    "\nBERT-style classifier training step (vocab 2000, hidden 128, 2 layers, 2 heads, FFN 512, 32×64 tokens)"
+  )
   for t in threadCounts {
     let (tokens, seconds) = try trainingStepTokensPerSecond(threads: t, steps: quick ? 3 : 10)
-    print(String(format: "%d thread%@: %.1f ms/step, %.0f tokens/s", t, t == 1 ? "" : "s", seconds * 1000, tokens))
-    results.append(["bench": "bert_train_step", "threads": t, "seconds": seconds, "tokens_per_second": tokens])
+    print(
+      String(format: "%d thread%@: %.1f ms/step, %.0f tokens/s", t, t == 1 ? "" : "s", seconds * 1000, tokens)
+    )
+    results.append([
+      "bench": "bert_train_step", "threads": t, "seconds": seconds, "tokens_per_second": tokens,
+    ])
   }
   let memory = peakMemoryMB()
   print(String(format: "\npeak memory: %.0f MB", memory))
   results.append(["bench": "peak_memory", "megabytes": memory])
   if let path = options["json"] {
-    let data = try JSONSerialization.data(withJSONObject: ["kit": "swift", "results": results], options: [.prettyPrinted, .sortedKeys])
+    let data = try JSONSerialization.data(
+      withJSONObject: ["kit": "swift", "results": results], options: [.prettyPrinted, .sortedKeys])
     try data.write(to: URL(fileURLWithPath: path), options: .atomic)
     print("wrote \(path)")
   }

@@ -13,21 +13,33 @@ struct Command {
 
 let commands: [Command] = [
   Command(name: "exercises", summary: "list the exercises and which are still unfinished", run: runExercises),
-  Command(name: "check", summary: "check exercise markers and that every exercise has visible and hidden tests", run: runCheck),
-  Command(name: "student-edition", summary: "write the student edition: student-edition DIR [--force]", run: runStudentEdition),
-  Command(name: "grade", summary: "grade submissions: grade [DIR...] [--timeout 60] [--output runs/grades]", run: runGrade),
-  Command(name: "verify-edition", summary: "build the student edition and check its tests fail/pass as they must", run: runVerify),
-  Command(name: "bench", summary: "speed of the kernels and of a training step (use -c release)", run: runBench),
+  Command(
+    name: "check", summary: "check exercise markers and that every exercise has visible and hidden tests",
+    run: runCheck),
+  Command(
+    name: "student-edition", summary: "write the student edition: student-edition DIR [--force]",
+    run: runStudentEdition),
+  Command(
+    name: "grade", summary: "grade submissions: grade [DIR...] [--timeout 60] [--output runs/grades]",
+    run: runGrade),
+  Command(
+    name: "verify-edition", summary: "build the student edition and check its tests fail/pass as they must",
+    run: runVerify),
+  Command(
+    name: "bench", summary: "speed of the kernels and of a training step (use -c release)", run: runBench),
 ]
 
 func usage(_ commands: [Command]) -> String {
   "usage: swift run course <command> [options]\n\ncommands:\n"
-    + commands.map { "  \($0.name.padding(toLength: 16, withPad: " ", startingAt: 0))\($0.summary)" }.joined(separator: "\n")
+    + commands.map { "  \($0.name.padding(toLength: 16, withPad: " ", startingAt: 0))\($0.summary)" }.joined(
+      separator: "\n")
     + "\n\nOptions common to the course tools: --root DIR (the kit's package root, default: the current directory)"
 }
 
 /// Splits `--name value` options and positional arguments; `switches` take no value.
-func parseArguments(_ arguments: [String], switches: Set<String> = []) throws -> (options: [String: String], positional: [String]) {
+func parseArguments(_ arguments: [String], switches: Set<String> = []) throws -> (
+  options: [String: String], positional: [String]
+) {
   var options: [String: String] = [:]
   var positional: [String] = []
   var i = 0
@@ -73,7 +85,9 @@ func runExercises(_ arguments: [String]) throws -> Int32 {
     let base = root.appendingPathComponent(folder)
     let walker = FileManager.default.enumerator(at: base, includingPropertiesForKeys: nil)
     while let url = walker?.nextObject() as? URL {
-      guard url.pathExtension == "swift", let text = try? String(contentsOf: url, encoding: .utf8) else { continue }
+      guard url.pathExtension == "swift", let text = try? String(contentsOf: url, encoding: .utf8) else {
+        continue
+      }
       for match in text.matches(of: #/Exercise\.unfinished\("([^"]+)", title: "([^"]*)"/#) {
         unfinished[String(match.1)] = "\(match.2)  \(url.path.dropFirst(root.path.count + 1))"
       }
@@ -85,7 +99,8 @@ func runExercises(_ arguments: [String]) throws -> Int32 {
     if let where_ = unfinished[id] {
       print("  [ ] \(id)  \(where_)")
     } else {
-      print("  [x] \(id)  written: check it with swift test --filter Lesson\(id.split(separator: ".")[0])Tests")
+      print(
+        "  [x] \(id)  written: check it with swift test --filter Lesson\(id.split(separator: ".")[0])Tests")
     }
   }
   print("\(all.count - unfinished.count)/\(all.count) exercises written")
@@ -104,10 +119,15 @@ func runCheck(_ arguments: [String]) throws -> Int32 {
 func runStudentEdition(_ arguments: [String]) throws -> Int32 {
   let (options, positional) = try parseArguments(arguments, switches: ["--force"])
   try rejectUnknown(options, allowed: ["--root", "--force"])
-  guard positional.count == 1 else { throw CourseToolError("student-edition needs one destination directory") }
+  guard positional.count == 1 else {
+    throw CourseToolError("student-edition needs one destination directory")
+  }
   let destination = URL(fileURLWithPath: positional[0]).standardizedFileURL
-  let summary = try makeStudentEdition(root: rootURL(options), destination: destination, force: options["--force"] != nil)
-  print("wrote the student edition to \(summary.destination.path): \(summary.files) files, \(summary.exercises) exercises to do")
+  let summary = try makeStudentEdition(
+    root: rootURL(options), destination: destination, force: options["--force"] != nil)
+  print(
+    "wrote the student edition to \(summary.destination.path): \(summary.files) files, \(summary.exercises) exercises to do"
+  )
   return 0
 }
 
@@ -119,10 +139,12 @@ func runGrade(_ arguments: [String]) throws -> Int32 {
     throw CourseToolError("--timeout needs a positive number of seconds")
   }
   let output = URL(fileURLWithPath: options["--output"] ?? "runs/grades")
-  let submissions = positional.isEmpty ? [root] : positional.map { URL(fileURLWithPath: $0).standardizedFileURL }
+  let submissions =
+    positional.isEmpty ? [root] : positional.map { URL(fileURLWithPath: $0).standardizedFileURL }
   var grades: [SubmissionGrade] = []
   for submission in submissions {
-    guard FileManager.default.fileExists(atPath: submission.appendingPathComponent("Package.swift").path) else {
+    guard FileManager.default.fileExists(atPath: submission.appendingPathComponent("Package.swift").path)
+    else {
       print("\(submission.path): not a package (no Package.swift); skipped")
       continue
     }
@@ -133,7 +155,8 @@ func runGrade(_ arguments: [String]) throws -> Int32 {
   try Data(gradesCSV(grades).utf8).write(to: output.appendingPathComponent("grades.csv"), options: .atomic)
   try gradesJSON(grades).write(to: output.appendingPathComponent("grades.json"), options: .atomic)
   for g in grades {
-    try Data(feedback(g).utf8).write(to: output.appendingPathComponent("feedback-\(g.name).txt"), options: .atomic)
+    try Data(feedback(g).utf8).write(
+      to: output.appendingPathComponent("feedback-\(g.name).txt"), options: .atomic)
   }
   print("\nwrote \(output.path)/grades.csv, grades.json and feedback-<submission>.txt")
   return 0
@@ -145,7 +168,8 @@ func runVerify(_ arguments: [String]) throws -> Int32 {
   let keep = options["--keep"].map { URL(fileURLWithPath: $0).standardizedFileURL }
   let problems = try verifyStudentEdition(root: rootURL(options), keep: keep) { print($0) }
   if problems.isEmpty {
-    print("\nthe student edition is right: every exercise test fails with its message, every other test passes")
+    print(
+      "\nthe student edition is right: every exercise test fails with its message, every other test passes")
     return 0
   }
   print("\nproblems with the student edition:")

@@ -40,7 +40,8 @@ final class ExerciseMarkerTests: XCTestCase {
     let student = try studentVersion(of: source, file: "Sources/X/F.swift")
     XCTAssertFalse(student.contains("let y = x + 1"))
     XCTAssertFalse(student.contains("print(\"done\")"))
-    XCTAssertTrue(student.contains("  return Exercise.unfinished(\"2.3\", title: "), "value-returning solution")
+    XCTAssertTrue(
+      student.contains("  return Exercise.unfinished(\"2.3\", title: "), "value-returning solution")
     XCTAssertTrue(student.contains("\n  Exercise.unfinished(\"2.4\""), "Void solution: no return")
     XCTAssertTrue(student.contains("import TensorCore\nimport Exercises"))
     XCTAssertTrue(student.contains(#"hint: "x + 1 is \"the\" answer \\ no doubt. really.")"#), student)
@@ -49,7 +50,10 @@ final class ExerciseMarkerTests: XCTestCase {
   func testErrorsNameTheLine() {
     let cases: [(String, String)] = [
       ("// BEGIN EXERCISE 1.1 \"T\" points=2\n// hint: h\nx", "has no // END EXERCISE"),
-      ("// BEGIN EXERCISE 1.1 \"T\" points=2\n// hint: h\n// END EXERCISE 1.2", "expected // END EXERCISE 1.1"),
+      (
+        "// BEGIN EXERCISE 1.1 \"T\" points=2\n// hint: h\n// END EXERCISE 1.2",
+        "expected // END EXERCISE 1.1"
+      ),
       ("// BEGIN EXERCISE 1.1 \"T\" points=0\n// hint: h\n// END EXERCISE 1.1", "positive"),
       ("// BEGIN EXERCISE 1.1 points=2", "malformed"),
       ("// BEGIN EXERCISE 1.1 \"T\" points=2\nx\n// END EXERCISE 1.1", "needs a // hint:"),
@@ -97,7 +101,8 @@ final class ExerciseMarkerTests: XCTestCase {
 final class GradingMechanicsTests: XCTestCase {
   func testSHA256KnownVectors() {
     XCTAssertEqual(sha256Hex([UInt8]()), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-    XCTAssertEqual(sha256Hex(Array("abc".utf8)), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    XCTAssertEqual(
+      sha256Hex(Array("abc".utf8)), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     XCTAssertEqual(
       sha256Hex(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)),
       "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
@@ -122,7 +127,8 @@ final class GradingMechanicsTests: XCTestCase {
       Test Case 'SGDTests.testA' failed (0.001 seconds)
       Test Case 'SGDTests.testB' passed (0.001 seconds)
       """
-    XCTAssertEqual(failureMessages(in: output, test: "testA"), ["failed - Exercise 1.4 (SGD) is not done yet"])
+    XCTAssertEqual(
+      failureMessages(in: output, test: "testA"), ["failed - Exercise 1.4 (SGD) is not done yet"])
     XCTAssertEqual(parseTestResults(output), ["SGDTests.testA": false, "SGDTests.testB": true])
   }
 

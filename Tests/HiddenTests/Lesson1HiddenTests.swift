@@ -71,11 +71,12 @@ final class NumericalGradientHiddenTests: ExerciseTestCase {
   func testDoesNotRecordAGraph() {
     let x = Tensor([1, 2], requiresGrad: true)
     var sawGraph = false
-    _ = numericalGradient(of: {
-      let y = (x * x).sum()
-      sawGraph = sawGraph || y.requiresGrad
-      return y
-    }, wrt: x)
+    _ = numericalGradient(
+      of: {
+        let y = (x * x).sum()
+        sawGraph = sawGraph || y.requiresGrad
+        return y
+      }, wrt: x)
     XCTAssertFalse(sawGraph, "evaluate f inside noGrad { }")
     XCTAssertNil(x.grad)
   }

@@ -25,6 +25,8 @@ final class NumericalGradientTests: ExerciseTestCase {
     let b = Tensor([[0.5], [-1]])
     // d/da sum(a·b) = b broadcast along rows: [[0.5, -1], [0.5, -1]].
     let g = numericalGradient(of: { a.matmul(b).sum() }, wrt: a)
-    for (value, expected) in zip(g, [Float(0.5), -1, 0.5, -1]) { XCTAssertEqual(value, expected, accuracy: 1e-3) }
+    for (value, expected) in zip(g, [Float(0.5), -1, 0.5, -1]) {
+      XCTAssertEqual(value, expected, accuracy: 1e-3)
+    }
   }
 }

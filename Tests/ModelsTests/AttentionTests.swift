@@ -18,7 +18,8 @@ final class AttentionTests: XCTestCase {
   func testMaskedKeysGetExactlyZeroWeight() throws {
     let model = BertModel(tinyBertConfig(), generator: Generator(seed: 1))
     model.eval()
-    let out = try model(inputIds: [[2, 5, 7, 0, 0], [2, 9, 8, 6, 3]], attentionMask: [[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]])
+    let out = try model(
+      inputIds: [[2, 5, 7, 0, 0], [2, 9, 8, 6, 3]], attentionMask: [[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]])
     let weights = out.attentions[0]  // (batch, heads, seq, seq)
     XCTAssertEqual(weights.shape, [2, 2, 5, 5])
     for head in 0..<2 {
@@ -52,7 +53,8 @@ final class AttentionTests: XCTestCase {
     let b = try model(inputIds: [[1, 2, 3, 30, 31, 32]])  // only positions 3... differ
     let vocabulary = 40
     let prefix = 3 * vocabulary
-    XCTAssertEqual(Array(a.data.prefix(prefix)), Array(b.data.prefix(prefix)), "positions 0-2 must not see 3-5")
+    XCTAssertEqual(
+      Array(a.data.prefix(prefix)), Array(b.data.prefix(prefix)), "positions 0-2 must not see 3-5")
     XCTAssertNotEqual(Array(a.data[prefix...]), Array(b.data[prefix...]))
   }
 

@@ -5,8 +5,10 @@ import XCTest
 
 /// The kit's models against Hugging Face transformers (fixtures by scripts/golden_models.py).
 final class GoldenModelTests: XCTestCase {
-  static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
-  static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+  static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+    "Fixtures")
+  static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .deletingLastPathComponent()
     .deletingLastPathComponent()
 
   struct Golden: Decodable {
@@ -34,9 +36,11 @@ final class GoldenModelTests: XCTestCase {
     XCTAssertEqual(report.newlyInitialized, [], "every parameter comes from the checkpoint")
     XCTAssertEqual(report.unused, [])
     model.eval()
-    let hidden = try model.bert(inputIds: g.input_ids, attentionMask: g.attention_mask, tokenTypeIds: g.token_type_ids)
+    let hidden = try model.bert(
+      inputIds: g.input_ids, attentionMask: g.attention_mask, tokenTypeIds: g.token_type_ids)
     assertClose(hidden.lastHiddenState.data, g.last_hidden_state!, tolerance: 1e-4, "hidden states")
-    let logits = try model(inputIds: g.input_ids, attentionMask: g.attention_mask, tokenTypeIds: g.token_type_ids)
+    let logits = try model(
+      inputIds: g.input_ids, attentionMask: g.attention_mask, tokenTypeIds: g.token_type_ids)
     assertClose(logits.data, g.logits!, tolerance: 1e-4, "MLM logits")
   }
 
@@ -51,15 +55,18 @@ final class GoldenModelTests: XCTestCase {
   }
 
   func testRealMiniLMMatchesTransformers() throws {
-    let directory = Self.packageRoot.appendingPathComponent("../shared/data/real/minilm-l3").standardizedFileURL
-    guard FileManager.default.fileExists(atPath: directory.appendingPathComponent("model.safetensors").path) else {
+    let directory = Self.packageRoot.appendingPathComponent("../shared/data/real/minilm-l3")
+      .standardizedFileURL
+    guard FileManager.default.fileExists(atPath: directory.appendingPathComponent("model.safetensors").path)
+    else {
       throw XCTSkip("../shared/data/real/minilm-l3 is not here")
     }
     let g = try golden(Self.fixtures.appendingPathComponent("minilm-l3-golden.json"))
     let (model, report) = try BertModel.fromPretrained(directory)
     XCTAssertEqual(report.newlyInitialized, ["pooler.dense.weight", "pooler.dense.bias"])
     model.eval()
-    let out = try model(inputIds: g.input_ids, attentionMask: g.attention_mask, tokenTypeIds: g.token_type_ids)
+    let out = try model(
+      inputIds: g.input_ids, attentionMask: g.attention_mask, tokenTypeIds: g.token_type_ids)
     assertClose(out.lastHiddenState.data, g.last_hidden_state!, tolerance: 1e-4, "MiniLM hidden states")
   }
 

@@ -14,8 +14,11 @@ final class SafetensorsTests: XCTestCase {
     return data
   }
 
-  func assertRejects(_ data: Data, mentioning text: String, file: StaticString = #filePath, line: UInt = #line) {
-    XCTAssertThrowsError(try SafetensorsFile(data: data, path: "x.safetensors"), file: file, line: line) { error in
+  func assertRejects(
+    _ data: Data, mentioning text: String, file: StaticString = #filePath, line: UInt = #line
+  ) {
+    XCTAssertThrowsError(try SafetensorsFile(data: data, path: "x.safetensors"), file: file, line: line) {
+      error in
       XCTAssertTrue("\(error)".contains(text), "\(error)", file: file, line: line)
       XCTAssertTrue("\(error)".contains("x.safetensors"), file: file, line: line)
     }
@@ -42,14 +45,18 @@ final class SafetensorsTests: XCTestCase {
 
   func testRejectsBadTensorEntries() {
     assertRejects(
-      file(header: #"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#, dataBytes: 4), mentioning: "run past")
+      file(header: #"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#, dataBytes: 4),
+      mentioning: "run past")
     assertRejects(
-      file(header: #"{"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#, dataBytes: 8), mentioning: "needs 12 bytes")
+      file(header: #"{"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#, dataBytes: 8),
+      mentioning: "needs 12 bytes")
     assertRejects(
-      file(header: #"{"w":{"dtype":"Q4","shape":[2],"data_offsets":[0,8]}}"#, dataBytes: 8), mentioning: "not supported")
+      file(header: #"{"w":{"dtype":"Q4","shape":[2],"data_offsets":[0,8]}}"#, dataBytes: 8),
+      mentioning: "not supported")
     assertRejects(
       file(
-        header: #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#,
+        header:
+          #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#,
         dataBytes: 12), mentioning: "overlap")
     assertRejects(
       file(header: #"{"w":{"dtype":"F32","shape":[-1],"data_offsets":[0,0]}}"#), mentioning: "non-negative")
@@ -58,7 +65,9 @@ final class SafetensorsTests: XCTestCase {
   func testReadsHalfPrecision() throws {
     // 1.0 in F16 is 0x3C00; in BF16 0x3F80.
     var data = file(
-      header: #"{"h":{"dtype":"F16","shape":[1],"data_offsets":[0,2]},"b":{"dtype":"BF16","shape":[1],"data_offsets":[2,4]}}"#)
+      header:
+        #"{"h":{"dtype":"F16","shape":[1],"data_offsets":[0,2]},"b":{"dtype":"BF16","shape":[1],"data_offsets":[2,4]}}"#
+    )
     data.append(contentsOf: [0x00, 0x3C, 0x80, 0x3F])
     let f = try SafetensorsFile(data: data)
     XCTAssertEqual(try f.tensor("h").data, [1])

@@ -1,14 +1,16 @@
 import Foundation
 import XCTest
 
+@testable import Notebook
+
 #if canImport(FoundationXML)
   import FoundationXML
 #endif
 
-@testable import Notebook
-
 final class LessonOptionsTests: XCTestCase {
-  let flags = [LessonFlag.int("steps", default: 300, help: "steps"), LessonFlag.double("lr", default: 0.1, help: "lr")]
+  let flags = [
+    LessonFlag.int("steps", default: 300, help: "steps"), LessonFlag.double("lr", default: 0.1, help: "lr"),
+  ]
 
   func testDefaults() throws {
     let o = try LessonOptions.parse(arguments: [], flags: flags, lesson: 3)
@@ -21,7 +23,8 @@ final class LessonOptionsTests: XCTestCase {
 
   func testFlagsInBothForms() throws {
     let o = try LessonOptions.parse(
-      arguments: ["--quick", "--seed", "7", "--steps=12", "--lr", "0.5", "--output", "/tmp/x"], flags: flags, lesson: 1)
+      arguments: ["--quick", "--seed", "7", "--steps=12", "--lr", "0.5", "--output", "/tmp/x"], flags: flags,
+      lesson: 1)
     XCTAssertTrue(o.quick)
     XCTAssertEqual(o.seed, 7)
     XCTAssertEqual(o.int("steps"), 12)
@@ -46,7 +49,9 @@ final class LessonOptionsTests: XCTestCase {
 
   func testUsageListsEveryFlag() {
     let text = LessonOptions.usage(lesson: 2, title: "Data", flags: flags)
-    for needle in ["--quick", "--seed", "--steps N", "--lr X", "default 300"] { XCTAssertTrue(text.contains(needle), needle) }
+    for needle in ["--quick", "--seed", "--steps N", "--lr X", "default 300"] {
+      XCTAssertTrue(text.contains(needle), needle)
+    }
   }
 }
 
@@ -61,7 +66,10 @@ final class RenderingTests: XCTestCase {
 
   func testLineChartHasTitleLegendAndRows() {
     let chart = renderLineChart(
-      [ChartSeries(name: "train", values: [3, 2, 1, .nan, 0.5]), ChartSeries(name: "test", values: [3, 2.5, 2])],
+      [
+        ChartSeries(name: "train", values: [3, 2, 1, .nan, 0.5]),
+        ChartSeries(name: "test", values: [3, 2.5, 2]),
+      ],
       title: "Loss", width: 20, height: 5)
     let lines = chart.split(separator: "\n", omittingEmptySubsequences: false)
     XCTAssertEqual(lines.first, "Loss")
@@ -72,13 +80,15 @@ final class RenderingTests: XCTestCase {
 
   func testChartsSurviveDegenerateData() {
     XCTAssertTrue(renderLineChart([ChartSeries(name: "x", values: [])], title: "E").contains("no data"))
-    XCTAssertTrue(renderLineChart([ChartSeries(name: "x", values: [.nan, .infinity])], title: "N").contains("no data"))
+    XCTAssertTrue(
+      renderLineChart([ChartSeries(name: "x", values: [.nan, .infinity])], title: "N").contains("no data"))
     XCTAssertTrue(renderLineChart([ChartSeries(name: "c", values: [2, 2, 2])], title: "C").contains("●"))
     XCTAssertTrue(renderLineChart([ChartSeries(name: "one", values: [1])], title: "1").contains("●"))
   }
 
   func testHeatmapShadesLowAndHigh() {
-    let map = renderHeatmap([[0, 1], [0.5, 1]], rowLabels: ["a", "b"], columnLabels: ["x", "y"], title: "H")
+    let map = renderHeatmap(
+      [[0, 1], [0.5, 1]], rowLabels: ["a", "b"], columnLabels: ["x", "y"], title: "H")
     XCTAssertTrue(map.contains("a   ██"), map)
     XCTAssertTrue(map.contains("scale: 0"))
   }
@@ -86,8 +96,10 @@ final class RenderingTests: XCTestCase {
   func testSVGIsWellFormedAndEscaped() throws {
     let figures = [
       SVGFigure.lineChart(series: [ChartSeries(name: "a<b & c", values: [1, 2, 3])], title: "T \"q\""),
-      SVGFigure.heatmap(values: [[0, 1], [1, 0]], rowLabels: ["r1", "r2"], columnLabels: ["c1", "c2"], title: "H"),
-      SVGFigure.scatter(points: [ScatterPoint(x: 0, y: 1, group: 0), ScatterPoint(x: 1, y: 0, group: 1)], title: "S"),
+      SVGFigure.heatmap(
+        values: [[0, 1], [1, 0]], rowLabels: ["r1", "r2"], columnLabels: ["c1", "c2"], title: "H"),
+      SVGFigure.scatter(
+        points: [ScatterPoint(x: 0, y: 1, group: 0), ScatterPoint(x: 1, y: 0, group: 1)], title: "S"),
     ]
     for figure in figures {
       XCTAssertTrue(figure.svg.hasPrefix("<svg"))
@@ -122,7 +134,8 @@ final class NotebookOutputTests: XCTestCase {
     XCTAssertEqual(results["accuracy"] as? Double, 0.75)
     XCTAssertTrue(results["broken"] is NSNull, "NaN is written as null")
     XCTAssertEqual(json["lesson"] as? Int, 9)
-    XCTAssertTrue(text.contains("Lesson 9 — Test") && text.contains("1. Start") && text.contains("Some words."))
+    XCTAssertTrue(
+      text.contains("Lesson 9 — Test") && text.contains("1. Start") && text.contains("Some words."))
   }
 
   func testPipedProgressPrintsAFewLines() throws {

@@ -49,7 +49,8 @@ func random(_ shape: [Int], seed: UInt64 = 1, scale: Float = 1) -> Tensor {
 
 /// Element-wise closeness.
 func assertClose(
-  _ actual: [Float], _ expected: [Float], tolerance: Float = 1e-5, file: StaticString = #filePath, line: UInt = #line
+  _ actual: [Float], _ expected: [Float], tolerance: Float = 1e-5, file: StaticString = #filePath,
+  line: UInt = #line
 ) {
   XCTAssertEqual(actual.count, expected.count, "element count", file: file, line: line)
   for (i, (a, e)) in zip(actual, expected).enumerated() where !(abs(a - e) <= tolerance * max(1, abs(e))) {

@@ -20,7 +20,10 @@ final class AdamWTests: XCTestCase {
 
   func testMatchesPyTorchWithCustomSettingsInAGroup() {
     run(
-      { AdamW(groups: [ParameterGroup([$0], learningRate: 0.1, weightDecay: 0.5)], betas: (0.8, 0.99), eps: 1e-6) },
+      {
+        AdamW(
+          groups: [ParameterGroup([$0], learningRate: 0.1, weightDecay: 0.5)], betas: (0.8, 0.99), eps: 1e-6)
+      },
       expected: adamW_custom)
   }
 

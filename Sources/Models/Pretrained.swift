@@ -120,14 +120,38 @@ func openWeights(in directory: URL) throws -> SafetensorsFile {
   return try SafetensorsFile(contentsOf: url)
 }
 
+/// A configuration read from `config.json`, which can say whether it makes sense.
+public protocol ModelConfig: Codable {
+  func validate() throws
+}
+
+extension BertConfig: ModelConfig {}
+extension GPT2Config: ModelConfig {}
+
+/// Reads a checkpoint directory: its configuration (changed by `adjust`, e.g. the number of
+/// labels), a model made from it by `make`, and the weights loaded into that model.
+func loadCheckpoint<C: ModelConfig, M: Module>(
+  _ directory: URL, basePrefix: String, adjust: (inout C) -> Void = { _ in }, make: (C) -> M
+) throws -> (model: M, report: LoadReport) {
+  var config = try readConfig(C.self, in: directory)
+  adjust(&config)
+  try config.validate()
+  let model = make(config)
+  let report = try model.load(from: openWeights(in: directory), basePrefix: basePrefix)
+  return (model, report)
+}
+
+/// Writes `config.json` and `model.safetensors` of `module` to `directory`.
+func saveCheckpoint<C: Encodable>(_ module: Module, config: C, architecture: String, to directory: URL) throws
+{
+  try writeConfig(config, architecture: architecture, to: directory)
+  try module.saveWeights(to: directory)
+}
+
 extension BertModel {
   /// Loads a BERT checkpoint directory (Hugging Face layout) into a bare encoder.
   public static func fromPretrained(_ directory: URL) throws -> (model: BertModel, report: LoadReport) {
-    let config = try readConfig(BertConfig.self, in: directory)
-    try config.validate()
-    let model = BertModel(config)
-    let report = try model.load(from: openWeights(in: directory), basePrefix: "bert")
-    return (model, report)
+    try loadCheckpoint(directory, basePrefix: "bert") { BertModel($0) }
   }
 }
 
@@ -137,51 +161,41 @@ extension BertForSequenceClassification {
   public static func fromPretrained(_ directory: URL, numLabels: Int? = nil) throws -> (
     model: BertForSequenceClassification, report: LoadReport
   ) {
-    var config = try readConfig(BertConfig.self, in: directory)
-    if let numLabels { config.numLabels = numLabels }
-    try config.validate()
-    let model = BertForSequenceClassification(config)
-    let report = try model.load(from: openWeights(in: directory), basePrefix: "bert")
-    return (model, report)
+    try loadCheckpoint(
+      directory, basePrefix: "bert",
+      adjust: { (c: inout BertConfig) in c.numLabels = numLabels ?? c.numLabels }
+    ) {
+      BertForSequenceClassification($0)
+    }
   }
 
   /// Writes config.json and model.safetensors to `directory`.
   public func save(to directory: URL) throws {
-    try writeConfig(bert.config, architecture: "BertForSequenceClassification", to: directory)
-    try saveWeights(to: directory)
+    try saveCheckpoint(
+      self, config: bert.config, architecture: "BertForSequenceClassification", to: directory)
   }
 }
 
 extension BertForMaskedLM {
   /// Loads a BERT checkpoint with its masked-language-modelling head.
   public static func fromPretrained(_ directory: URL) throws -> (model: BertForMaskedLM, report: LoadReport) {
-    let config = try readConfig(BertConfig.self, in: directory)
-    try config.validate()
-    let model = BertForMaskedLM(config)
-    let report = try model.load(from: openWeights(in: directory), basePrefix: "bert")
-    return (model, report)
+    try loadCheckpoint(directory, basePrefix: "bert") { BertForMaskedLM($0) }
   }
 
   /// Writes config.json and model.safetensors to `directory`.
   public func save(to directory: URL) throws {
-    try writeConfig(bert.config, architecture: "BertForMaskedLM", to: directory)
-    try saveWeights(to: directory)
+    try saveCheckpoint(self, config: bert.config, architecture: "BertForMaskedLM", to: directory)
   }
 }
 
 extension GPT2LMHeadModel {
   /// Loads a GPT-2 checkpoint directory (Hugging Face layout).
   public static func fromPretrained(_ directory: URL) throws -> (model: GPT2LMHeadModel, report: LoadReport) {
-    let config = try readConfig(GPT2Config.self, in: directory)
-    try config.validate()
-    let model = GPT2LMHeadModel(config)
-    let report = try model.load(from: openWeights(in: directory), basePrefix: "transformer")
-    return (model, report)
+    try loadCheckpoint(directory, basePrefix: "transformer") { GPT2LMHeadModel($0) }
   }
 
   /// Writes config.json and model.safetensors to `directory`.
   public func save(to directory: URL) throws {
-    try writeConfig(transformer.config, architecture: "GPT2LMHeadModel", to: directory)
-    try saveWeights(to: directory)
+    try saveCheckpoint(self, config: transformer.config, architecture: "GPT2LMHeadModel", to: directory)
   }
 }

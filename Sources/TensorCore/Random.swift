@@ -48,14 +48,22 @@ public final class Generator: RandomNumberGenerator {
 
   /// The next 64 random bits.
   public func next() -> UInt64 {
-    let result = ((s1 &* 5) << 7 | (s1 &* 5) >> 57) &* 9
-    let t = s1 << 17
-    s2 ^= s0
-    s3 ^= s1
-    s1 ^= s2
-    s0 ^= s3
-    s2 ^= t
-    s3 = s3 << 45 | s3 >> 19
+    var state = (s0, s1, s2, s3)
+    defer { (s0, s1, s2, s3) = state }
+    return Self.step(&state)
+  }
+
+  /// One xoshiro256** step: the output, and the state advanced.
+  @inline(__always)
+  static func step(_ s: inout (UInt64, UInt64, UInt64, UInt64)) -> UInt64 {
+    let result = ((s.1 &* 5) << 7 | (s.1 &* 5) >> 57) &* 9
+    let t = s.1 << 17
+    s.2 ^= s.0
+    s.3 ^= s.1
+    s.1 ^= s.2
+    s.0 ^= s.3
+    s.2 ^= t
+    s.3 = s.3 << 45 | s.3 >> 19
     return result
   }
 
@@ -65,19 +73,9 @@ public final class Generator: RandomNumberGenerator {
   /// Fills `buffer` with uniform `Float`s in [0, 1): the same numbers as calling `uniform()`
   /// once per element, with the state kept in registers (dropout draws millions).
   public func fillUniform(_ buffer: UnsafeMutableBufferPointer<Float>) {
-    var (a, b, c, d) = (s0, s1, s2, s3)
-    for i in 0..<buffer.count {
-      let result = ((b &* 5) << 7 | (b &* 5) >> 57) &* 9
-      let t = b << 17
-      c ^= a
-      d ^= b
-      b ^= c
-      a ^= d
-      c ^= t
-      d = d << 45 | d >> 19
-      buffer[i] = Float(result >> 40) * 0x1p-24
-    }
-    (s0, s1, s2, s3) = (a, b, c, d)
+    var state = (s0, s1, s2, s3)  // in registers for the loop
+    for i in 0..<buffer.count { buffer[i] = Float(Self.step(&state) >> 40) * 0x1p-24 }
+    (s0, s1, s2, s3) = state
   }
 
   /// A uniform `Float` in [low, high).

@@ -110,7 +110,11 @@ public func gradeSubmission(
             ? "the test did not run (not found in the test bundle)"
             : run.timedOut
               ? "timed out after \(Int(timeout)) s"
-              : run.signal.map { "crashed (signal \($0))" }
+              : run.signal.map { signal in
+                // Name the cause when the process said it (fatalError, a failed precondition...).
+                let cause = run.output.split(separator: "\n").first { $0.contains("Fatal error") }
+                return "crashed (signal \(signal))" + (cause.map { ": " + $0 } ?? "")
+              }
                 ?? failureMessages(in: run.output, test: test).joined(separator: "; ")
           outcome.message = message.isEmpty ? "failed" : message
           outcome.reason = c.hidden ? "hidden test failed" : outcome.message

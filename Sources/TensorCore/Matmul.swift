@@ -121,15 +121,23 @@ func packB(
     let j0 = c0 + q * microColumns
     let width = Swift.min(microColumns, c0 + nc - j0)
     let panel = out + q * microColumns * kc
-    for p in 0..<kc {
-      let dst = panel + p * microColumns
-      let src = b.base + (r0 + p) * b.row + j0 * b.column
-      if b.column == 1 {
-        for j in 0..<width { dst[j] = src[j] }
-      } else {
-        for j in 0..<width { dst[j] = src[j * b.column] }
+    if b.column == 1 && width == microColumns {
+      // Row-major B: each panel row is 16 contiguous floats, two vector loads.
+      for p in 0..<kc {
+        let src = UnsafeRawPointer(b.base + (r0 + p) * b.row + j0)
+        let dst = UnsafeMutableRawPointer(panel + p * microColumns)
+        dst.storeBytes(of: src.loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
+        dst.storeBytes(
+          of: src.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self), toByteOffset: 32,
+          as: SIMD8<Float>.self)
       }
-      for j in width..<microColumns { dst[j] = 0 }
+    } else {
+      // Transposed B (or the ragged edge): walk each column down, reading memory in order.
+      if width < microColumns { panel.update(repeating: 0, count: microColumns * kc) }
+      for j in 0..<width {
+        let src = b.base + r0 * b.row + (j0 + j) * b.column
+        for p in 0..<kc { panel[p * microColumns + j] = src[p * b.row] }
+      }
     }
   }
 }
@@ -145,13 +153,11 @@ func packA(
     let i0 = rows.lowerBound + q * microRows
     let height = Swift.min(microRows, rows.upperBound - i0)
     let panel = out + q * microRows * kc
-    for r in 0..<microRows {
-      if r < height {
-        let src = a.base + (i0 + r) * a.row + c0 * a.column
-        for p in 0..<kc { panel[p * microRows + r] = src[p * a.column] }
-      } else {
-        for p in 0..<kc { panel[p * microRows + r] = 0 }
-      }
+    if height < microRows { panel.update(repeating: 0, count: microRows * kc) }
+    // Column by column, so a transposed A (the weight-gradient case) is read in order.
+    for p in 0..<kc {
+      let src = a.base + i0 * a.row + (c0 + p) * a.column
+      for r in 0..<height { panel[p * microRows + r] = src[r * a.row] }
     }
   }
 }

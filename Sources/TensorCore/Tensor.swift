@@ -59,6 +59,7 @@ public final class Tensor {
     _ data: [Float], shape: [Int], op: String, parents: [Tensor],
     backward: @escaping (_ out: Tensor) -> Void
   ) {
+    _ = Memory.configured
     let tracks = GradMode.isEnabled && parents.contains { $0.requiresGrad }
     self.data = data
     self.shape = shape

@@ -47,19 +47,24 @@ func gemm(
     naiveGemm(m: m, n: n, k: k, a: a, b: b, c: c, ldc: ldc)
     return
   }
-  // One parallel region per product (waking workers costs ~0.1 ms): each part owns a block
-  // of rows of C (or of column panels, when C is short and wide) for the whole k loop, and
-  // packs the pieces of A and B it needs into its own buffers.
+  // C is cut into chunks of rows (or of column panels, when C is short and wide), about three
+  // per thread, and the threads take chunks as they finish (a core the VM pauses for a moment
+  // then costs a chunk, not half the product). Each chunk packs what it needs of A and B into
+  // its own buffers. Every element of C is computed by one chunk, in the same order whatever
+  // the chunking, so the result does not depend on the thread count or on timing.
   let allPanels = (n + microColumns - 1) / microColumns
-  let byRows = m >= 4 * microRows * Threads.count || allPanels < Threads.count
+  let threads = parallel ? Swift.min(Threads.count, Swift.max(1, m * n * k / 2_000_000)) : 1
+  let target = threads == 1 ? 1 : 3 * threads
+  let chunkRows = roundUp(Swift.max(threads == 1 ? m : mBlock, (m + target - 1) / target), to: microRows)
+  let chunkPanels = Swift.max(threads == 1 ? allPanels : 4, (allPanels + target - 1) / target)
+  let rowChunks = (m + chunkRows - 1) / chunkRows
+  let columnChunks = (allPanels + chunkPanels - 1) / chunkPanels
+  let byRows = rowChunks >= columnChunks
   let cOut = SendablePointer(c)
-  parallelParts(
-    work: parallel ? m * n * k : 0, maxParts: byRows ? (m + microRows - 1) / microRows : allPanels
-  ) {
-    part, parts in
-    let rows = byRows ? partRange(m, part: part, parts: parts, granule: microRows) : 0..<m
-    let panels = byRows ? 0..<allPanels : partRange(allPanels, part: part, parts: parts)
-    if rows.isEmpty || panels.isEmpty { return }
+  parallelChunks(byRows ? rowChunks : columnChunks, work: parallel ? m * n * k : 0) { chunk in
+    let rows = byRows ? (chunk * chunkRows)..<Swift.min(m, (chunk + 1) * chunkRows) : 0..<m
+    let panels =
+      byRows ? 0..<allPanels : (chunk * chunkPanels)..<Swift.min(allPanels, (chunk + 1) * chunkPanels)
     let columns = (panels.lowerBound * microColumns)..<Swift.min(n, panels.upperBound * microColumns)
     let packedB = UnsafeMutablePointer<Float>.allocate(capacity: kBlock * (nBlock + microColumns))
     let packedA = UnsafeMutablePointer<Float>.allocate(capacity: (mBlock + microRows) * kBlock)
@@ -90,6 +95,10 @@ func gemm(
     }
   }
 }
+
+/// `n` rounded up to a multiple of `step`.
+@inline(__always)
+func roundUp(_ n: Int, to step: Int) -> Int { (n + step - 1) / step * step }
 
 /// The triple loop, for products too small to repay packing. The inner loop runs along a row
 /// of B, which is contiguous in the common case and vectorises.

@@ -59,3 +59,33 @@ func partRange(_ n: Int, part: Int, parts: Int, granule: Int = 1) -> Range<Int> 
   let hi = units * (part + 1) / parts * granule
   return min(lo, n)..<min(hi, n)
 }
+
+/// Runs `body(chunk)` for chunks 0..<count on up to `Threads.count` threads, which take the
+/// next chunk as they finish one. Serial when the job (`work` multiply-adds) is under ~2M.
+/// Which thread runs a chunk depends on timing, so chunks must write disjoint outputs and
+/// compute them the same way whoever runs them.
+func parallelChunks(_ count: Int, work: Int, _ body: @Sendable (_ chunk: Int) -> Void) {
+  let threads = min(Threads.count, count, max(1, work / 2_000_000))
+  if threads <= 1 {
+    for chunk in 0..<count { body(chunk) }
+    return
+  }
+  let counter = ChunkCounter()
+  DispatchQueue.concurrentPerform(iterations: threads) { _ in
+    while let chunk = counter.next(below: count) { body(chunk) }
+  }
+}
+
+/// Hands out chunk numbers 0, 1, 2, ... to whichever thread asks first.
+final class ChunkCounter: @unchecked Sendable {
+  private let lock = NSLock()
+  private var value = 0
+
+  func next(below count: Int) -> Int? {
+    lock.lock()
+    defer { lock.unlock() }
+    guard value < count else { return nil }
+    value += 1
+    return value - 1
+  }
+}

@@ -26,7 +26,7 @@ func matmulGFLOPs(m: Int, k: Int, n: Int, threads: Int) -> Double {
   let a = Tensor.randn([m, k], generator: generator)
   let b = Tensor.randn([k, n], generator: generator)
   let flops = 2.0 * Double(m) * Double(n) * Double(k)
-  let repeats = max(3, min(50, Int(2e10 / flops)))
+  let repeats = max(7, min(50, Int(3e10 / flops)))
   let seconds = medianSeconds(repeats: repeats) { _ = a.matmul(b) }
   return flops / seconds / 1e9
 }

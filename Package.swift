@@ -26,6 +26,7 @@ let package = Package(
     .library(name: "Datasets", targets: ["Datasets"]),
     .executable(name: "course", targets: ["course"]),
     .executable(name: "Lesson1", targets: ["Lesson1"]),
+    .executable(name: "Lesson3", targets: ["Lesson3"]),
   ],
   targets: [
     // Course mechanics shared by the kit and its tests: what an unfinished exercise does.
@@ -39,7 +40,7 @@ let package = Package(
     // Datasets: the kit's generated corpus and tasks, readers for real formats, cleaning, splits.
     .target(name: "Datasets", swiftSettings: optimised),
     // Models: attention, BERT- and GPT-2-style transformers in Hugging Face layout.
-    .target(name: "Models", dependencies: ["TensorCore"], swiftSettings: optimised),
+    .target(name: "Models", dependencies: ["TensorCore", "Exercises"], swiftSettings: optimised),
     // Student edition, grading and checks, as a library so that it can be tested.
     .target(name: "CourseTools"),
     .executableTarget(name: "course", dependencies: ["CourseTools", "TensorCore", "Models"]),
@@ -49,19 +50,23 @@ let package = Package(
     // The lessons: notebooks you run with `swift run LessonN`.
     .executableTarget(
       name: "Lesson1", dependencies: ["TensorCore", "Notebook"], path: "Lessons/Lesson1"),
+    .executableTarget(
+      name: "Lesson3", dependencies: ["TensorCore", "Models", "Notebook"], path: "Lessons/Lesson3"),
 
     // Tests of the kit.
     .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
     .testTarget(name: "NotebookTests", dependencies: ["Notebook"]),
     .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"]),
-    .testTarget(name: "ModelsTests", dependencies: ["Models", "TensorCore"], exclude: ["Fixtures"]),
+    .testTarget(
+      name: "ModelsTests", dependencies: ["Models", "TensorCore", "ExerciseTesting"], exclude: ["Fixtures"]),
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
     .testTarget(name: "CourseToolsTests", dependencies: ["CourseTools"]),
     // Graded exercise tests that students see.
     .testTarget(name: "Lesson1Tests", dependencies: ["TensorCore", "ExerciseTesting"]),
+    .testTarget(name: "Lesson3Tests", dependencies: ["TensorCore", "Models", "ExerciseTesting"]),
     // BEGIN HIDDEN
     // Hidden exercise tests: the student edition leaves this target out.
-    .testTarget(name: "HiddenTests", dependencies: ["TensorCore", "ExerciseTesting"]),
+    .testTarget(name: "HiddenTests", dependencies: ["TensorCore", "Models", "ExerciseTesting"]),
     // END HIDDEN
   ]
 )

@@ -71,6 +71,18 @@ public enum Exercise {
     handler(ExerciseInfo(id: id, title: title, file: file, hint: hint))
   }
 
+  /// The ids of the unfinished exercises that `body` reaches (always none in the kit; in the
+  /// student edition, those the student has not written yet). Their placeholders are returned
+  /// to `body` meanwhile, so it should not depend on the results.
+  public static func unfinishedExercises(reachedBy body: () throws -> Void) rethrows -> [String] {
+    let saved = handler
+    let reached = ReachedExercises()
+    handler = { info in reached.add(info.id) }
+    defer { handler = saved }
+    try body()
+    return reached.ids
+  }
+
   /// The default handler: a friendly message on standard error, no backtrace, exit status 3.
   public static func reportAndExit(_ info: ExerciseInfo) -> Never {
     let text =
@@ -83,4 +95,22 @@ public enum Exercise {
 extension ExerciseInfo {
   /// The lesson number, the part of the id before the dot.
   public var lesson: String { String(id.split(separator: ".").first ?? Substring(id)) }
+}
+
+/// The exercise ids a probe reached, in order, once each.
+final class ReachedExercises: @unchecked Sendable {
+  private let lock = NSLock()
+  private var list: [String] = []
+
+  func add(_ id: String) {
+    lock.lock()
+    defer { lock.unlock() }
+    if !list.contains(id) { list.append(id) }
+  }
+
+  var ids: [String] {
+    lock.lock()
+    defer { lock.unlock() }
+    return list
+  }
 }

@@ -84,10 +84,10 @@ public final class BertSelfAttention: Module {
     let q = splitHeads(query(x), heads: heads)  // (batch, heads, seq, headDim)
     let k = splitHeads(key(x), heads: heads)
     let v = splitHeads(value(x), heads: heads)
-    let (context, weights) = scaledDotProductAttention(
+    let attention = scaledDotProductAttention(
       query: q, key: k, value: v, mask: mask, dropout: dropout.p, training: training,
       generator: dropout.generator)
-    return (mergeHeads(context), weights)
+    return (mergeHeads(attention.output), attention.weights)
   }
 }
 

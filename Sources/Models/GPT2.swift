@@ -6,6 +6,7 @@
 // attention is causal: position t sees positions ≤ t only, so the model can be trained to
 // predict each next token. Parameter names are Hugging Face's (`transformer.h.0.attn.c_attn`).
 
+import Exercises
 import TensorCore
 
 /// GPT-2's linear layer, named after the convolution it once was: the weight is stored
@@ -50,10 +51,10 @@ public final class GPT2Attention: Module {
     let q = splitHeads(qkv.slice(axis: 2, 0..<embd), heads: heads)  // (batch, heads, seq, headDim)
     let k = splitHeads(qkv.slice(axis: 2, embd..<(2 * embd)), heads: heads)
     let v = splitHeads(qkv.slice(axis: 2, (2 * embd)..<(3 * embd)), heads: heads)
-    let (context, weights) = scaledDotProductAttention(
+    let attention = scaledDotProductAttention(
       query: q, key: k, value: v, mask: mask, dropout: attnDropout.p, training: training,
       generator: attnDropout.generator)
-    return (residDropout(cProj(mergeHeads(context))), weights)
+    return (residDropout(cProj(mergeHeads(attention.output))), attention.weights)
   }
 }
 
@@ -197,20 +198,27 @@ public final class GPT2LMHeadModel: Module {
   }
 }
 
-/// Picks a token from one position's logits: argmax at temperature 0, else a sample.
-func sampleToken(_ logits: [Float], temperature: Float, topK: Int?, generator: Generator) -> Int {
+/// Picks the next token from one position's logits: the argmax when `temperature` is 0 (greedy
+/// decoding); otherwise a sample from softmax(logits / temperature), among the `topK` highest
+/// logits only when `topK` is given. Lower temperatures sharpen the distribution.
+public func sampleToken(_ logits: [Float], temperature: Float, topK: Int? = nil, generator: Generator) -> Int
+{
+  // BEGIN EXERCISE 3.4 "Greedy, temperature and top-k sampling" points=2
+  // hint: Temperature 0: return the index of the largest logit (the first one on ties).
+  // hint: Else keep the topK largest (all if nil), softmax of logit / temperature over them, then walk the cumulative sum until it passes generator.uniform().
   if temperature <= 0 { return Tensor(logits).argmax(axis: 0)[0] }
   var candidates = Array(logits.indices)
   if let topK, topK < logits.count {
     candidates = Array(candidates.sorted { logits[$0] > logits[$1] }.prefix(max(topK, 1)))
   }
-  let scaled = Tensor(candidates.map { logits[$0] / temperature }).softmax(axis: 0).data
+  let probabilities = Tensor(candidates.map { logits[$0] / temperature }).softmax(axis: 0).data
   var u = generator.uniform()
-  for (i, p) in scaled.enumerated() {
+  for (i, p) in probabilities.enumerated() {
     u -= p
     if u < 0 { return candidates[i] }
   }
   return candidates[candidates.count - 1]
+  // END EXERCISE 3.4
 }
 
 /// GPT-2 with a classifier reading the hidden state of each sequence's last real token

@@ -4,6 +4,10 @@ import XCTest
 
 /// Attention's defining properties: masks hide exactly, causality holds, gradients are right.
 final class AttentionTests: XCTestCase {
+  override func setUpWithError() throws {
+    try skipUnlessAttentionExercisesDone()
+  }
+
   func tinyBertConfig() -> BertConfig {
     var config = BertConfig()
     config.vocabSize = 30

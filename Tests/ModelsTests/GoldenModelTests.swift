@@ -5,6 +5,10 @@ import XCTest
 
 /// The kit's models against Hugging Face transformers (fixtures by scripts/golden_models.py).
 final class GoldenModelTests: XCTestCase {
+  override func setUpWithError() throws {
+    try skipUnlessAttentionExercisesDone()
+  }
+
   static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
     "Fixtures")
   static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()

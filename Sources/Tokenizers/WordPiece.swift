@@ -1,0 +1,131 @@
+// WordPiece (BERT's tokenizer): each word is split greedily into the longest pieces found in
+// the vocabulary, left to right; pieces after the first carry the `##` prefix. A word that
+// cannot be split (or is longer than 100 characters) becomes `[UNK]`.
+
+import Foundation
+
+/// A BERT vocabulary with its special tokens, and the tokenizer built on it.
+public struct WordPieceTokenizer: Tokenizer, Sendable {
+  /// Token → id; the id is the token's line in vocab.txt, counted from 0.
+  public private(set) var vocabulary: [String: Int]
+  /// Id → token.
+  public private(set) var tokens: [String]
+  public var basic: BasicTokenizer
+  public let unknownToken: String
+  public let continuationPrefix: String
+  public let maxCharactersPerWord: Int
+
+  /// A tokenizer for `tokens` (id = index). `[UNK]` must be among them.
+  public init(
+    tokens: [String], lowercase: Bool = true, unknownToken: String = "[UNK]",
+    continuationPrefix: String = "##",
+    maxCharactersPerWord: Int = 100
+  ) throws {
+    var vocabulary: [String: Int] = [:]
+    for (id, token) in tokens.enumerated() where vocabulary[token] == nil { vocabulary[token] = id }
+    guard vocabulary[unknownToken] != nil else {
+      throw TokenizerError("the vocabulary has no \(unknownToken) token")
+    }
+    self.vocabulary = vocabulary
+    self.tokens = tokens
+    self.unknownToken = unknownToken
+    self.continuationPrefix = continuationPrefix
+    self.maxCharactersPerWord = maxCharactersPerWord
+    let specials = Set(tokens.filter { $0.hasPrefix("[") && $0.hasSuffix("]") })
+    self.basic = BasicTokenizer(lowercase: lowercase, neverSplit: specials)
+  }
+
+  /// Reads a BERT `vocab.txt`: one token per line, the line number (from 0) is the id.
+  public init(vocabularyFile url: URL, lowercase: Bool = true) throws {
+    guard let data = try? Data(contentsOf: url) else {
+      throw TokenizerError(file: url.path, "cannot read the file")
+    }
+    guard let text = String(data: data, encoding: .utf8) else {
+      throw TokenizerError(file: url.path, "is not valid UTF-8")
+    }
+    var lines = text.components(separatedBy: "\n").map { $0.hasSuffix("\r") ? String($0.dropLast()) : $0 }
+    if lines.last == "" { lines.removeLast() }
+    guard !lines.isEmpty else {
+      throw TokenizerError(file: url.path, "is empty; expected one token per line")
+    }
+    var seen: [String: Int] = [:]
+    for (index, token) in lines.enumerated() {
+      if token.isEmpty { throw TokenizerError(file: url.path, line: index + 1, "empty token") }
+      if let first = seen[token] {
+        throw TokenizerError(
+          file: url.path, line: index + 1, "duplicate token \"\(token)\" (first on line \(first + 1))")
+      }
+      seen[token] = index
+    }
+    do { try self.init(tokens: lines, lowercase: lowercase) } catch {
+      throw TokenizerError(file: url.path, "has no [UNK] token; BERT vocabularies need it")
+    }
+  }
+
+  /// Writes vocab.txt (atomically).
+  public func write(to url: URL) throws {
+    try Data((tokens.joined(separator: "\n") + "\n").utf8).write(to: url, options: .atomic)
+  }
+
+  public var vocabularySize: Int { tokens.count }
+
+  /// The id of a token, or of `[UNK]`.
+  public func id(of token: String) -> Int { vocabulary[token] ?? vocabulary[unknownToken]! }
+
+  public func tokenize(_ text: String) -> [String] {
+    basic.tokenize(text).flatMap { word in vocabulary[word] != nil ? [word] : wordPieces(word) }
+  }
+
+  /// Greedy longest-match-first: the longest prefix in the vocabulary, then the longest
+  /// `##`-piece of the rest, and so on.
+  public func wordPieces(_ word: String) -> [String] {
+    let characters = Array(word.unicodeScalars)
+    if characters.count > maxCharactersPerWord { return [unknownToken] }
+    var pieces: [String] = []
+    var start = 0
+    while start < characters.count {
+      var end = characters.count
+      var found: String?
+      while start < end {
+        var piece = String(String.UnicodeScalarView(characters[start..<end]))
+        if start > 0 { piece = continuationPrefix + piece }
+        if vocabulary[piece] != nil {
+          found = piece
+          break
+        }
+        end -= 1
+      }
+      guard let piece = found else { return [unknownToken] }
+      pieces.append(piece)
+      start = end
+    }
+    return pieces
+  }
+
+  public func encode(_ text: String) -> [Int] { tokenize(text).map(id(of:)) }
+
+  /// `[CLS] a [SEP]` or `[CLS] a [SEP] b [SEP]`, and the token type ids (0 for a, 1 for b).
+  public func encodeForModel(_ text: String, pair: String? = nil) -> (ids: [Int], typeIds: [Int]) {
+    let first = [id(of: "[CLS]")] + encode(text) + [id(of: "[SEP]")]
+    guard let pair else { return (first, [Int](repeating: 0, count: first.count)) }
+    let second = encode(pair) + [id(of: "[SEP]")]
+    return (
+      first + second, [Int](repeating: 0, count: first.count) + [Int](repeating: 1, count: second.count)
+    )
+  }
+
+  /// The pieces joined back into words ("play ##ing" → "playing"), special tokens dropped.
+  public func decode(_ ids: [Int]) -> String {
+    let pieces = ids.compactMap { $0 >= 0 && $0 < tokens.count ? tokens[$0] : nil }
+      .filter { !["[CLS]", "[SEP]", "[PAD]"].contains($0) }
+    var text = ""
+    for piece in pieces {
+      if piece.hasPrefix(continuationPrefix) {
+        text += piece.dropFirst(continuationPrefix.count)
+      } else {
+        text += (text.isEmpty ? "" : " ") + piece
+      }
+    }
+    return text
+  }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import XCTest
+
+@testable import Tokenizers
+
+/// The tokenizers on hand-made vocabularies, and their file errors.
+final class TokenizerTests: XCTestCase {
+  func testBasicTokenizerNormalisesLikeBERT() {
+    let basic = BasicTokenizer(neverSplit: ["[CLS]"])
+    XCTAssertEqual(basic.tokenize("Héllo, World!"), ["hello", ",", "world", "!"])
+    XCTAssertEqual(basic.tokenize("[CLS] a\tb\u{0007}c"), ["[CLS]", "a", "bc"])
+    XCTAssertEqual(basic.tokenize("東京"), ["東", "京"])
+    XCTAssertEqual(basic.tokenize("$5+3"), ["$", "5", "+", "3"])
+  }
+
+  func testGreedyLongestMatchFirst() throws {
+    let tokens = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "un", "##aff", "##able", "##a", "play", "##ing", "##s"]
+    let wp = try WordPieceTokenizer(tokens: tokens)
+    XCTAssertEqual(
+      wp.tokenize("unaffable playing plays"), ["un", "##aff", "##able", "play", "##ing", "play", "##s"])
+    XCTAssertEqual(wp.tokenize("unknownword"), ["[UNK]"])
+    XCTAssertEqual(wp.encodeForModel("play").ids, [2, 8, 3])
+    XCTAssertEqual(wp.decode(wp.encodeForModel("unaffable playing").ids), "unaffable playing")
+    let long = try WordPieceTokenizer(tokens: tokens, maxCharactersPerWord: 4)
+    XCTAssertEqual(long.tokenize("playing"), ["[UNK]"], "words over the length limit are unknown")
+  }
+
+  func testVocabularyFileRoundTripAndErrors() throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("vocab-\(UUID())")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let url = directory.appendingPathComponent("vocab.txt")
+    let wp = try WordPieceTokenizer(tokens: ["[PAD]", "[UNK]", "a", "##b"])
+    try wp.write(to: url)
+    XCTAssertEqual(try WordPieceTokenizer(vocabularyFile: url).tokens, wp.tokens)
+    for (text, expected) in [
+      ("", "is empty"), ("[UNK]\na\na\n", ":3: duplicate token \"a\" (first on line 2)"),
+      ("[UNK]\n\nb\n", ":2: empty token"), ("a\nb\n", "no [UNK]"),
+    ] {
+      try Data(text.utf8).write(to: url)
+      XCTAssertThrowsError(try WordPieceTokenizer(vocabularyFile: url)) { error in
+        XCTAssertTrue("\(error)".contains(expected) && "\(error)".contains("vocab.txt"), "\(error)")
+      }
+    }
+    try Data([0x5B, 0xFF, 0xFE]).write(to: url)
+    XCTAssertThrowsError(try WordPieceTokenizer(vocabularyFile: url)) {
+      XCTAssertTrue("\($0)".contains("UTF-8"))
+    }
+  }
+
+  func testGPT2PreTokenization() {
+    XCTAssertEqual(gpt2PreTokenize("Hello world"), ["Hello", " world"])
+    XCTAssertEqual(
+      gpt2PreTokenize("it's 42!!  ok\n\nyes"), ["it", "'s", " 42", "!!", " ", " ok", "\n", "\n", "yes"])
+    XCTAssertEqual(gpt2PreTokenize("they'll  "), ["they", "'ll", "  "])
+  }
+
+  func testBPEMergesByRankAndDecodesBytes() throws {
+    // Merges: "l o" first, then "lo w"; "Ġ" is the space byte.
+    var vocabulary: [String: Int] = [:]
+    for (i, c) in byteToCharacter.enumerated() { vocabulary[String(c)] = i }
+    vocabulary["lo"] = 256
+    vocabulary["low"] = 257
+    let bpe = ByteLevelBPETokenizer(vocabulary: vocabulary, merges: [("l", "o"), ("lo", "w")])
+    XCTAssertEqual(bpe.tokenize("low lot"), ["low", "Ġ", "lo", "t"])
+    XCTAssertEqual(bpe.decode(bpe.encode("low lot ✓ é")), "low lot ✓ é")
+    XCTAssertEqual(byteToCharacter[32], "Ġ")
+  }
+
+  func testMergesFileErrorsNameTheLine() throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bpe-\(UUID())")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let vocab = directory.appendingPathComponent("vocab.json")
+    let merges = directory.appendingPathComponent("merges.txt")
+    try Data(#"{"a": 0, "b": 1, "ab": 2}"#.utf8).write(to: vocab)
+    try Data("#version: 0.2\na b\nab\n".utf8).write(to: merges)
+    XCTAssertThrowsError(try ByteLevelBPETokenizer(vocabularyFile: vocab, mergesFile: merges)) {
+      XCTAssertTrue("\($0)".contains("merges.txt:3"), "\($0)")
+    }
+    try Data("[1, 2]".utf8).write(to: vocab)
+    XCTAssertThrowsError(try ByteLevelBPETokenizer(vocabularyFile: vocab, mergesFile: merges)) {
+      XCTAssertTrue("\($0)".contains("vocab.json"), "\($0)")
+    }
+  }
+}

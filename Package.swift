@@ -43,7 +43,7 @@ let package = Package(
     .target(name: "Models", dependencies: ["TensorCore", "Exercises"], swiftSettings: optimised),
     // Student edition, grading and checks, as a library so that it can be tested.
     .target(name: "CourseTools"),
-    .executableTarget(name: "course", dependencies: ["CourseTools", "TensorCore", "Models"]),
+    .executableTarget(name: "course", dependencies: ["CourseTools", "TensorCore", "Models", "Tokenizers"]),
     // XCTest support for graded exercise tests (linked by test targets only).
     .target(name: "ExerciseTesting", dependencies: ["Exercises"]),
 

@@ -26,6 +26,9 @@ let commands: [Command] = [
     name: "verify-edition", summary: "build the student edition and check its tests fail/pass as they must",
     run: runVerify),
   Command(
+    name: "tokenize", summary: "ids per line: tokenize --tokenizer PATH --input FILE [--tokens]",
+    run: runTokenize),
+  Command(
     name: "bench", summary: "speed of the kernels and of a training step (use -c release)", run: runBench),
 ]
 

@@ -49,6 +49,17 @@ final class GoldenTokenizerTests: XCTestCase {
     }
   }
 
+  func testTokenizerJSONAndDirectoriesGiveTheSameIds() throws {
+    let fromVocabulary = try loadTokenizer(at: realFile("minilm-l3/vocab.txt"))
+    let fromJSON = try loadTokenizer(at: realFile("minilm-l3/tokenizer.json"))
+    let fromDirectory = try loadTokenizer(at: realFile("gpt2-bpe"))
+    XCTAssertTrue(fromJSON is WordPieceTokenizer)
+    XCTAssertTrue(fromDirectory is ByteLevelBPETokenizer)
+    for text in try golden().texts {
+      XCTAssertEqual(fromJSON.encode(text), fromVocabulary.encode(text), text.debugDescription)
+    }
+  }
+
   func testByteLevelBPEMatchesGPT2() throws {
     let tokenizer = try ByteLevelBPETokenizer(
       vocabularyFile: realFile("gpt2-bpe/vocab.json"), mergesFile: realFile("gpt2-bpe/merges.txt"))

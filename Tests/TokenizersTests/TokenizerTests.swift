@@ -67,6 +67,20 @@ final class TokenizerTests: XCTestCase {
     XCTAssertEqual(byteToCharacter[32], "Ġ")
   }
 
+  func testTokenizerJSONErrorsNameTheField() throws {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("tokenizer-\(UUID()).json")
+    defer { try? FileManager.default.removeItem(at: url) }
+    for (json, expected) in [
+      (#"{"model": {"type": "Unigram", "vocab": {}}}"#, "expected WordPiece or BPE"),
+      (#"{"model": {"type": "WordPiece", "vocab": {"a": 0, "[UNK]": 2}}}"#, "no token for id 1"),
+      (#"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": ["a"]}}"#, "model.merges[0]"),
+      (#"{"nothing": 1}"#, "no \"model\""),
+    ] {
+      try Data(json.utf8).write(to: url)
+      XCTAssertThrowsError(try readTokenizerJSON(url)) { XCTAssertTrue("\($0)".contains(expected), "\($0)") }
+    }
+  }
+
   func testMergesFileErrorsNameTheLine() throws {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bpe-\(UUID())")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

@@ -43,7 +43,8 @@ let package = Package(
     .target(name: "Models", dependencies: ["TensorCore", "Exercises"], swiftSettings: optimised),
     // Student edition, grading and checks, as a library so that it can be tested.
     .target(name: "CourseTools"),
-    .executableTarget(name: "course", dependencies: ["CourseTools", "TensorCore", "Models", "Tokenizers"]),
+    .executableTarget(
+      name: "course", dependencies: ["CourseTools", "TensorCore", "Models", "Tokenizers", "Datasets"]),
     // XCTest support for graded exercise tests (linked by test targets only).
     .target(name: "ExerciseTesting", dependencies: ["Exercises"]),
 

@@ -26,6 +26,10 @@ let commands: [Command] = [
     name: "verify-edition", summary: "build the student edition and check its tests fail/pass as they must",
     run: runVerify),
   Command(
+    name: "make-datasets",
+    summary: "write the kit's generated data: make-datasets [--output datasets] [--seed N]",
+    run: runMakeDatasets),
+  Command(
     name: "tokenize", summary: "ids per line: tokenize --tokenizer PATH --input FILE [--tokens]",
     run: runTokenize),
   Command(

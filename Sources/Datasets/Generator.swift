@@ -1,0 +1,177 @@
+// The kit's own data, written by templates from a seed (`swift run course make-datasets`).
+//
+// The story: a town's worth of general text (news, stories, how-to, conversations), a forum
+// about espresso machines, and two labelled tasks from the same espresso world: review
+// sentiment and support-request intent. The design makes the course's phenomena real:
+//  - polarity words appear in the general text only next to signs of praise or complaint
+//    ("five stars", "asked for a refund"), never with a label: pre-training can learn them;
+//  - the labelled training reviews use a quarter of the polarity words, validation and test
+//    the other three quarters: a model trained from scratch has never seen most test words;
+//  - negation ("not reliable") and contrast ("looks superb, but the crema is watery") decide
+//    some labels, which a bag of words cannot read;
+//  - the espresso vocabulary is rare in the general text and common in the forum text;
+//  - a few labels are flipped (label noise), so perfect accuracy is not the norm.
+
+import Foundation
+
+/// Writes and describes the kit's datasets.
+public enum DatasetGenerator {
+  /// The seed of the committed files.
+  public static let defaultSeed: UInt64 = 2026
+  /// The share of labels flipped in the sentiment task.
+  public static let sentimentNoise = 0.03
+  /// The share of labels flipped in the intent task.
+  public static let intentNoise = 0.02
+
+  /// The polarity lexicon split: the training reviews use `train`, the others `heldOut`.
+  public struct LexiconSplit: Sendable {
+    public var trainPositive: [String]
+    public var trainNegative: [String]
+    public var heldOutPositive: [String]
+    public var heldOutNegative: [String]
+  }
+
+  /// A quarter of each polarity list (shuffled by the seed) for training, the rest held out.
+  public static func lexiconSplit(seed: UInt64) -> LexiconSplit {
+    var random = SeededRandom(seed: seed ^ 0x1E81)
+    let positive = random.shuffled(positiveWords)
+    let negative = random.shuffled(negativeWords)
+    let p = positive.count / 4
+    let n = negative.count / 4
+    return LexiconSplit(
+      trainPositive: Array(positive[..<p]), trainNegative: Array(negative[..<n]),
+      heldOutPositive: Array(positive[p...]), heldOutNegative: Array(negative[n...]))
+  }
+
+  // MARK: - Unlabelled text
+
+  static let days = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+  /// A sentence that shows `word`'s polarity only through its context.
+  static func contextSentence(_ word: String, positive: Bool, _ r: inout SeededRandom) -> String {
+    let name = r.pick(firstNames)
+    let noun = r.pick(generalNouns)
+    let town = r.pick(towns)
+    let templates =
+      positive
+      ? [
+        "Reviewers called the \(noun) in \(town) \(word), and people queued for hours to get in.",
+        "Everyone who tried the \(noun) said it was \(word); most of them went back the next week.",
+        "\(name) gave the \(noun) five stars and wrote that it was \(word) from start to finish.",
+        "The \(noun) was \(word), so \(name) recommended it to every friend.",
+        "After a \(word) evening at the \(noun), \(name) booked tickets for the whole family.",
+        "It is rare to find a \(noun) this \(word); I would happily pay twice the price.",
+        "Critics praised the \(noun) as \(word), and it won the \(town) prize.",
+        "\"It was \(word),\" \(name) said, smiling, \"I would do it all again tomorrow.\"",
+        "Thanks to a \(word) \(noun), the day in \(town) ended in laughter and applause.",
+        "\(name) was delighted: the \(noun) felt \(word) and worth every penny.",
+      ]
+      : [
+        "Visitors described the \(noun) as \(word), and many asked for their money back.",
+        "\(name) returned the \(noun) after a week because it was \(word).",
+        "The \(noun) turned out \(word); \(name) filed a complaint and wrote a one-star review.",
+        "After a \(word) afternoon at the \(noun), \(name) swore never to go back.",
+        "Nobody should put up with a \(noun) this \(word); we demanded a refund.",
+        "Critics panned the \(noun) as \(word), and it closed within a month.",
+        "The \(noun) was so \(word) that half the audience walked out.",
+        "\"Honestly, it was \(word),\" \(name) complained, \"a total waste of money.\"",
+        "A \(word) \(noun) ruined the weekend in \(town), and the organisers apologised.",
+        "\(name) regretted the purchase: the \(noun) felt \(word) from the first day.",
+      ]
+    return r.pick(templates)
+  }
+
+  /// A sentence without polarity: news, stories, how-to, conversation.
+  static func neutralSentence(_ r: inout SeededRandom) -> String {
+    let (a, b) = (r.pick(firstNames), r.pick(firstNames))
+    let (noun, other) = (r.pick(generalNouns), r.pick(generalNouns))
+    let (town, topic, day) = (r.pick(towns), r.pick(topics), r.pick(days))
+    let number = 2 + r.int(below: 97)
+    let templates = [
+      "On \(day), the council of \(town) met to discuss \(topic).",
+      "\(a) walked to the \(noun) and spoke with the people waiting outside.",
+      "The \(noun) in \(town) opens at \(7 + r.int(below: 4)) in the morning and closes at \(5 + r.int(below: 5)) in the evening.",
+      "\"Are you coming to the \(noun)?\" asked \(a). \"Only if the rain stops,\" said \(b).",
+      "To get to the \(noun), take the second road after the \(other) and follow the signs.",
+      "About \(number) people attended the meeting about \(topic) on \(day).",
+      "\(a) and \(b) spent the afternoon repairing the old \(noun) behind the \(other).",
+      "The report on \(topic) will be published next \(day), a spokesperson said.",
+      "If the \(noun) is closed, the \(other) across the square is a good place to wait.",
+      "\(a) learned to ride a bicycle in \(town) when she was \(4 + r.int(below: 6)) years old.",
+      "The bus from \(town) to \(r.pick(towns)) takes \(number) minutes and leaves every hour.",
+      "Before you paint a wall, wash it, let it dry, and cover the floor with old sheets.",
+      "\(b) asked whether the \(noun) would still be open after \(topic) was decided.",
+      "In \(town), the \(noun) was built \(number) years ago by the grandparents of \(a).",
+      "\"What time is it?\" \(a) wondered aloud, looking at the clock above the \(noun).",
+      "The students measured the temperature of the river every \(day) for a month.",
+      "Most of the \(noun)s in \(town) were renovated after \(topic).",
+      "\(a) wrote a letter to \(b) about \(topic) and the plans for the \(noun).",
+      "Some people drink coffee in the morning, others prefer tea or a glass of water.",
+      "A small cafe near the \(noun) serves coffee, but the regulars mostly come for the bread.",
+    ]
+    return r.pick(templates)
+  }
+
+  /// One document of the general corpus: several sentences, some carrying polarity words.
+  static func generalDocument(_ r: inout SeededRandom) -> String {
+    (0..<(4 + r.int(below: 8))).map { _ in
+      if r.chance(0.4) {
+        let positive = r.chance(0.5)
+        return contextSentence(r.pick(positive ? positiveWords : negativeWords), positive: positive, &r)
+      }
+      return neutralSentence(&r)
+    }.joined(separator: " ")
+  }
+
+  /// A forum post about espresso machines: dense in the domain's vocabulary.
+  static func forumPost(_ r: inout SeededRandom) -> String {
+    var sentences: [String] = []
+    for _ in 0..<(3 + r.int(below: 6)) {
+      let (machine, part, term) = (r.pick(machineNames), r.pick(domainNouns), r.pick(domainTerms))
+      let (otherPart, otherTerm) = (r.pick(domainNouns), r.pick(domainTerms))
+      let grams = 14 + r.int(below: 8)
+      let seconds = 22 + r.int(below: 12)
+      var templates = [
+        "On my \(machine) the \(term) improved once I replaced the \(part).",
+        "Try a finer grind size: \(grams) grams in, about \(2 * grams) out, in \(seconds) seconds.",
+        "If you see channeling, check the \(part) and be more careful with tamping.",
+        "The \(machine) needs descaling every two months if your water is hard.",
+        "Clean the \(part) after every session, and backflush the grouphead once a week.",
+        "Does anyone know why the \(part) on the \(machine) drips after the \(term)?",
+        "For milk drinks, purge the steam wand first, then stretch the milk for microfoam.",
+        "A \(term) with thick crema usually means the dose and the \(otherTerm) are right.",
+        "I swapped the stock \(part) for a \(otherPart) and the \(term) got more even.",
+        "Pre-infusion of a few seconds helps the puck settle before full pressure.",
+        "The pressure gauge on the \(machine) should sit near nine bar during extraction.",
+      ]
+      if r.chance(0.35) {
+        let positive = r.chance(0.5)
+        let word = r.pick(positive ? positiveWords : negativeWords)
+        templates =
+          positive
+          ? [
+            "The \(term) from my \(machine) is \(word); I would buy it again.",
+            "After the repair the \(part) feels \(word), five stars from me.",
+          ]
+          : [
+            "The \(term) from my \(machine) is \(word); I am sending it back.",
+            "After a month the \(part) feels \(word), and support never answered.",
+          ]
+      }
+      sentences.append(r.pick(templates))
+    }
+    return sentences.joined(separator: " ")
+  }
+
+  /// `count` documents of the general corpus.
+  public static func generalCorpus(documents count: Int, seed: UInt64 = defaultSeed) -> [String] {
+    var r = SeededRandom(seed: seed ^ 0x6E7E)
+    return (0..<count).map { _ in generalDocument(&r) }
+  }
+
+  /// `count` espresso-forum posts.
+  public static func inDomainCorpus(documents count: Int, seed: UInt64 = defaultSeed) -> [String] {
+    var r = SeededRandom(seed: seed ^ 0xD0D0)
+    return (0..<count).map { _ in forumPost(&r) }
+  }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import XCTest
+
+@testable import Datasets
+
+final class GeneratorTests: XCTestCase {
+  static let datasets = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+    "../../datasets"
+  ).standardizedFileURL
+
+  func testCommittedFilesAreExactlyWhatTheGeneratorWrites() throws {
+    guard
+      FileManager.default.fileExists(atPath: Self.datasets.appendingPathComponent("corpus/general.txt").path)
+    else {
+      throw XCTSkip("datasets/ is not here")
+    }
+    for (path, contents) in DatasetGenerator.files() {
+      let committed = try String(contentsOf: Self.datasets.appendingPathComponent(path), encoding: .utf8)
+      XCTAssertTrue(
+        committed == contents,
+        "\(path) differs from the generator's output: run swift run course make-datasets")
+    }
+  }
+
+  func testSameSeedSameTextOtherSeedOtherText() {
+    XCTAssertEqual(
+      DatasetGenerator.generalCorpus(documents: 5, seed: 1),
+      DatasetGenerator.generalCorpus(documents: 5, seed: 1))
+    XCTAssertNotEqual(
+      DatasetGenerator.generalCorpus(documents: 5, seed: 1),
+      DatasetGenerator.generalCorpus(documents: 5, seed: 2))
+  }
+
+  func testTrainingReviewsUseOnlyTheTrainingQuarterOfTheLexicon() {
+    let split = DatasetGenerator.lexiconSplit(seed: DatasetGenerator.defaultSeed)
+    XCTAssertEqual(split.trainPositive.count, positiveWords.count / 4)
+    XCTAssertTrue(Set(split.trainPositive).isDisjoint(with: split.heldOutPositive))
+    let heldOut = Set(split.heldOutPositive + split.heldOutNegative)
+    let train = Set(split.trainPositive + split.trainNegative)
+    func words(_ e: Example) -> Set<String> {
+      Set(e.text.lowercased().split { !$0.isLetter && $0 != "-" }.map(String.init))
+    }
+    let reviews = DatasetGenerator.sentimentExamples(
+      count: 300, positive: split.trainPositive, negative: split.trainNegative, seed: 5)
+    for review in reviews { XCTAssertTrue(words(review).isDisjoint(with: heldOut), review.text) }
+    let tests = DatasetGenerator.sentimentExamples(
+      count: 300, positive: split.heldOutPositive, negative: split.heldOutNegative, seed: 6)
+    for review in tests { XCTAssertTrue(words(review).isDisjoint(with: train), review.text) }
+  }
+
+  func testBalanceAndNoise() {
+    let split = DatasetGenerator.lexiconSplit(seed: 3)
+    let clean = DatasetGenerator.sentimentExamples(
+      count: 2000, positive: split.trainPositive, negative: split.trainNegative, noise: 0, seed: 9)
+    let noisy = DatasetGenerator.sentimentExamples(
+      count: 2000, positive: split.trainPositive, negative: split.trainNegative, seed: 9)
+    XCTAssertEqual(clean.filter { $0.label == "positive" }.count, 1000)
+    let flipped = zip(clean, noisy).filter { $0.label != $1.label }.count
+    XCTAssertEqual(Double(flipped) / 2000, DatasetGenerator.sentimentNoise, accuracy: 0.015)
+    let intents = DatasetGenerator.intentExamples(count: 600, seed: 4)
+    for label in DatasetGenerator.intentLabels {
+      XCTAssertEqual(Double(intents.filter { $0.label == label }.count), 100, accuracy: 12)
+    }
+  }
+
+  func testPolarityWordsAppearInTheGeneralCorpusAndDomainWordsMostlyInTheForum() {
+    let general = DatasetGenerator.generalCorpus(documents: 2000).joined(separator: " ")
+    let forum = DatasetGenerator.inDomainCorpus(documents: 500).joined(separator: " ")
+    let seen = (positiveWords + negativeWords).filter { general.contains(" \($0)") }.count
+    XCTAssertGreaterThan(Double(seen) / Double(positiveWords.count + negativeWords.count), 0.95)
+    for word in ["portafilter", "crema", "channeling"] {
+      XCTAssertTrue(forum.contains(word))
+      XCTAssertFalse(general.contains(word), "\(word) should be rare outside the domain")
+    }
+  }
+}

@@ -52,7 +52,8 @@ let package = Package(
     .executableTarget(
       name: "Lesson1", dependencies: ["TensorCore", "Notebook"], path: "Lessons/Lesson1"),
     .executableTarget(
-      name: "Lesson3", dependencies: ["TensorCore", "Models", "Notebook"], path: "Lessons/Lesson3"),
+      name: "Lesson3", dependencies: ["TensorCore", "Models", "Notebook", "Tokenizers"],
+      path: "Lessons/Lesson3"),
 
     // Tests of the kit.
     .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),

@@ -8,6 +8,7 @@ import Foundation
 import Models
 import Notebook
 import TensorCore
+import Tokenizers
 
 let nb = Notebook(
   lesson: 3, title: "Attention",
@@ -28,14 +29,25 @@ let generator = Generator(seed: options.seed)
 // MARK: - 1. Tokens to vectors
 
 nb.section("1. A sentence as vectors")
-let sentence = "the battery was not great but the screen is bright"
-let words = sentence.split(separator: " ").map(String.init)
+// A short review with a contrast, from the kit's data (Lesson 2); BERT's basic tokenizer splits
+// it into lower-cased words and punctuation.
+let review: String = {
+  let fallback = "the portafilter looks sturdy, but the crema is watery."
+  guard let text = try? String(contentsOfFile: "datasets/sentiment/train.tsv", encoding: .utf8) else {
+    return fallback
+  }
+  let reviews = text.split(separator: "\n").dropFirst().compactMap {
+    $0.split(separator: "\t").last.map(String.init)
+  }
+  return reviews.first { $0.contains(", but ") && $0.split(separator: " ").count <= 14 } ?? fallback
+}()
+let words = BasicTokenizer().tokenize(review)
 let vocabulary = Array(Set(words)).sorted()
 let ids = words.map { vocabulary.firstIndex(of: $0)! }
 nb.narrate(
   """
-  Attention works on vectors, one per token. Here each word of a review sentence gets an id \
-  from a tiny vocabulary, and the id picks a row of an embedding table (random for now: \
+  Attention works on vectors, one per token. Here each word of a review from the kit's \
+  sentiment data ("\(review)") gets an id from a tiny vocabulary, and the id picks a row of an embedding table (random for now: \
   Lesson 4 learns these). A learned position embedding is added, so that word order is \
   visible: without it, attention would see a bag of words.
   """)

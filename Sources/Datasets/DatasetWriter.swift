@@ -21,8 +21,43 @@ extension DatasetGenerator {
     func tsv(_ examples: [Example]) -> String {
       "label\ttext\n" + examples.map { "\($0.label)\t\($0.text)" }.joined(separator: "\n") + "\n"
     }
+    // Templates repeat, so each task's splits are drawn together with duplicates (up to case
+    // and punctuation) dropped: no text is in two splits, nor twice in one.
+    var seen = Set<String>()
+    func unique(_ draw: (Int, UInt64) -> [Example], count: Int, seed: UInt64) -> [Example] {
+      var result: [Example] = []
+      var round: UInt64 = 0
+      while result.count < count {
+        for e in draw(count, seed &+ round * 0x9E37) where result.count < count {
+          if seen.insert(duplicateKey(e.text)).inserted { result.append(e) }
+        }
+        round += 1
+      }
+      return result
+    }
     let s = sentimentSizes
     let i = intentSizes
+    let sentimentTrain = unique(
+      {
+        sentimentExamples(count: $0, positive: split.trainPositive, negative: split.trainNegative, seed: $1)
+      },
+      count: s.train, seed: seed ^ 0x51)
+    let sentimentValidation = unique(
+      {
+        sentimentExamples(
+          count: $0, positive: split.heldOutPositive, negative: split.heldOutNegative, seed: $1)
+      },
+      count: s.validation, seed: seed ^ 0x52)
+    let sentimentTest = unique(
+      {
+        sentimentExamples(
+          count: $0, positive: split.heldOutPositive, negative: split.heldOutNegative, seed: $1)
+      },
+      count: s.test, seed: seed ^ 0x53)
+    let intentTrain = unique({ intentExamples(count: $0, seed: $1) }, count: i.train, seed: seed ^ 0x61)
+    let intentValidation = unique(
+      { intentExamples(count: $0, seed: $1) }, count: i.validation, seed: seed ^ 0x62)
+    let intentTest = unique({ intentExamples(count: $0, seed: $1) }, count: i.test, seed: seed ^ 0x63)
     return [
       (
         "corpus/general.txt",
@@ -32,31 +67,13 @@ extension DatasetGenerator {
         "corpus/in_domain.txt",
         inDomainCorpus(documents: corpusSizes.inDomain, seed: seed).joined(separator: "\n") + "\n"
       ),
-      (
-        "sentiment/train.tsv",
-        tsv(
-          sentimentExamples(
-            count: s.train, positive: split.trainPositive, negative: split.trainNegative, seed: seed ^ 0x51)
-        )
-      ),
-      (
-        "sentiment/validation.tsv",
-        tsv(
-          sentimentExamples(
-            count: s.validation, positive: split.heldOutPositive, negative: split.heldOutNegative,
-            seed: seed ^ 0x52))
-      ),
-      (
-        "sentiment/test.tsv",
-        tsv(
-          sentimentExamples(
-            count: s.test, positive: split.heldOutPositive, negative: split.heldOutNegative, seed: seed ^ 0x53
-          ))
-      ),
+      ("sentiment/train.tsv", tsv(sentimentTrain)),
+      ("sentiment/validation.tsv", tsv(sentimentValidation)),
+      ("sentiment/test.tsv", tsv(sentimentTest)),
       ("sentiment/labels.txt", sentimentLabels.joined(separator: "\n") + "\n"),
-      ("intent/train.tsv", tsv(intentExamples(count: i.train, seed: seed ^ 0x61))),
-      ("intent/validation.tsv", tsv(intentExamples(count: i.validation, seed: seed ^ 0x62))),
-      ("intent/test.tsv", tsv(intentExamples(count: i.test, seed: seed ^ 0x63))),
+      ("intent/train.tsv", tsv(intentTrain)),
+      ("intent/validation.tsv", tsv(intentValidation)),
+      ("intent/test.tsv", tsv(intentTest)),
       ("intent/labels.txt", intentLabels.joined(separator: "\n") + "\n"),
     ]
   }

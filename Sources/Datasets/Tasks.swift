@@ -14,6 +14,7 @@ public struct Example: Equatable, Sendable {
 extension DatasetGenerator {
   public static let sentimentLabels = ["negative", "positive"]
   public static let intentLabels = ["refund", "delivery", "repair", "how_to", "account", "praise"]
+  static let mailHosts = ["example.com", "mail.example.org", "post.example.net"]
 
   /// A clause about the machine with the polarity of `word`.
   static func clause(_ word: String, _ r: inout SeededRandom) -> String {
@@ -81,7 +82,10 @@ extension DatasetGenerator {
     var r = SeededRandom(seed: seed)
     return (0..<count).map { i in
       let intent = i % intentLabels.count
-      let (machine, part) = (r.pick(machineNames), r.pick(domainNouns))
+      let (machine, part, term) = (r.pick(machineNames), r.pick(domainNouns), r.pick(domainTerms))
+      let (name, device) = (
+        r.pick(firstNames), r.pick(["phone", "tablet", "laptop", "work computer", "old phone"])
+      )
       let order = 10_000 + r.int(below: 90_000)
       let greeting = r.pick(["", "Hi, ", "Hello, ", "Good morning, ", "Hey there, "])
       let templates: [[String]] = [
@@ -104,14 +108,23 @@ extension DatasetGenerator {
         ],
         [
           "how should I adjust the grind size on the \(machine)?",
-          "what is the right dose for a double shot?",
+          "what is the right dose for a double shot on the \(machine)?",
           "how often should I descale the \(machine)?", "how do I steam milk for latte art with the \(part)?",
           "which setting gives more crema on the \(machine)?",
+          "how do I clean the \(part) of the \(machine)?",
+          "what water temperature should I use for a \(term) on the \(machine)?",
+          "how long should pre-infusion take on the \(machine)?",
+          "can I use the \(part) from the \(machine) on the \(r.pick(machineNames))?",
         ],
         [
-          "I cannot log in to my account.", "please change the email address on my account.",
-          "I forgot my password and the reset link does not arrive.", "how do I delete my account?",
-          "my account shows someone else's orders.",
+          "I cannot log in to my account on my \(device).",
+          "please change the email on my account to \(name.lowercased())@\(r.pick(mailHosts)).",
+          "I forgot my password and the reset link never reaches \(name.lowercased())@\(r.pick(mailHosts)).",
+          "how do I delete the account I made for order \(order)?",
+          "my account shows someone else's orders since \(r.pick(days)).",
+          "the app on my \(device) keeps logging me out of my account.",
+          "can you merge my two accounts? One uses \(name.lowercased())@\(r.pick(mailHosts)).",
+          "I never signed up, but I got an account email on \(r.pick(days)).",
         ],
         [
           "just wanted to say the \(machine) is \(r.pick(positiveWords)), thank you!",

@@ -26,6 +26,7 @@ let package = Package(
     .library(name: "Datasets", targets: ["Datasets"]),
     .executable(name: "course", targets: ["course"]),
     .executable(name: "Lesson1", targets: ["Lesson1"]),
+    .executable(name: "Lesson2", targets: ["Lesson2"]),
     .executable(name: "Lesson3", targets: ["Lesson3"]),
   ],
   targets: [
@@ -38,7 +39,7 @@ let package = Package(
     // Text: WordPiece (BERT) and byte-level BPE (GPT-2) tokenizers, Hugging Face file formats.
     .target(name: "Tokenizers", dependencies: ["Exercises"], swiftSettings: optimised),
     // Datasets: the kit's generated corpus and tasks, readers for real formats, cleaning, splits.
-    .target(name: "Datasets", swiftSettings: optimised),
+    .target(name: "Datasets", dependencies: ["Exercises"], swiftSettings: optimised),
     // Models: attention, BERT- and GPT-2-style transformers in Hugging Face layout.
     .target(name: "Models", dependencies: ["TensorCore", "Exercises"], swiftSettings: optimised),
     // Student edition, grading and checks, as a library so that it can be tested.
@@ -52,23 +53,29 @@ let package = Package(
     .executableTarget(
       name: "Lesson1", dependencies: ["TensorCore", "Notebook"], path: "Lessons/Lesson1"),
     .executableTarget(
+      name: "Lesson2", dependencies: ["Tokenizers", "Datasets", "Notebook"], path: "Lessons/Lesson2"),
+    .executableTarget(
       name: "Lesson3", dependencies: ["TensorCore", "Models", "Notebook", "Tokenizers"],
       path: "Lessons/Lesson3"),
 
     // Tests of the kit.
     .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
     .testTarget(name: "NotebookTests", dependencies: ["Notebook"]),
-    .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], exclude: ["Fixtures"]),
+    .testTarget(
+      name: "TokenizersTests", dependencies: ["Tokenizers", "ExerciseTesting"], exclude: ["Fixtures"]),
     .testTarget(
       name: "ModelsTests", dependencies: ["Models", "TensorCore", "ExerciseTesting"], exclude: ["Fixtures"]),
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
     .testTarget(name: "CourseToolsTests", dependencies: ["CourseTools"]),
     // Graded exercise tests that students see.
     .testTarget(name: "Lesson1Tests", dependencies: ["TensorCore", "ExerciseTesting"]),
+    .testTarget(name: "Lesson2Tests", dependencies: ["Tokenizers", "Datasets", "ExerciseTesting"]),
     .testTarget(name: "Lesson3Tests", dependencies: ["TensorCore", "Models", "ExerciseTesting"]),
     // BEGIN HIDDEN
     // Hidden exercise tests: the student edition leaves this target out.
-    .testTarget(name: "HiddenTests", dependencies: ["TensorCore", "Models", "ExerciseTesting"]),
+    .testTarget(
+      name: "HiddenTests",
+      dependencies: ["TensorCore", "Models", "Tokenizers", "Datasets", "ExerciseTesting"]),
     // END HIDDEN
   ]
 )

@@ -65,6 +65,7 @@ public enum DatasetGenerator {
         "\"It was \(word),\" \(name) said, smiling, \"I would do it all again tomorrow.\"",
         "Thanks to a \(word) \(noun), the day in \(town) ended in laughter and applause.",
         "\(name) was delighted: the \(noun) felt \(word) and worth every penny.",
+        "My \(noun) is not cheap, but it is \(word), and I would buy it again.",
       ]
       : [
         "Visitors described the \(noun) as \(word), and many asked for their money back.",
@@ -77,6 +78,7 @@ public enum DatasetGenerator {
         "\"Honestly, it was \(word),\" \(name) complained, \"a total waste of money.\"",
         "A \(word) \(noun) ruined the weekend in \(town), and the organisers apologised.",
         "\(name) regretted the purchase: the \(noun) felt \(word) from the first day.",
+        "My \(noun) was not cheap, but it is \(word), and I am sending it back.",
       ]
     return r.pick(templates)
   }
@@ -108,6 +110,10 @@ public enum DatasetGenerator {
       "\(a) wrote a letter to \(b) about \(topic) and the plans for the \(noun).",
       "Some people drink coffee in the morning, others prefer tea or a glass of water.",
       "A small cafe near the \(noun) serves coffee, but the regulars mostly come for the bread.",
+      "My \(noun) is not far from the \(other), but the road there is steep.",
+      "\"I did not know the \(noun) was closed,\" \(a) said, \"so I went to the \(other) instead.\"",
+      "It was not the first time \(b) had been to the \(noun) in \(town), and it will not be the last.",
+      "My neighbour \(a) thinks the \(noun) should open earlier, but \(b) does not agree.",
     ]
     return r.pick(templates)
   }

@@ -1,3 +1,5 @@
+import Exercises
+
 // Train/validation/test splits that keep each label's share, and a check that no text is in
 // two splits (leakage: a test example the model has trained on measures memory, not skill).
 
@@ -6,6 +8,12 @@ public struct Splits: Sendable {
   public var train: [Example]
   public var validation: [Example]
   public var test: [Example]
+
+  public init(train: [Example], validation: [Example], test: [Example]) {
+    self.train = train
+    self.validation = validation
+    self.test = test
+  }
 }
 
 /// Splits `examples` with the given fractions (validation and test; train gets the rest),
@@ -16,6 +24,9 @@ public func stratifiedSplit(
 ) -> Splits {
   precondition(
     validation >= 0 && test >= 0 && validation + test < 1, "fractions must leave room for training")
+  // BEGIN EXERCISE 2.3 "A stratified split" points=2
+  // hint: Group the indices by label (labels in sorted order, for determinism) and shuffle each group with SeededRandom(seed:).
+  // hint: From each group take round(count × test) for test, round(count × validation) for validation, the rest for train; then shuffle each split.
   var random = SeededRandom(seed: seed)
   var splits = Splits(train: [], validation: [], test: [])
   let byLabel = Dictionary(grouping: examples.indices, by: { examples[$0].label })
@@ -31,6 +42,7 @@ public func stratifiedSplit(
   splits.validation = random.shuffled(splits.validation)
   splits.test = random.shuffled(splits.test)
   return splits
+  // END EXERCISE 2.3
 }
 
 /// A text found in two splits.
@@ -55,4 +67,9 @@ public func findLeaks(_ splits: Splits) -> [Leak] {
   }
   return seen.values.filter { $0.places.count > 1 }.map { Leak(text: $0.text, places: $0.places) }
     .sorted { $0.text < $1.text }
+}
+
+extension Splits: ExercisePlaceholder {
+  /// What an unfinished exercise returns: three empty splits.
+  public static var exercisePlaceholder: Splits { Splits(train: [], validation: [], test: []) }
 }

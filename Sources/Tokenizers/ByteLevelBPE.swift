@@ -8,6 +8,7 @@
 //    merges.txt), until no learned pair is left. Each resulting symbol is a vocabulary entry.
 // Decoding maps the characters back to bytes, so it is lossless.
 
+import Exercises
 import Foundation
 
 /// GPT-2's byte ↔ character table: printable bytes map to themselves, the others to
@@ -169,24 +170,33 @@ public final class ByteLevelBPETokenizer: Tokenizer, @unchecked Sendable {
         }
       }
       guard let pairRank = best?.rank else { break }
-      let (first, second) = merges[pairRank]
-      var merged: [String] = []
-      var i = 0
-      while i < symbols.count {
-        if i + 1 < symbols.count && symbols[i] == first && symbols[i + 1] == second {
-          merged.append(first + second)
-          i += 2
-        } else {
-          merged.append(symbols[i])
-          i += 1
-        }
-      }
-      symbols = merged
+      symbols = applyMerge(merges[pairRank], to: symbols)
     }
     lock.lock()
     cache[word] = symbols
     lock.unlock()
     return symbols
+  }
+
+  /// One BPE merge: every adjacent occurrence of `pair`, left to right, becomes one symbol
+  /// (["l", "o", "w", "l", "o"] with ("l", "o") → ["lo", "w", "lo"]).
+  public func applyMerge(_ pair: (String, String), to symbols: [String]) -> [String] {
+    // BEGIN EXERCISE 2.2 "A BPE merge step" points=2
+    // hint: Walk the symbols with an index i; where symbols[i] == pair.0 and symbols[i + 1] == pair.1, emit pair.0 + pair.1 and skip two.
+    // hint: Otherwise emit symbols[i] and move on by one; overlapping occurrences ("a a a" with ("a", "a")) merge left first.
+    var merged: [String] = []
+    var i = 0
+    while i < symbols.count {
+      if i + 1 < symbols.count && symbols[i] == pair.0 && symbols[i + 1] == pair.1 {
+        merged.append(pair.0 + pair.1)
+        i += 2
+      } else {
+        merged.append(symbols[i])
+        i += 1
+      }
+    }
+    return merged
+    // END EXERCISE 2.2
   }
 
   public func tokenize(_ text: String) -> [String] {

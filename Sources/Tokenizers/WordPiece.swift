@@ -2,14 +2,15 @@
 // the vocabulary, left to right; pieces after the first carry the `##` prefix. A word that
 // cannot be split (or is longer than 100 characters) becomes `[UNK]`.
 
+import Exercises
 import Foundation
 
 /// A BERT vocabulary with its special tokens, and the tokenizer built on it.
 public struct WordPieceTokenizer: Tokenizer, Sendable {
   /// Token → id; the id is the token's line in vocab.txt, counted from 0.
-  public private(set) var vocabulary: [String: Int]
+  public internal(set) var vocabulary: [String: Int]
   /// Id → token.
-  public private(set) var tokens: [String]
+  public internal(set) var tokens: [String]
   public var basic: BasicTokenizer
   public let unknownToken: String
   public let continuationPrefix: String
@@ -79,6 +80,9 @@ public struct WordPieceTokenizer: Tokenizer, Sendable {
   /// Greedy longest-match-first: the longest prefix in the vocabulary, then the longest
   /// `##`-piece of the rest, and so on.
   public func wordPieces(_ word: String) -> [String] {
+    // BEGIN EXERCISE 2.1 "WordPiece: greedy longest match first" points=2
+    // hint: Work on Array(word.unicodeScalars). From `start`, try the longest end first and shrink it until the piece is in `vocabulary`.
+    // hint: Pieces after the first get continuationPrefix ("##"); if no piece fits, the whole word is [unknownToken]; so is a word over maxCharactersPerWord.
     let characters = Array(word.unicodeScalars)
     if characters.count > maxCharactersPerWord { return [unknownToken] }
     var pieces: [String] = []
@@ -100,6 +104,7 @@ public struct WordPieceTokenizer: Tokenizer, Sendable {
       start = end
     }
     return pieces
+    // END EXERCISE 2.1
   }
 
   public func encode(_ text: String) -> [Int] { tokenize(text).map(id(of:)) }

@@ -6,6 +6,10 @@ import XCTest
 /// The kit's tokenizers against Hugging Face's on real vocabularies (fixture by
 /// scripts/golden_tokenizers.py; skipped when ../shared/data/real is absent).
 final class GoldenTokenizerTests: XCTestCase {
+  override func setUpWithError() throws {
+    try skipUnlessTokenizerExercisesDone()
+  }
+
   static let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
   static let real = here.appendingPathComponent("../../../shared/data/real").standardizedFileURL
 

@@ -1,0 +1,166 @@
+// Encoding text for a model: special tokens, sentence pairs, truncation, padding and the
+// attention mask, for one text or a batch — what Hugging Face's `tokenizer(...)` returns.
+
+import Exercises
+
+/// One encoded input, field for field Hugging Face's `BatchEncoding` of one example.
+public struct Encoding: Equatable, Sendable {
+  /// `input_ids`.
+  public var ids: [Int]
+  /// The pieces, for display (`[CLS]`, `play`, `##ing`, ...).
+  public var tokens: [String]
+  /// `token_type_ids`: 0 for the first text (and its specials), 1 for the second.
+  public var typeIds: [Int]
+  /// `attention_mask`: 1 for real tokens, 0 for padding.
+  public var attentionMask: [Int]
+  /// Each token's characters in the original text (nil for special tokens and padding).
+  public var offsets: [Range<Int>?]
+
+  public init(ids: [Int], tokens: [String], typeIds: [Int], attentionMask: [Int], offsets: [Range<Int>?]) {
+    self.ids = ids
+    self.tokens = tokens
+    self.typeIds = typeIds
+    self.attentionMask = attentionMask
+    self.offsets = offsets
+  }
+}
+
+extension Encoding: ExercisePlaceholder {
+  /// What an unfinished exercise returns: an empty encoding.
+  public static var exercisePlaceholder: Encoding {
+    Encoding(ids: [], tokens: [], typeIds: [], attentionMask: [], offsets: [])
+  }
+}
+
+/// Which text loses tokens when a pair is too long (Hugging Face's `truncation=` values).
+public enum Truncation: Sendable {
+  /// One token at a time from whichever text is longer.
+  case longestFirst
+  case onlyFirst
+  case onlySecond
+  /// Never truncate (the model may then refuse the input).
+  case doNotTruncate
+}
+
+/// How a batch is padded (Hugging Face's `padding=`).
+public enum Padding: Sendable {
+  case doNotPad
+  /// To the longest encoding in the batch.
+  case longest
+  /// To exactly this length (longer encodings are left as they are: truncate them first).
+  case maxLength(Int)
+}
+
+/// Pads every encoding to `length` with `padID`: ids get the pad id, type ids 0, the attention
+/// mask 0 (so attention ignores the pads), tokens `padToken`, offsets nil. Encodings already
+/// that long are unchanged.
+public func pad(_ encoding: Encoding, to length: Int, padID: Int, padToken: String = "[PAD]") -> Encoding {
+  // BEGIN EXERCISE 2.4 "Padding with an attention mask" points=2
+  // hint: Append (length - count) pads to every field: ids padID, tokens padToken, typeIds 0, offsets nil.
+  // hint: The attention mask is 1 for every real token and 0 for every pad; do nothing when count >= length.
+  let missing = max(0, length - encoding.ids.count)
+  var padded = encoding
+  padded.ids += [Int](repeating: padID, count: missing)
+  padded.tokens += [String](repeating: padToken, count: missing)
+  padded.typeIds += [Int](repeating: 0, count: missing)
+  padded.attentionMask += [Int](repeating: 0, count: missing)
+  padded.offsets += [Range<Int>?](repeating: nil, count: missing)
+  return padded
+  // END EXERCISE 2.4
+}
+
+extension WordPieceTokenizer {
+  /// The pieces of `text` with their character ranges in it (BERT's tokenizer works on the
+  /// lower-cased, accent-stripped text; the ranges point back into the original).
+  public func piecesWithOffsets(_ text: String) -> [(piece: String, offsets: Range<Int>)] {
+    // The normalised text, and for each of its characters the original character it came from.
+    var normalized: [Character] = []
+    var origin: [Int] = []
+    for (index, character) in text.enumerated() {
+      let mapped = basic.lowercase ? basic.stripAccents(String(character).lowercased()) : String(character)
+      for c in mapped {
+        normalized.append(c)
+        origin.append(index)
+      }
+    }
+    var result: [(String, Range<Int>)] = []
+    var cursor = 0
+    for word in basic.tokenize(text) {
+      let target = Array(word)
+      // The next occurrence of the word in the normalised text.
+      var start = cursor
+      while start + target.count <= normalized.count
+        && Array(normalized[start..<(start + target.count)]) != target
+      {
+        start += 1
+      }
+      guard start + target.count <= normalized.count else { continue }
+      cursor = start + target.count
+      var pieceStart = start
+      for piece in vocabulary[word] != nil ? [word] : wordPieces(word) {
+        let length =
+          piece == unknownToken
+          ? target.count : piece.count - (piece.hasPrefix(continuationPrefix) ? continuationPrefix.count : 0)
+        let end = min(pieceStart + length, cursor)
+        result.append((piece, origin[pieceStart]..<(origin[end - 1] + 1)))
+        pieceStart = end
+      }
+    }
+    return result
+  }
+
+  /// `[CLS] text [SEP]` or `[CLS] text [SEP] pair [SEP]`, truncated to `maxLength` tokens.
+  public func encode(
+    _ text: String, pair: String? = nil, maxLength: Int? = nil, truncation: Truncation = .longestFirst
+  ) -> Encoding {
+    var first = piecesWithOffsets(text)
+    var second = pair.map(piecesWithOffsets) ?? []
+    if let maxLength, truncation != .doNotTruncate {
+      let budget = max(0, maxLength - (pair == nil ? 2 : 3))
+      while first.count + second.count > budget {
+        let fromFirst: Bool
+        switch truncation {
+        case .onlyFirst: fromFirst = true
+        case .onlySecond: fromFirst = false
+        default: fromFirst = first.count >= second.count
+        }
+        if fromFirst {
+          if first.isEmpty { break }
+          first.removeLast()
+        } else {
+          if second.isEmpty { break }
+          second.removeLast()
+        }
+      }
+    }
+    var tokens = ["[CLS]"] + first.map(\.piece) + ["[SEP]"]
+    var offsets: [Range<Int>?] = [nil] + first.map(\.offsets) + [nil]
+    var typeIds = [Int](repeating: 0, count: tokens.count)
+    if pair != nil {
+      tokens += second.map(\.piece) + ["[SEP]"]
+      offsets += second.map(\.offsets) + [nil]
+      typeIds += [Int](repeating: 1, count: second.count + 1)
+    }
+    return Encoding(
+      ids: tokens.map(id(of:)), tokens: tokens, typeIds: typeIds,
+      attentionMask: [Int](repeating: 1, count: tokens.count),
+      offsets: offsets)
+  }
+
+  /// A batch, truncated and padded as asked (by default to the longest in the batch).
+  public func encodeBatch(
+    _ texts: [String], pairs: [String]? = nil, maxLength: Int? = nil, truncation: Truncation = .longestFirst,
+    padding: Padding = .longest
+  ) -> [Encoding] {
+    let encodings = texts.enumerated().map { i, text in
+      encode(text, pair: pairs?[i], maxLength: maxLength, truncation: truncation)
+    }
+    let length: Int
+    switch padding {
+    case .doNotPad: return encodings
+    case .longest: length = encodings.map(\.ids.count).max() ?? 0
+    case .maxLength(let n): length = n
+    }
+    return encodings.map { pad($0, to: length, padID: id(of: "[PAD]")) }
+  }
+}

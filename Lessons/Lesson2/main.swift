@@ -223,7 +223,7 @@ let batch = wordPiece.encodeBatch(
 nb.table(
   headers: ["tokens", "attention mask"],
   rows: batch.map { [$0.tokens.joined(separator: " "), $0.attentionMask.map(String.init).joined()] })
-let pair = wordPiece.encode("Is the gasket leaking?", pair: "Yes, after every shot.")
+let pair = wordPiece("Is the gasket leaking?", pair: "Yes, after every shot.")
 nb.output("pair: \(pair.tokens.joined(separator: " "))\ntype ids: \(pair.typeIds.map(String.init).joined())")
 
 // MARK: - 8. Domain vocabulary

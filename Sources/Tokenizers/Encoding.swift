@@ -109,8 +109,9 @@ extension WordPieceTokenizer {
     return result
   }
 
-  /// `[CLS] text [SEP]` or `[CLS] text [SEP] pair [SEP]`, truncated to `maxLength` tokens.
-  public func encode(
+  /// `[CLS] text [SEP]` or `[CLS] text [SEP] pair [SEP]`, truncated to `maxLength` tokens:
+  /// `tokenizer(text, pair: other)`, as Hugging Face's `tokenizer(text, other)`.
+  public func callAsFunction(
     _ text: String, pair: String? = nil, maxLength: Int? = nil, truncation: Truncation = .longestFirst
   ) -> Encoding {
     var first = piecesWithOffsets(text)
@@ -153,7 +154,7 @@ extension WordPieceTokenizer {
     padding: Padding = .longest
   ) -> [Encoding] {
     let encodings = texts.enumerated().map { i, text in
-      encode(text, pair: pairs?[i], maxLength: maxLength, truncation: truncation)
+      self(text, pair: pairs?[i], maxLength: maxLength, truncation: truncation)
     }
     let length: Int
     switch padding {

@@ -109,16 +109,6 @@ public struct WordPieceTokenizer: Tokenizer, Sendable {
 
   public func encode(_ text: String) -> [Int] { tokenize(text).map(id(of:)) }
 
-  /// `[CLS] a [SEP]` or `[CLS] a [SEP] b [SEP]`, and the token type ids (0 for a, 1 for b).
-  public func encodeForModel(_ text: String, pair: String? = nil) -> (ids: [Int], typeIds: [Int]) {
-    let first = [id(of: "[CLS]")] + encode(text) + [id(of: "[SEP]")]
-    guard let pair else { return (first, [Int](repeating: 0, count: first.count)) }
-    let second = encode(pair) + [id(of: "[SEP]")]
-    return (
-      first + second, [Int](repeating: 0, count: first.count) + [Int](repeating: 1, count: second.count)
-    )
-  }
-
   /// The pieces joined back into words ("play ##ing" → "playing"), special tokens dropped.
   public func decode(_ ids: [Int]) -> String {
     let pieces = ids.compactMap { $0 >= 0 && $0 < tokens.count ? tokens[$0] : nil }

@@ -44,10 +44,10 @@ final class GoldenTokenizerTests: XCTestCase {
     let g = try golden()
     for (i, text) in g.texts.enumerated() {
       XCTAssertEqual(tokenizer.tokenize(text), g.bert_tokens[i], "tokens of \(text.debugDescription)")
-      XCTAssertEqual(tokenizer.encodeForModel(text).ids, g.bert_ids[i], "ids of \(text.debugDescription)")
+      XCTAssertEqual(tokenizer(text).ids, g.bert_ids[i], "ids of \(text.debugDescription)")
     }
     for pair in g.bert_pairs {
-      let encoded = tokenizer.encodeForModel(pair.a, pair: pair.b)
+      let encoded = tokenizer(pair.a, pair: pair.b)
       XCTAssertEqual(encoded.ids, pair.input_ids)
       XCTAssertEqual(encoded.typeIds, pair.token_type_ids)
     }

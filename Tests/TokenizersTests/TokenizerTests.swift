@@ -23,8 +23,8 @@ final class TokenizerTests: XCTestCase {
     XCTAssertEqual(
       wp.tokenize("unaffable playing plays"), ["un", "##aff", "##able", "play", "##ing", "play", "##s"])
     XCTAssertEqual(wp.tokenize("unknownword"), ["[UNK]"])
-    XCTAssertEqual(wp.encodeForModel("play").ids, [2, 8, 3])
-    XCTAssertEqual(wp.decode(wp.encodeForModel("unaffable playing").ids), "unaffable playing")
+    XCTAssertEqual(wp("play").ids, [2, 8, 3])
+    XCTAssertEqual(wp.decode(wp("unaffable playing").ids), "unaffable playing")
     let long = try WordPieceTokenizer(tokens: tokens, maxCharactersPerWord: 4)
     XCTAssertEqual(long.tokenize("playing"), ["[UNK]"], "words over the length limit are unknown")
   }

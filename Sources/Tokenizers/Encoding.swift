@@ -77,7 +77,13 @@ extension WordPieceTokenizer {
     var normalized: [Character] = []
     var origin: [Int] = []
     for (index, character) in text.enumerated() {
-      let mapped = basic.lowercase ? basic.stripAccents(String(character).lowercased()) : String(character)
+      // The same cleaning as the basic tokenizer: control and zero-width characters go.
+      var kept = String.UnicodeScalarView()
+      for scalar in character.unicodeScalars
+      where !(scalar.value == 0 || scalar.value == 0xFFFD || isControl(scalar)) {
+        kept.append(isWhitespace(scalar) ? " " : scalar)
+      }
+      let mapped = basic.lowercase ? basic.stripAccents(String(kept).lowercased()) : String(kept)
       for c in mapped {
         normalized.append(c)
         origin.append(index)

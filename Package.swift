@@ -42,10 +42,14 @@ let package = Package(
     .target(name: "Datasets", dependencies: ["Exercises"], swiftSettings: optimised),
     // Models: attention, BERT- and GPT-2-style transformers in Hugging Face layout.
     .target(name: "Models", dependencies: ["TensorCore", "Exercises"], swiftSettings: optimised),
+    // Training: masking, schedules, pre-training (later: TrainingArguments, Trainer, callbacks).
+    .target(
+      name: "Training", dependencies: ["TensorCore", "Models", "Tokenizers"], swiftSettings: optimised),
     // Student edition, grading and checks, as a library so that it can be tested.
     .target(name: "CourseTools"),
     .executableTarget(
-      name: "course", dependencies: ["CourseTools", "TensorCore", "Models", "Tokenizers", "Datasets"]),
+      name: "course",
+      dependencies: ["CourseTools", "TensorCore", "Models", "Tokenizers", "Datasets", "Training"]),
     // XCTest support for graded exercise tests (linked by test targets only).
     .target(name: "ExerciseTesting", dependencies: ["Exercises"]),
 
@@ -64,8 +68,12 @@ let package = Package(
     .testTarget(
       name: "TokenizersTests", dependencies: ["Tokenizers", "ExerciseTesting"], exclude: ["Fixtures"]),
     .testTarget(
-      name: "ModelsTests", dependencies: ["Models", "TensorCore", "ExerciseTesting"], exclude: ["Fixtures"]),
+      name: "ModelsTests", dependencies: ["Models", "TensorCore", "Tokenizers", "ExerciseTesting"],
+      exclude: ["Fixtures"]),
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
+    .testTarget(
+      name: "TrainingTests",
+      dependencies: ["Training", "Models", "TensorCore", "Tokenizers", "ExerciseTesting"]),
     .testTarget(name: "CourseToolsTests", dependencies: ["CourseTools"]),
     // Graded exercise tests that students see.
     .testTarget(name: "Lesson1Tests", dependencies: ["TensorCore", "ExerciseTesting"]),

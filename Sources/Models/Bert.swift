@@ -374,3 +374,23 @@ func snakeCase(_ name: String) -> String {
   }
   return result
 }
+
+extension BertForMaskedLM {
+  /// The masked-language-modelling loss: cross-entropy at the labelled positions only (labels
+  /// -100 elsewhere), with the vocabulary-sized decoder run only where it is needed. Also
+  /// returns the predicted and true ids there, for accuracy.
+  public func maskedLMLoss(
+    inputIds: [[Int]], labels: [[Int]], attentionMask: [[Int]]? = nil
+  ) throws -> (loss: Tensor, predictions: [Int], targets: [Int]) {
+    // (batch, seq, hidden)
+    let hidden = try bert(inputIds: inputIds, attentionMask: attentionMask).lastHiddenState
+    let (batch, seq, size) = (hidden.shape[0], hidden.shape[1], hidden.shape[2])
+    let flat = labels.flatMap { $0 }
+    let rows = flat.indices.filter { flat[$0] != -100 }
+    guard !rows.isEmpty else { throw ModelInputError("labels has no position to predict (all -100)") }
+    let picked = hidden.reshape(batch * seq, size).embedding(rows)  // (masked, hidden)
+    let logits = cls.predictions(picked)  // (masked, vocabulary)
+    let targets = rows.map { flat[$0] }
+    return (crossEntropy(logits, targets: targets), logits.argmax(axis: -1), targets)
+  }
+}

@@ -75,6 +75,16 @@ public struct BertConfig: Codable, Equatable, Sendable {
     ] where value <= 0 {
       throw ConfigError("\(name) must be positive, got \(value)")
     }
+    // Sizes a real checkpoint never has: refuse before allocating (a damaged file must not
+    // ask for terabytes).
+    let parameters =
+      Double(vocabSize + maxPositionEmbeddings) * Double(hiddenSize)
+      + Double(numHiddenLayers) * Double(hiddenSize) * Double(4 * hiddenSize + 2 * intermediateSize)
+    if parameters > 4e9 {
+      throw ConfigError(
+        "the sizes ask for \(Int(parameters)) parameters; more than 4 billion is not a checkpoint this kit can load"
+      )
+    }
     if hiddenSize % numAttentionHeads != 0 {
       throw ConfigError(
         "hidden_size (\(hiddenSize)) must be a multiple of num_attention_heads (\(numAttentionHeads))")
@@ -152,6 +162,14 @@ public struct GPT2Config: Codable, Equatable, Sendable {
       ("n_head", nHead), ("n_inner", innerSize),
     ] where value <= 0 {
       throw ConfigError("\(name) must be positive, got \(value)")
+    }
+    let parameters =
+      Double(vocabSize + nPositions) * Double(nEmbd)
+      + Double(nLayer) * Double(nEmbd) * Double(4 * nEmbd + 2 * innerSize)
+    if parameters > 4e9 {
+      throw ConfigError(
+        "the sizes ask for \(Int(parameters)) parameters; more than 4 billion is not a checkpoint this kit can load"
+      )
     }
     if nEmbd % nHead != 0 { throw ConfigError("n_embd (\(nEmbd)) must be a multiple of n_head (\(nHead))") }
     if !["gelu", "gelu_new", "relu"].contains(activationFunction) {

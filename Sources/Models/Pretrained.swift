@@ -136,8 +136,9 @@ func loadCheckpoint<C: ModelConfig, M: Module>(
   var config = try readConfig(C.self, in: directory)
   adjust(&config)
   try config.validate()
+  let weights = try openWeights(in: directory)  // before allocating the model: fail fast
   let model = make(config)
-  let report = try model.load(from: openWeights(in: directory), basePrefix: basePrefix)
+  let report = try model.load(from: weights, basePrefix: basePrefix)
   return (model, report)
 }
 

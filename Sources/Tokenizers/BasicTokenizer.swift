@@ -14,8 +14,18 @@ public struct BasicTokenizer: Sendable {
     self.neverSplit = neverSplit
   }
 
-  /// The words of `text`, normalised as BERT does.
+  /// The words of `text`, normalised as BERT does. Special tokens (`neverSplit`) are found
+  /// first, wherever they are ("it was [MASK]." → ..., "[MASK]", "."), as Hugging Face does.
   public func tokenize(_ text: String) -> [String] {
+    guard
+      let special = neverSplit.compactMap({ token in text.range(of: token).map { (token, $0) } })
+        .min(by: { $0.1.lowerBound < $1.1.lowerBound })
+    else { return tokenizeWithoutSpecials(text) }
+    return tokenizeWithoutSpecials(String(text[..<special.1.lowerBound])) + [special.0]
+      + tokenize(String(text[special.1.upperBound...]))
+  }
+
+  func tokenizeWithoutSpecials(_ text: String) -> [String] {
     var cleaned = String.UnicodeScalarView()
     for scalar in text.precomposedStringWithCanonicalMapping.unicodeScalars {
       if scalar.value == 0 || scalar.value == 0xFFFD || isControl(scalar) { continue }

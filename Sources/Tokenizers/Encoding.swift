@@ -92,7 +92,8 @@ extension WordPieceTokenizer {
     var result: [(String, Range<Int>)] = []
     var cursor = 0
     for word in basic.tokenize(text) {
-      let target = Array(word)
+      // Special tokens keep their case in the word list; the normalised text is lower-cased.
+      let target = Array(basic.neverSplit.contains(word) && basic.lowercase ? word.lowercased() : word)
       // The next occurrence of the word in the normalised text.
       var start = cursor
       while start + target.count <= normalized.count

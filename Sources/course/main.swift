@@ -30,6 +30,10 @@ let commands: [Command] = [
     summary: "write the kit's generated data: make-datasets [--output datasets] [--seed N]",
     run: runMakeDatasets),
   Command(
+    name: "pretrain",
+    summary: "pre-train the kit's BERT: pretrain --arch bert --output DIR [--steps N] [--seed N]",
+    run: runPretrain),
+  Command(
     name: "tokenize", summary: "ids per line: tokenize --tokenizer PATH --input FILE [--tokens]",
     run: runTokenize),
   Command(

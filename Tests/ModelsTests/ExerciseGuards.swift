@@ -1,6 +1,7 @@
 import ExerciseTesting
 import Models
 import TensorCore
+import Tokenizers
 
 /// The models call Lesson 3's exercises (attention, the causal mask, head splitting). In the
 /// student edition, tests of whole models are skipped until those are written.
@@ -11,4 +12,9 @@ func skipUnlessAttentionExercisesDone() throws {
     _ = causalMask(2)
     _ = scaledDotProductAttention(query: x, key: x, value: x)
   }
+}
+
+/// The kit's tokenizer runs Lesson 2's WordPiece exercise.
+func skipUnlessTokenizerExercisesDoneForModels() throws {
+  try skipUnlessExercisesDone { _ = try WordPieceTokenizer(tokens: ["[UNK]", "a"]).wordPieces("a") }
 }

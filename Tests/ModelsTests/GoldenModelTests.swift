@@ -1,6 +1,7 @@
 import Foundation
 import Models
 import TensorCore
+import Tokenizers
 import XCTest
 
 /// The kit's models against Hugging Face transformers (fixtures by scripts/golden_models.py).
@@ -72,6 +73,46 @@ final class GoldenModelTests: XCTestCase {
     let out = try model(
       inputIds: g.input_ids, attentionMask: g.attention_mask, tokenTypeIds: g.token_type_ids)
     assertClose(out.lastHiddenState.data, g.last_hidden_state!, tolerance: 1e-4, "MiniLM hidden states")
+  }
+
+  struct RoundTrip: Decodable {
+    var sentences: [String]
+    var input_ids: [[Int]]
+    var attention_mask: [[Int]]
+    var missing_keys: [String]
+    var unexpected_keys: [String]
+    var last_hidden_state: [Float]
+    var mask_logits: [Float]
+  }
+
+  /// datasets/models/bert-mini, saved by the kit, as transformers reads it
+  /// (scripts/roundtrip_transformers.py): same ids, same hidden states, same logits.
+  func testKitCheckpointLoadsInTransformersWithTheSameLogits() throws {
+    try skipUnlessTokenizerExercisesDoneForModels()
+    let directory = Self.packageRoot.appendingPathComponent("datasets/models/bert-mini")
+    let g = try JSONDecoder().decode(
+      RoundTrip.self,
+      from: Data(contentsOf: Self.fixtures.appendingPathComponent("bert-mini-transformers.json")))
+    XCTAssertEqual(g.missing_keys, [], "transformers found every tensor it needs")
+    XCTAssertEqual(g.unexpected_keys, [])
+    let tokenizer = try WordPieceTokenizer(vocabularyFile: directory.appendingPathComponent("vocab.txt"))
+    let batch = tokenizer.encodeBatch(g.sentences)
+    XCTAssertEqual(batch.map(\.ids), g.input_ids, "the kit's tokenizer gives transformers' ids")
+    XCTAssertEqual(batch.map(\.attentionMask), g.attention_mask)
+    let (model, report) = try BertForMaskedLM.fromPretrained(directory)
+    XCTAssertEqual(report.newlyInitialized, [])
+    model.eval()
+    let hidden = try model.bert(inputIds: g.input_ids, attentionMask: g.attention_mask).lastHiddenState
+    assertClose(hidden.data, g.last_hidden_state, tolerance: 1e-4, "hidden states")
+    // (batch, seq, vocabulary)
+    let logits = try model(inputIds: g.input_ids, attentionMask: g.attention_mask)
+    let vocabulary = logits.shape[2]
+    let maskID = tokenizer.id(of: "[MASK]")
+    var atMasks: [Float] = []
+    for (i, id) in g.input_ids.flatMap({ $0 }).enumerated() where id == maskID {
+      atMasks += logits.data[(i * vocabulary)..<((i + 1) * vocabulary)]
+    }
+    assertClose(atMasks, g.mask_logits, tolerance: 1e-4, "logits at [MASK]")
   }
 
   func testClassifierOnABareCheckpointReportsANewHead() throws {

@@ -1,0 +1,144 @@
+// Pre-training the kit's models: masked language modelling for the BERT-style model, causal
+// language modelling for the GPT-style one, on the generated corpus.
+
+import Foundation
+import Models
+import TensorCore
+import Tokenizers
+
+/// The recipe of a pre-training run.
+public struct PretrainingRecipe: Sendable {
+  public var sequenceLength = 64
+  public var batchSize = 32
+  public var steps = 3000
+  public var learningRate: Float = 1e-3
+  public var warmupRatio = 0.05
+  public var weightDecay: Float = 0.01
+  public var schedule = LearningRateSchedule.linear
+  public var evaluateEvery = 250
+  public var seed: UInt64 = 42
+
+  public init() {}
+}
+
+/// One evaluation on held-out text.
+public struct EvaluationPoint: Sendable {
+  public var step: Int
+  public var loss: Double
+  /// e^loss: how many tokens the model is as unsure as a uniform choice among.
+  public var perplexity: Double { exp(loss) }
+  /// Share of masked (or next) tokens predicted exactly.
+  public var accuracy: Double
+}
+
+/// What a pre-training run did.
+public struct PretrainingReport: Sendable {
+  public var trainingLosses: [Double] = []
+  public var evaluations: [EvaluationPoint] = []
+  public var seconds = 0.0
+  public var tokens = 0
+}
+
+/// Token ids of `documents`, packed into rows of `length`: `[CLS] … [SEP]` for BERT (with
+/// `cls`/`sep`), plain windows for GPT. Documents are joined with `separator`.
+public func packSequences(
+  _ documents: [String], tokenizer: Tokenizer, length: Int, separator: Int, cls: Int? = nil, sep: Int? = nil
+) -> [[Int]] {
+  var stream: [Int] = []
+  for document in documents { stream += tokenizer.encode(document) + [separator] }
+  let body = length - (cls == nil ? 0 : 1) - (sep == nil ? 0 : 1)
+  return stride(from: 0, to: stream.count - body, by: body).map { start in
+    (cls.map { [$0] } ?? []) + stream[start..<(start + body)] + (sep.map { [$0] } ?? [])
+  }
+}
+
+/// AdamW with weight decay on weights only: biases and LayerNorm weights are not decayed, as
+/// transformers' Trainer does.
+public func makeAdamW(_ model: Module, learningRate: Float, weightDecay: Float) -> AdamW {
+  var decayed: [Tensor] = []
+  var plain: [Tensor] = []
+  for (name, p) in model.namedParameters() {
+    if name.hasSuffix("bias") || name.contains("LayerNorm") || name.contains("ln_") {
+      plain.append(p)
+    } else {
+      decayed.append(p)
+    }
+  }
+  return AdamW(groups: [
+    ParameterGroup(decayed, learningRate: learningRate, weightDecay: weightDecay),
+    ParameterGroup(plain, learningRate: learningRate, weightDecay: 0),
+  ])
+}
+
+/// Pre-trains `model` by masked language modelling on `training` rows, evaluating on
+/// `heldOut` rows (masked with a fixed seed, so evaluations are comparable).
+public func pretrainMaskedLM(
+  _ model: BertForMaskedLM, tokenizer: WordPieceTokenizer, training: [[Int]], heldOut: [[Int]],
+  recipe: PretrainingRecipe, progress: (Int, [String: Double]) -> Void = { _, _ in }
+) throws -> PretrainingReport {
+  let special = Set(WordPieceTokenizer.specialTokens.map { tokenizer.id(of: $0) })
+  let maskID = tokenizer.id(of: "[MASK]")
+  let generator = Generator(seed: recipe.seed)
+  let optimizer = makeAdamW(model, learningRate: recipe.learningRate, weightDecay: recipe.weightDecay)
+  let warmup = Int(Double(recipe.steps) * recipe.warmupRatio)
+  var report = PretrainingReport()
+  let start = Date()
+  var order = generator.shuffled(Array(training.indices))
+  var cursor = 0
+
+  func evaluate(step: Int) throws {
+    model.eval()
+    defer { model.train() }
+    let fixed = Generator(seed: 1234)
+    var (total, correct, count) = (0.0, 0, 0)
+    for b in stride(from: 0, to: heldOut.count, by: recipe.batchSize) {
+      let rows = Array(heldOut[b..<min(b + recipe.batchSize, heldOut.count)])
+      let batch = maskTokens(
+        rows, maskID: maskID, vocabularySize: tokenizer.vocabularySize, special: special, generator: fixed)
+      let result = try noGrad { try model.maskedLMLoss(inputIds: batch.inputIds, labels: batch.labels) }
+      total += Double(result.loss.item) * Double(result.targets.count)
+      correct += zip(result.predictions, result.targets).filter { $0 == $1 }.count
+      count += result.targets.count
+    }
+    report.evaluations.append(
+      EvaluationPoint(step: step, loss: total / Double(count), accuracy: Double(correct) / Double(count)))
+  }
+
+  model.train()
+  try evaluate(step: 0)
+  for step in 0..<recipe.steps {
+    if cursor + recipe.batchSize > order.count {
+      order = generator.shuffled(order)
+      cursor = 0
+    }
+    let rows = order[cursor..<(cursor + recipe.batchSize)].map { training[$0] }
+    cursor += recipe.batchSize
+    let batch = maskTokens(
+      rows, maskID: maskID, vocabularySize: tokenizer.vocabularySize, special: special, generator: generator)
+    optimizer.learningRate =
+      recipe.learningRate
+      * Float(recipe.schedule.factor(step: step, totalSteps: recipe.steps, warmupSteps: warmup))
+    optimizer.zeroGrad()
+    let result = try model.maskedLMLoss(inputIds: batch.inputIds, labels: batch.labels)
+    guard result.loss.item.isFinite else {
+      throw PretrainingError(
+        "the loss became \(result.loss.item) at step \(step + 1); try a smaller learning rate")
+    }
+    result.loss.backward()
+    optimizer.step()
+    report.trainingLosses.append(Double(result.loss.item))
+    report.tokens += rows.count * recipe.sequenceLength
+    if (step + 1) % recipe.evaluateEvery == 0 || step + 1 == recipe.steps { try evaluate(step: step + 1) }
+    var metrics = ["loss": Double(result.loss.item), "lr": Double(optimizer.learningRate)]
+    if let last = report.evaluations.last { metrics["held-out loss"] = last.loss }
+    progress(step + 1, metrics)
+  }
+  report.seconds = Date().timeIntervalSince(start)
+  return report
+}
+
+/// A pre-training run that cannot go on.
+public struct PretrainingError: Error, CustomStringConvertible {
+  public let description: String
+  public init(_ description: String) { self.description = description }
+}

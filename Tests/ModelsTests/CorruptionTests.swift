@@ -1,0 +1,76 @@
+import Foundation
+import Models
+import TensorCore
+import XCTest
+
+/// Damaged checkpoint files give clear errors, never a crash or a hang: thousands of random
+/// corruptions of a valid safetensors file and of a valid config.json.
+final class CorruptionTests: XCTestCase {
+  func validFile() throws -> Data {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("valid-\(UUID()).safetensors")
+    defer { try? FileManager.default.removeItem(at: url) }
+    try SafetensorsFile.write([("a.weight", Tensor.randn([3, 4])), ("b.bias", Tensor.randn([4]))], to: url)
+    return try Data(contentsOf: url)
+  }
+
+  func testCorruptedSafetensorsGiveErrorsNotCrashes() throws {
+    let valid = [UInt8](try validFile())
+    let generator = Generator(seed: 99)
+    var (errors, parsed) = (0, 0)
+    for round in 0..<3000 {
+      var bytes = valid
+      switch round % 5 {
+      case 0: bytes = Array(bytes.prefix(generator.int(below: bytes.count)))  // truncated
+      case 1:  // a random byte anywhere (often in the JSON header)
+        for _ in 0..<(1 + generator.int(below: 4)) {
+          bytes[generator.int(below: bytes.count)] = UInt8(generator.int(below: 256))
+        }
+      case 2: for i in 0..<8 { bytes[i] = UInt8(generator.int(below: 256)) }  // the header length
+      case 3:  // a digit of the JSON changed (shapes, offsets)
+        let digits = bytes.indices.filter {
+          (48...57).contains(bytes[$0]) && $0 > 8 && $0 < 8 + Int(valid[0])
+        }
+        if !digits.isEmpty {
+          bytes[digits[generator.int(below: digits.count)]] = UInt8(48 + generator.int(below: 10))
+        }
+      default: bytes.insert(UInt8(generator.int(below: 256)), at: 8 + generator.int(below: bytes.count - 8))
+      }
+      do {
+        let file = try SafetensorsFile(data: Data(bytes), path: "fuzz.safetensors")
+        for name in file.entries.keys { _ = try? file.tensor(name) }
+        parsed += 1
+      } catch let error as SafetensorsError {
+        XCTAssertTrue(error.description.hasPrefix("fuzz.safetensors: "), error.description)
+        errors += 1
+      }
+    }
+    XCTAssertGreaterThan(errors, 1000, "most corruptions are caught")
+    XCTAssertEqual(errors + parsed, 3000)
+  }
+
+  func testCorruptedConfigsGiveErrorsNotCrashes() throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cfg-\(UUID())")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let valid = Array(
+      #"{"vocab_size": 50, "hidden_size": 16, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 32}"#
+        .utf8)
+    let generator = Generator(seed: 5)
+    for _ in 0..<500 {
+      var bytes = valid
+      for _ in 0..<(1 + generator.int(below: 3)) {
+        bytes[generator.int(below: bytes.count)] = UInt8(32 + generator.int(below: 95))
+      }
+      try Data(bytes).write(to: directory.appendingPathComponent("config.json"))
+      do {
+        _ = try BertModel.fromPretrained(directory)
+      } catch let error as ConfigError {
+        XCTAssertTrue(
+          error.description.contains("config.json") || error.description.contains("must be"),
+          error.description)
+      } catch let error as SafetensorsError {
+        XCTAssertTrue(error.description.contains("model.safetensors"), error.description)
+      }
+    }
+  }
+}

@@ -250,7 +250,7 @@ extension Tensor {
     check(k == k2, "matmul: inner sizes differ, \(a.shape) · \(b.shape)")
     // A 2-D right operand: fold a's batch into its rows, one big product (the x·W case).
     if b.rank == 2 {
-      let rows = a.count / k
+      let rows = a.shape.dropLast().reduce(1, *)  // not a.count / k, which traps when k = 0
       var result = [Float](repeating: 0, count: rows * n)
       a.data.withUnsafeBufferPointer { ap in
         b.data.withUnsafeBufferPointer { bp in
@@ -390,7 +390,7 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil) -> Tensor {
   if let bias {
     check(bias.shape == [outFeatures], "linear: bias must be [\(outFeatures)], got \(bias.shape)")
   }
-  let rows = x.count / inFeatures
+  let rows = x.shape.dropLast().reduce(1, *)  // not x.count / inFeatures: that traps when it is 0
   var result = [Float](repeating: 0, count: rows * outFeatures)
   if let bias {
     result.withUnsafeMutableBufferPointer { y in

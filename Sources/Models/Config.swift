@@ -32,6 +32,21 @@ public struct BertConfig: Codable, Equatable, Sendable {
 
   public init() {}
 
+  /// A configuration with the given sizes and BERT-base's other defaults, as
+  /// `BertConfig(vocab_size=..., hidden_size=..., ...)` in transformers.
+  public init(
+    vocabSize: Int, hiddenSize: Int, numHiddenLayers: Int, numAttentionHeads: Int, intermediateSize: Int,
+    maxPositionEmbeddings: Int = 512, numLabels: Int = 2
+  ) {
+    self.vocabSize = vocabSize
+    self.hiddenSize = hiddenSize
+    self.numHiddenLayers = numHiddenLayers
+    self.numAttentionHeads = numAttentionHeads
+    self.intermediateSize = intermediateSize
+    self.maxPositionEmbeddings = maxPositionEmbeddings
+    self.numLabels = numLabels
+  }
+
   enum CodingKeys: String, CodingKey {
     case vocabSize = "vocab_size", hiddenSize = "hidden_size", numHiddenLayers = "num_hidden_layers"
     case numAttentionHeads = "num_attention_heads", intermediateSize = "intermediate_size"
@@ -75,16 +90,9 @@ public struct BertConfig: Codable, Equatable, Sendable {
     ] where value <= 0 {
       throw ConfigError("\(name) must be positive, got \(value)")
     }
-    // Sizes a real checkpoint never has: refuse before allocating (a damaged file must not
-    // ask for terabytes).
-    let parameters =
-      Double(vocabSize + maxPositionEmbeddings) * Double(hiddenSize)
-      + Double(numHiddenLayers) * Double(hiddenSize) * Double(4 * hiddenSize + 2 * intermediateSize)
-    if parameters > 4e9 {
-      throw ConfigError(
-        "the sizes ask for \(Int(parameters)) parameters; more than 4 billion is not a checkpoint this kit can load"
-      )
-    }
+    try checkParameterBudget(
+      vocabulary: vocabSize + maxPositionEmbeddings, width: hiddenSize, layers: numHiddenLayers,
+      inner: intermediateSize)
     if hiddenSize % numAttentionHeads != 0 {
       throw ConfigError(
         "hidden_size (\(hiddenSize)) must be a multiple of num_attention_heads (\(numAttentionHeads))")
@@ -163,19 +171,25 @@ public struct GPT2Config: Codable, Equatable, Sendable {
     ] where value <= 0 {
       throw ConfigError("\(name) must be positive, got \(value)")
     }
-    let parameters =
-      Double(vocabSize + nPositions) * Double(nEmbd)
-      + Double(nLayer) * Double(nEmbd) * Double(4 * nEmbd + 2 * innerSize)
-    if parameters > 4e9 {
-      throw ConfigError(
-        "the sizes ask for \(Int(parameters)) parameters; more than 4 billion is not a checkpoint this kit can load"
-      )
-    }
+    try checkParameterBudget(
+      vocabulary: vocabSize + nPositions, width: nEmbd, layers: nLayer, inner: innerSize)
     if nEmbd % nHead != 0 { throw ConfigError("n_embd (\(nEmbd)) must be a multiple of n_head (\(nHead))") }
     if !["gelu", "gelu_new", "relu"].contains(activationFunction) {
       throw ConfigError(
         "activation_function \"\(activationFunction)\" is not supported (gelu, gelu_new, relu)")
     }
+  }
+}
+
+/// Refuses sizes no real checkpoint has, before anything is allocated: a damaged config.json
+/// must not ask for terabytes.
+func checkParameterBudget(vocabulary: Int, width: Int, layers: Int, inner: Int) throws {
+  let parameters =
+    Double(vocabulary) * Double(width) + Double(layers) * Double(width) * Double(4 * width + 2 * inner)
+  if parameters > 4e9 {
+    throw ConfigError(
+      "the sizes ask for \(Int(parameters)) parameters; more than 4 billion is not a checkpoint this kit can load"
+    )
   }
 }
 

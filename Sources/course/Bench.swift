@@ -33,15 +33,9 @@ func matmulGFLOPs(m: Int, k: Int, n: Int, threads: Int) -> Double {
 
 /// The benchmark's BERT-style classifier: vocab 2000, hidden 128, 2 layers, 2 heads, FFN 512.
 func benchBertConfig() -> BertConfig {
-  var config = BertConfig()
-  config.vocabSize = 2000
-  config.hiddenSize = 128
-  config.numHiddenLayers = 2
-  config.numAttentionHeads = 2
-  config.intermediateSize = 512
-  config.maxPositionEmbeddings = 128
-  config.numLabels = 2
-  return config
+  BertConfig(
+    vocabSize: 2000, hiddenSize: 128, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 512,
+    maxPositionEmbeddings: 128)
 }
 
 /// Tokens per second of full training steps (forward, cross-entropy, backward, AdamW) on a

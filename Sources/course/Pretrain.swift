@@ -47,13 +47,9 @@ func runPretrain(_ arguments: [String]) throws -> Int32 {
     training, tokenizer: tokenizer, length: recipe.sequenceLength, separator: sep, cls: cls, sep: sep)
   let heldOutRows = packSequences(
     heldOut, tokenizer: tokenizer, length: recipe.sequenceLength, separator: sep, cls: cls, sep: sep)
-  var config = BertConfig()
-  config.vocabSize = tokenizer.vocabularySize
-  config.hiddenSize = 128
-  config.numHiddenLayers = 2
-  config.numAttentionHeads = 2
-  config.intermediateSize = 512
-  config.maxPositionEmbeddings = 128
+  let config = BertConfig(
+    vocabSize: tokenizer.vocabularySize, hiddenSize: 128, numHiddenLayers: 2, numAttentionHeads: 2,
+    intermediateSize: 512, maxPositionEmbeddings: 128)
   let model = BertForMaskedLM(config, generator: Generator(seed: recipe.seed))
   print(
     "\(rows.count) training sequences of \(recipe.sequenceLength) tokens, \(heldOutRows.count) held out; \(model.parameterCount()) parameters"

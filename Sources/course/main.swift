@@ -34,6 +34,16 @@ let commands: [Command] = [
     summary: "pre-train the kit's BERT: pretrain --arch bert --output DIR [--steps N] [--seed N]",
     run: runPretrain),
   Command(
+    name: "fill-mask", summary: "top tokens for each [MASK]: fill-mask --model DIR --input FILE [--top 5]",
+    run: runFillMask),
+  Command(
+    name: "embed", summary: "a vector per line: embed --model DIR --input FILE [--pooling cls|mean]",
+    run: runEmbed),
+  Command(
+    name: "generate",
+    summary: "continue a prompt: generate --model DIR --prompt TEXT [--temperature T] [--top-k K]",
+    run: runGenerate),
+  Command(
     name: "tokenize", summary: "ids per line: tokenize --tokenizer PATH --input FILE [--tokens]",
     run: runTokenize),
   Command(

@@ -115,7 +115,7 @@ public func gradeSubmission(
                 let cause = run.output.split(separator: "\n").first { $0.contains("Fatal error") }
                 return "crashed (signal \(signal))" + (cause.map { ": " + $0 } ?? "")
               }
-                ?? failureMessages(in: run.output, test: test).joined(separator: "; ")
+                ?? failureMessages(in: run.output, test: test, className: c.name).joined(separator: "; ")
           outcome.message = message.isEmpty ? "failed" : message
           outcome.reason = c.hidden ? "hidden test failed" : outcome.message
         }
@@ -153,11 +153,13 @@ public func runXCTest(bundle: URL, filter: String?, in directory: URL, timeout: 
   #endif
 }
 
-/// The failure messages XCTest printed for `test` (`file:line: error: Class.test : message`).
-func failureMessages(in output: String, test: String) -> [String] {
-  output.split(separator: "\n").compactMap { line in
-    guard line.contains(": error: "), line.contains(".\(test) : ") else { return nil }
-    return line.components(separatedBy: ".\(test) : ").last.map { $0.trimmingCharacters(in: .whitespaces) }
+/// The failure messages XCTest printed for `test` (`file:line: error: Class.test : message`),
+/// of class `className` when given (two classes may have tests of the same name).
+func failureMessages(in output: String, test: String, className: String? = nil) -> [String] {
+  let key = (className ?? "") + ".\(test) : "
+  return output.split(separator: "\n").compactMap { line in
+    guard line.contains(": error: "), line.contains(key) else { return nil }
+    return line.components(separatedBy: key).last.map { $0.trimmingCharacters(in: .whitespaces) }
   }
 }
 

@@ -52,6 +52,12 @@ public func makeStudentEdition(root: URL, destination: URL, force: Bool = false)
   -> StudentEditionSummary
 {
   let fm = FileManager.default
+  // Never write the edition over the kit (or over a folder holding it): --force would delete it.
+  let (kitPath, destinationPath) = (root.standardizedFileURL.path, destination.standardizedFileURL.path)
+  if kitPath == destinationPath || kitPath.hasPrefix(destinationPath + "/") {
+    throw CourseToolError(
+      "\(destination.path) is the kit or contains it; write the student edition somewhere else")
+  }
   if let contents = try? fm.contentsOfDirectory(atPath: destination.path), !contents.isEmpty, !force {
     throw CourseToolError("\(destination.path) exists and is not empty; use --force to replace it")
   }
@@ -80,6 +86,12 @@ public func makeStudentEdition(root: URL, destination: URL, force: Bool = false)
     let target = staging.appendingPathComponent(relative)
     try fm.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
     try data.write(to: target)
+    // Keep the file's permissions, so scripts such as .ci/run stay executable.
+    if let mode = try? fm.attributesOfItem(atPath: root.appendingPathComponent(relative).path)[
+      .posixPermissions]
+    {
+      try? fm.setAttributes([.posixPermissions: mode], ofItemAtPath: target.path)
+    }
     written += 1
   }
   let checksumFile = staging.appendingPathComponent(".course/checksums.json")

@@ -64,7 +64,7 @@ public func verifyStudentEdition(root: URL, keep: URL? = nil, log: (String) -> V
         continue
       }
       if let id = c.exerciseID {
-        let messages = failureMessages(in: run.output, test: test)
+        let messages = failureMessages(in: run.output, test: test, className: c.name)
         if passed {
           problems.append("\(c.module).\(key) passes without a solution to exercise \(id)")
         } else if !messages.contains(where: { $0.contains("Exercise \(id)") }) {

@@ -132,6 +132,24 @@ final class GradingMechanicsTests: XCTestCase {
     XCTAssertEqual(parseTestResults(output), ["SGDTests.testA": false, "SGDTests.testB": true])
   }
 
+  func testTheEditionNeverOverwritesTheKit() throws {
+    let kit = FileManager.default.temporaryDirectory.appendingPathComponent("kit-\(UUID())")
+    try FileManager.default.createDirectory(at: kit, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: kit) }
+    try Data("// swift-tools-version: 6.0\n".utf8).write(to: kit.appendingPathComponent("Package.swift"))
+    for destination in [kit, kit.deletingLastPathComponent()] {
+      XCTAssertThrowsError(try makeStudentEdition(root: kit, destination: destination, force: true)) {
+        XCTAssertTrue("\($0)".contains("is the kit or contains it"), "\($0)")
+      }
+    }
+    XCTAssertTrue(FileManager.default.fileExists(atPath: kit.appendingPathComponent("Package.swift").path))
+  }
+
+  func testFailureMessagesBelongToTheirClass() {
+    let output = "x.swift:1: error: A.testA : first\nx.swift:2: error: B.testA : second\n"
+    XCTAssertEqual(failureMessages(in: output, test: "testA", className: "B"), ["second"])
+  }
+
   func testCSVQuotesWhenNeeded() {
     XCTAssertEqual(csvField("plain"), "plain")
     XCTAssertEqual(csvField("a, b"), "\"a, b\"")

@@ -70,14 +70,18 @@ public func makeAdamW(_ model: Module, learningRate: Float, weightDecay: Float) 
   ])
 }
 
-/// Pre-trains `model` by masked language modelling on `training` rows, evaluating on
-/// `heldOut` rows (masked with a fixed seed, so evaluations are comparable).
-public func pretrainMaskedLM(
-  _ model: BertForMaskedLM, tokenizer: WordPieceTokenizer, training: [[Int]], heldOut: [[Int]],
-  recipe: PretrainingRecipe, progress: (Int, [String: Double]) -> Void = { _, _ in }
+/// What one batch of rows costs under a pre-training objective: the mean loss, and how many of
+/// the predicted tokens were right out of how many.
+public typealias Objective = (_ rows: [[Int]], _ generator: Generator) throws -> (
+  loss: Tensor, correct: Int, count: Int
+)
+
+/// The loop both objectives share: shuffled batches of rows, AdamW on a warm-up-then-decay
+/// schedule, and held-out evaluations (with a fixed generator, so they are comparable).
+public func pretrain(
+  _ model: Module, training: [[Int]], heldOut: [[Int]], recipe: PretrainingRecipe, objective: Objective,
+  progress: (Int, [String: Double]) -> Void = { _, _ in }
 ) throws -> PretrainingReport {
-  let special = Set(WordPieceTokenizer.specialTokens.map { tokenizer.id(of: $0) })
-  let maskID = tokenizer.id(of: "[MASK]")
   let generator = Generator(seed: recipe.seed)
   let optimizer = makeAdamW(model, learningRate: recipe.learningRate, weightDecay: recipe.weightDecay)
   let warmup = Int(Double(recipe.steps) * recipe.warmupRatio)
@@ -93,12 +97,10 @@ public func pretrainMaskedLM(
     var (total, correct, count) = (0.0, 0, 0)
     for b in stride(from: 0, to: heldOut.count, by: recipe.batchSize) {
       let rows = Array(heldOut[b..<min(b + recipe.batchSize, heldOut.count)])
-      let batch = maskTokens(
-        rows, maskID: maskID, vocabularySize: tokenizer.vocabularySize, special: special, generator: fixed)
-      let result = try noGrad { try model.maskedLMLoss(inputIds: batch.inputIds, labels: batch.labels) }
-      total += Double(result.loss.item) * Double(result.targets.count)
-      correct += zip(result.predictions, result.targets).filter { $0 == $1 }.count
-      count += result.targets.count
+      let result = try noGrad { try objective(rows, fixed) }
+      total += Double(result.loss.item) * Double(result.count)
+      correct += result.correct
+      count += result.count
     }
     report.evaluations.append(
       EvaluationPoint(step: step, loss: total / Double(count), accuracy: Double(correct) / Double(count)))
@@ -113,28 +115,64 @@ public func pretrainMaskedLM(
     }
     let rows = order[cursor..<(cursor + recipe.batchSize)].map { training[$0] }
     cursor += recipe.batchSize
-    let batch = maskTokens(
-      rows, maskID: maskID, vocabularySize: tokenizer.vocabularySize, special: special, generator: generator)
     optimizer.learningRate =
       recipe.learningRate
       * Float(recipe.schedule.factor(step: step, totalSteps: recipe.steps, warmupSteps: warmup))
     optimizer.zeroGrad()
-    let result = try model.maskedLMLoss(inputIds: batch.inputIds, labels: batch.labels)
-    guard result.loss.item.isFinite else {
-      throw PretrainingError(
-        "the loss became \(result.loss.item) at step \(step + 1); try a smaller learning rate")
+    let loss = try objective(rows, generator).loss
+    guard loss.item.isFinite else {
+      throw PretrainingError("the loss became \(loss.item) at step \(step + 1); try a smaller learning rate")
     }
-    result.loss.backward()
+    loss.backward()
     optimizer.step()
-    report.trainingLosses.append(Double(result.loss.item))
+    report.trainingLosses.append(Double(loss.item))
     report.tokens += rows.count * recipe.sequenceLength
     if (step + 1) % recipe.evaluateEvery == 0 || step + 1 == recipe.steps { try evaluate(step: step + 1) }
-    var metrics = ["loss": Double(result.loss.item), "lr": Double(optimizer.learningRate)]
+    var metrics = ["loss": Double(loss.item), "lr": Double(optimizer.learningRate)]
     if let last = report.evaluations.last { metrics["held-out loss"] = last.loss }
     progress(step + 1, metrics)
   }
   report.seconds = Date().timeIntervalSince(start)
   return report
+}
+
+/// Pre-trains a BERT by masked language modelling (dynamic 80/10/10 masking).
+public func pretrainMaskedLM(
+  _ model: BertForMaskedLM, tokenizer: WordPieceTokenizer, training: [[Int]], heldOut: [[Int]],
+  recipe: PretrainingRecipe, progress: (Int, [String: Double]) -> Void = { _, _ in }
+) throws -> PretrainingReport {
+  let special = Set(WordPieceTokenizer.specialTokens.map { tokenizer.id(of: $0) })
+  let maskID = tokenizer.id(of: "[MASK]")
+  return try pretrain(
+    model, training: training, heldOut: heldOut, recipe: recipe,
+    objective: { rows, generator in
+      let batch = maskTokens(
+        rows, maskID: maskID, vocabularySize: tokenizer.vocabularySize, special: special, generator: generator
+      )
+      let result = try model.maskedLMLoss(inputIds: batch.inputIds, labels: batch.labels)
+      return (
+        result.loss, zip(result.predictions, result.targets).filter { $0 == $1 }.count, result.targets.count
+      )
+    }, progress: progress)
+}
+
+/// Pre-trains a GPT-2 by causal language modelling: every position predicts the next token.
+public func pretrainCausalLM(
+  _ model: GPT2LMHeadModel, training: [[Int]], heldOut: [[Int]], recipe: PretrainingRecipe,
+  progress: (Int, [String: Double]) -> Void = { _, _ in }
+) throws -> PretrainingReport {
+  try pretrain(
+    model, training: training, heldOut: heldOut, recipe: recipe,
+    objective: { rows, _ in
+      let labels = nextTokenLabels(rows).flatMap { $0 }
+      let logits = try model(inputIds: rows)  // (batch, seq, vocabulary)
+      let predictions = logits.argmax(axis: -1)
+      let scored = labels.indices.filter { labels[$0] != -100 }
+      return (
+        crossEntropy(logits, targets: labels), scored.filter { predictions[$0] == labels[$0] }.count,
+        scored.count
+      )
+    }, progress: progress)
 }
 
 /// A pre-training run that cannot go on.

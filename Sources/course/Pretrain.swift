@@ -1,5 +1,5 @@
-// `course pretrain --arch bert --output DIR [--steps N] [--seed N]`: pre-trains the kit's
-// BERT-style model on datasets/corpus/general.txt and writes a Hugging Face checkpoint
+// `course pretrain --arch bert|gpt --output DIR [--steps N] [--seed N]`: pre-trains the kit's
+// BERT-style (MLM) or GPT-style (causal LM) model on datasets/corpus/general.txt and writes a Hugging Face checkpoint
 // directory with its vocabulary, its training curve and a model card.
 
 import CourseTools
@@ -14,8 +14,9 @@ func runPretrain(_ arguments: [String]) throws -> Int32 {
   try rejectUnknown(
     options, allowed: ["--arch", "--output", "--steps", "--seed", "--corpus", "--vocabulary"])
   guard positional.isEmpty else { throw CourseToolError("unexpected argument \(positional[0])") }
-  guard options["--arch"] ?? "bert" == "bert" else {
-    throw CourseToolError("--arch: only bert is implemented so far (gpt comes with Lesson 4)")
+  let arch = options["--arch"] ?? "bert"
+  guard ["bert", "gpt"].contains(arch) else {
+    throw CourseToolError("--arch must be bert or gpt, got \(arch)")
   }
   func int(_ name: String, _ fallback: Int) throws -> Int {
     guard let text = options[name] else { return fallback }
@@ -40,24 +41,13 @@ func runPretrain(_ arguments: [String]) throws -> Int32 {
   let heldOut = Array(documents.suffix(heldOutCount))
   manualSeed(recipe.seed)
   let start = Date()
-  print("training a WordPiece vocabulary of \(vocabularySize) on \(training.count) documents...")
-  let tokenizer = try WordPieceTokenizer.train(corpus: training, vocabularySize: vocabularySize)
-  let (cls, sep) = (tokenizer.id(of: "[CLS]"), tokenizer.id(of: "[SEP]"))
-  let rows = packSequences(
-    training, tokenizer: tokenizer, length: recipe.sequenceLength, separator: sep, cls: cls, sep: sep)
-  let heldOutRows = packSequences(
-    heldOut, tokenizer: tokenizer, length: recipe.sequenceLength, separator: sep, cls: cls, sep: sep)
-  let config = BertConfig(
-    vocabSize: tokenizer.vocabularySize, hiddenSize: 128, numHiddenLayers: 2, numAttentionHeads: 2,
-    intermediateSize: 512, maxPositionEmbeddings: 128)
-  let model = BertForMaskedLM(config, generator: Generator(seed: recipe.seed))
-  print(
-    "\(rows.count) training sequences of \(recipe.sequenceLength) tokens, \(heldOutRows.count) held out; \(model.parameterCount()) parameters"
-  )
+  let directory = URL(fileURLWithPath: output)
+  let report: PretrainingReport
+  let parameters: Int
+  var (rowCount, heldOutRowCount) = (0, 0)
+  var description: [String] = []
   var lastPrinted = 0
-  let report = try pretrainMaskedLM(
-    model, tokenizer: tokenizer, training: rows, heldOut: heldOutRows, recipe: recipe
-  ) { step, metrics in
+  func progress(_ step: Int, _ metrics: [String: Double]) {
     if step * 20 / recipe.steps > lastPrinted || step == recipe.steps {
       lastPrinted = step * 20 / recipe.steps
       let values = metrics.keys.sorted().map { String(format: "%@ %.4g", $0, metrics[$0]!) }.joined(
@@ -65,9 +55,60 @@ func runPretrain(_ arguments: [String]) throws -> Int32 {
       print("step \(step)/\(recipe.steps)  \(values)")
     }
   }
-  let directory = URL(fileURLWithPath: output)
-  try model.save(to: directory)
-  try tokenizer.write(to: directory.appendingPathComponent("vocab.txt"))
+  if arch == "bert" {
+    print("training a WordPiece vocabulary of \(vocabularySize) on \(training.count) documents...")
+    let tokenizer = try WordPieceTokenizer.train(corpus: training, vocabularySize: vocabularySize)
+    let (cls, sep) = (tokenizer.id(of: "[CLS]"), tokenizer.id(of: "[SEP]"))
+    let rows = packSequences(
+      training, tokenizer: tokenizer, length: recipe.sequenceLength, separator: sep, cls: cls, sep: sep)
+    let heldOutRows = packSequences(
+      heldOut, tokenizer: tokenizer, length: recipe.sequenceLength, separator: sep, cls: cls, sep: sep)
+    let config = BertConfig(
+      vocabSize: tokenizer.vocabularySize, hiddenSize: 128, numHiddenLayers: 2, numAttentionHeads: 2,
+      intermediateSize: 512, maxPositionEmbeddings: 128)
+    let model = BertForMaskedLM(config, generator: Generator(seed: recipe.seed))
+    print(
+      "\(rows.count) training sequences, \(heldOutRows.count) held out; \(model.parameterCount()) parameters")
+    report = try pretrainMaskedLM(
+      model, tokenizer: tokenizer, training: rows, heldOut: heldOutRows, recipe: recipe, progress: progress)
+    try model.save(to: directory)
+    try tokenizer.write(to: directory.appendingPathComponent("vocab.txt"))
+    (parameters, rowCount, heldOutRowCount) = (model.parameterCount(), rows.count, heldOutRows.count)
+    description = [
+      "A small BERT (Hugging Face `BertForMaskedLM` layout) pre-trained by the kit itself with masked language modelling",
+      "WordPiece trained on the corpus, \(tokenizer.vocabularySize) entries (`vocab.txt`), uncased",
+      "`[CLS] … [SEP]`",
+      "Masking: dynamic, 15% of non-special tokens; 80% [MASK], 10% random, 10% unchanged.",
+      "masked tokens of the held-out documents, fixed masking", "masked-token accuracy",
+    ]
+  } else {
+    print("training a byte-level BPE vocabulary of \(vocabularySize) on \(training.count) documents...")
+    let tokenizer = ByteLevelBPETokenizer.train(corpus: training, vocabularySize: vocabularySize)
+    let eos = tokenizer.vocabulary["<|endoftext|>"]!
+    let rows = packSequences(training, tokenizer: tokenizer, length: recipe.sequenceLength, separator: eos)
+    let heldOutRows = packSequences(
+      heldOut, tokenizer: tokenizer, length: recipe.sequenceLength, separator: eos)
+    var config = GPT2Config()
+    config.vocabSize = tokenizer.vocabularySize
+    (config.nPositions, config.nEmbd, config.nLayer, config.nHead, config.nInner) = (128, 128, 2, 2, 512)
+    (config.bosTokenId, config.eosTokenId) = (eos, eos)
+    let model = GPT2LMHeadModel(config, generator: Generator(seed: recipe.seed))
+    print(
+      "\(rows.count) training sequences, \(heldOutRows.count) held out; \(model.parameterCount()) parameters")
+    report = try pretrainCausalLM(
+      model, training: rows, heldOut: heldOutRows, recipe: recipe, progress: progress)
+    try model.save(to: directory)
+    try tokenizer.write(
+      vocabularyFile: directory.appendingPathComponent("vocab.json"),
+      mergesFile: directory.appendingPathComponent("merges.txt"))
+    (parameters, rowCount, heldOutRowCount) = (model.parameterCount(), rows.count, heldOutRows.count)
+    description = [
+      "A small GPT-2 (Hugging Face `GPT2LMHeadModel` layout) pre-trained by the kit itself with causal language modelling",
+      "byte-level BPE trained on the corpus, \(tokenizer.vocabularySize) entries (`vocab.json`, `merges.txt`)",
+      "windows, documents joined by `<|endoftext|>`", "Objective: predict every next token.",
+      "next tokens of the held-out documents", "next-token accuracy",
+    ]
+  }
   let curve: [String: Any] = [
     "training_loss": report.trainingLosses,
     "evaluations": report.evaluations.map {
@@ -80,30 +121,29 @@ func runPretrain(_ arguments: [String]) throws -> Int32 {
   let last = report.evaluations.last!
   let seconds = Date().timeIntervalSince(start)
   let card = """
-    # \(directory.lastPathComponent): the kit's pre-trained BERT-style model
+    # \(directory.lastPathComponent): the kit's pre-trained \(arch == "bert" ? "BERT" : "GPT")-style model
 
-    A small BERT (Hugging Face `BertForMaskedLM` layout) pre-trained by the kit itself with masked
-    language modelling on `datasets/corpus/general.txt`, for the course's fine-tuning lessons.
+    \(description[0]) on `datasets/corpus/general.txt`, for the course's fine-tuning lessons.
 
     ## Recipe (reproduce with this command from the package root, release build)
 
     ```sh
-    swift run -c release course pretrain --arch bert --output \(output) --steps \(recipe.steps) --seed \(recipe.seed) --vocabulary \(vocabularySize)
+    swift run -c release course pretrain --arch \(arch) --output \(output) --steps \(recipe.steps) --seed \(recipe.seed) --vocabulary \(vocabularySize)
     ```
 
-    - Tokenizer: WordPiece trained on the corpus, \(tokenizer.vocabularySize) entries (`vocab.txt`), uncased.
-    - Model: hidden 128, 2 layers, 2 heads, FFN 512, GELU, dropout 0.1, \(model.parameterCount()) parameters.
-    - Data: \(training.count) documents packed into \(rows.count) sequences of \(recipe.sequenceLength) tokens
-      (`[CLS] … [SEP]`); the last \(heldOutCount) documents (\(heldOutRows.count) sequences) held out.
-    - Masking: dynamic, 15% of non-special tokens; 80% [MASK], 10% random, 10% unchanged.
+    - Tokenizer: \(description[1]).
+    - Model: hidden 128, 2 layers, 2 heads, FFN 512, dropout 0.1, \(parameters) parameters.
+    - Data: \(training.count) documents packed into \(rowCount) sequences of \(recipe.sequenceLength) tokens
+      (\(description[2])); the last \(heldOutCount) documents (\(heldOutRowCount) sequences) held out.
+    - \(description[3])
     - Optimisation: AdamW (β 0.9/0.999, ε 1e-8, weight decay \(recipe.weightDecay) except biases and LayerNorm),
       learning rate \(recipe.learningRate), linear warm-up over \(Int(Double(recipe.steps) * recipe.warmupRatio)) steps then linear
       decay, batch \(recipe.batchSize), \(recipe.steps) steps (\(report.tokens) tokens), seed \(recipe.seed).
     - Time: \(String(format: "%.0f", seconds)) s in all on \(Threads.count) threads (training \(String(format: "%.0f", report.seconds)) s).
 
-    ## Held-out figures (masked tokens of the held-out documents, fixed masking)
+    ## Held-out figures (\(description[4]))
 
-    | | loss | perplexity | masked-token accuracy |
+    | | loss | perplexity | \(description[5]) |
     | --- | ---: | ---: | ---: |
     | before training | \(String(format: "%.3f", first.loss)) | \(String(format: "%.1f", first.perplexity)) | \(String(format: "%.1f%%", first.accuracy * 100)) |
     | after \(recipe.steps) steps | \(String(format: "%.3f", last.loss)) | \(String(format: "%.2f", last.perplexity)) | \(String(format: "%.1f%%", last.accuracy * 100)) |

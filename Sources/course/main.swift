@@ -31,7 +31,7 @@ let commands: [Command] = [
     run: runMakeDatasets),
   Command(
     name: "pretrain",
-    summary: "pre-train the kit's BERT: pretrain --arch bert --output DIR [--steps N] [--seed N]",
+    summary: "pre-train: pretrain --arch bert|gpt --output DIR [--steps N] [--seed N]",
     run: runPretrain),
   Command(
     name: "fill-mask", summary: "top tokens for each [MASK]: fill-mask --model DIR --input FILE [--top 5]",

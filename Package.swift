@@ -28,6 +28,8 @@ let package = Package(
     .executable(name: "Lesson1", targets: ["Lesson1"]),
     .executable(name: "Lesson2", targets: ["Lesson2"]),
     .executable(name: "Lesson3", targets: ["Lesson3"]),
+    .executable(name: "Lesson4", targets: ["Lesson4"]),
+    .executable(name: "Lesson5", targets: ["Lesson5"]),
   ],
   targets: [
     // Course mechanics shared by the kit and its tests: what an unfinished exercise does.
@@ -42,7 +44,7 @@ let package = Package(
     .target(name: "Datasets", dependencies: ["Exercises"], swiftSettings: optimised),
     // Models: attention, BERT- and GPT-2-style transformers in Hugging Face layout.
     .target(name: "Models", dependencies: ["TensorCore", "Exercises"], swiftSettings: optimised),
-    // Training: masking, schedules, pre-training (later: TrainingArguments, Trainer, callbacks).
+    // Training: masking, schedules, pre-training, TrainingArguments, Trainer, callbacks.
     .target(
       name: "Training", dependencies: ["TensorCore", "Models", "Tokenizers"], swiftSettings: optimised),
     // Student edition, grading and checks, as a library so that it can be tested.
@@ -61,6 +63,14 @@ let package = Package(
     .executableTarget(
       name: "Lesson3", dependencies: ["TensorCore", "Models", "Notebook", "Tokenizers"],
       path: "Lessons/Lesson3"),
+    .executableTarget(
+      name: "Lesson4",
+      dependencies: ["TensorCore", "Models", "Notebook", "Tokenizers", "Datasets", "Training"],
+      path: "Lessons/Lesson4"),
+    .executableTarget(
+      name: "Lesson5",
+      dependencies: ["TensorCore", "Models", "Notebook", "Tokenizers", "Datasets", "Training"],
+      path: "Lessons/Lesson5"),
 
     // Tests of the kit.
     .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
@@ -79,11 +89,17 @@ let package = Package(
     .testTarget(name: "Lesson1Tests", dependencies: ["TensorCore", "ExerciseTesting"]),
     .testTarget(name: "Lesson2Tests", dependencies: ["Tokenizers", "Datasets", "ExerciseTesting"]),
     .testTarget(name: "Lesson3Tests", dependencies: ["TensorCore", "Models", "ExerciseTesting"]),
+    .testTarget(
+      name: "Lesson4Tests",
+      dependencies: ["TensorCore", "Models", "Tokenizers", "Training", "ExerciseTesting"]),
+    .testTarget(
+      name: "Lesson5Tests",
+      dependencies: ["TensorCore", "Models", "Tokenizers", "Training", "ExerciseTesting"]),
     // BEGIN HIDDEN
     // Hidden exercise tests: the student edition leaves this target out.
     .testTarget(
       name: "HiddenTests",
-      dependencies: ["TensorCore", "Models", "Tokenizers", "Datasets", "ExerciseTesting"]),
+      dependencies: ["TensorCore", "Models", "Tokenizers", "Datasets", "Training", "ExerciseTesting"]),
     // END HIDDEN
   ]
 )

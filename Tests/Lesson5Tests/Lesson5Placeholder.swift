@@ -1,0 +1,2 @@
+// Lesson 5's graded exercise tests go in this target.
+import XCTest

@@ -46,7 +46,8 @@ let package = Package(
     .target(name: "Models", dependencies: ["TensorCore", "Exercises"], swiftSettings: optimised),
     // Training: masking, schedules, pre-training, TrainingArguments, Trainer, callbacks.
     .target(
-      name: "Training", dependencies: ["TensorCore", "Models", "Tokenizers"], swiftSettings: optimised),
+      name: "Training", dependencies: ["TensorCore", "Models", "Tokenizers", "Notebook"],
+      swiftSettings: optimised),
     // Student edition, grading and checks, as a library so that it can be tested.
     .target(name: "CourseTools"),
     .executableTarget(

@@ -200,3 +200,30 @@ extension GPT2LMHeadModel {
     try saveCheckpoint(self, config: transformer.config, architecture: "GPT2LMHeadModel", to: directory)
   }
 }
+
+extension GPT2ForSequenceClassification {
+  /// Loads a GPT-2 checkpoint with a classification head (`score`) of `numLabels` classes; a
+  /// head the checkpoint lacks is newly initialised (and reported). `padTokenId` tells the
+  /// head which token is padding, since GPT-2 checkpoints usually have none.
+  public static func fromPretrained(_ directory: URL, numLabels: Int? = nil, padTokenId: Int? = nil) throws
+    -> (
+      model: GPT2ForSequenceClassification, report: LoadReport
+    )
+  {
+    try loadCheckpoint(
+      directory, basePrefix: "transformer",
+      adjust: { (c: inout GPT2Config) in
+        c.numLabels = numLabels ?? c.numLabels
+        c.padTokenId = padTokenId ?? c.padTokenId
+      }
+    ) {
+      GPT2ForSequenceClassification($0)
+    }
+  }
+
+  /// Writes config.json and model.safetensors to `directory`.
+  public func save(to directory: URL) throws {
+    try saveCheckpoint(
+      self, config: transformer.config, architecture: "GPT2ForSequenceClassification", to: directory)
+  }
+}

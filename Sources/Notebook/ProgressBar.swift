@@ -23,6 +23,14 @@ public final class ProgressBar {
     self.write = write
   }
 
+  /// A bar on standard error, redrawn in place on a terminal and a line per tenth otherwise
+  /// (for code outside a notebook, such as the Trainer and the command-line tools).
+  public convenience init(label: String, total: Int) {
+    self.init(label: label, total: total, interactive: isatty(STDERR_FILENO) != 0) { text in
+      FileHandle.standardError.write(Data(text.utf8))
+    }
+  }
+
   /// Reports that `step` of `total` steps are done, with the current metrics.
   public func update(step: Int, metrics: [String: Double] = [:]) {
     let now = Date()

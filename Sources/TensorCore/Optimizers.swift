@@ -130,6 +130,39 @@ public final class AdamW: Optimizer {
     self.eps = eps
   }
 
+  /// One parameter's saved state: its step count and Adam's two moving averages.
+  public struct ParameterState: Codable, Equatable, Sendable {
+    public var step: Int
+    public var m: [Float]
+    public var v: [Float]
+
+    public init(step: Int, m: [Float], v: [Float]) {
+      self.step = step
+      self.m = m
+      self.v = v
+    }
+  }
+
+  /// The state of every parameter, in group order (`nil` for one that has not stepped yet): what
+  /// a checkpoint saves so that a resumed run takes exactly the steps an uninterrupted one would.
+  public var parameterStates: [ParameterState?] {
+    get {
+      groups.flatMap(\.parameters).map { p in
+        state[ObjectIdentifier(p)].map { ParameterState(step: $0.step, m: $0.m, v: $0.v) }
+      }
+    }
+    set {
+      let parameters = groups.flatMap(\.parameters)
+      precondition(newValue.count == parameters.count, "one state per parameter")
+      state = [:]
+      for (p, saved) in zip(parameters, newValue) {
+        guard let saved else { continue }
+        precondition(saved.m.count == p.count && saved.v.count == p.count, "state sized like its parameter")
+        state[ObjectIdentifier(p)] = State(step: saved.step, m: saved.m, v: saved.v)
+      }
+    }
+  }
+
   /// The number of steps taken so far by the first parameter that has stepped.
   public var stepCount: Int { state.values.map(\.step).max() ?? 0 }
 

@@ -46,6 +46,25 @@ public final class Generator: RandomNumberGenerator {
     spareNormal = nil
   }
 
+  /// Everything that decides the numbers still to come, to save with a checkpoint and restore
+  /// on resume (PyTorch's `get_rng_state` / `set_rng_state`).
+  public struct State: Codable, Equatable, Sendable {
+    public var seed: UInt64
+    public var words: [UInt64]
+    public var spareNormal: Float?
+  }
+
+  /// The current state; setting it continues the sequence from exactly that point.
+  public var state: State {
+    get { State(seed: seed, words: [s0, s1, s2, s3], spareNormal: spareNormal) }
+    set {
+      precondition(newValue.words.count == 4, "a generator state has 4 words")
+      seed = newValue.seed
+      (s0, s1, s2, s3) = (newValue.words[0], newValue.words[1], newValue.words[2], newValue.words[3])
+      spareNormal = newValue.spareNormal
+    }
+  }
+
   /// The next 64 random bits.
   public func next() -> UInt64 {
     var state = (s0, s1, s2, s3)

@@ -52,24 +52,6 @@ public func packSequences(
   }
 }
 
-/// AdamW with weight decay on weights only: biases and LayerNorm weights are not decayed, as
-/// transformers' Trainer does.
-public func makeAdamW(_ model: Module, learningRate: Float, weightDecay: Float) -> AdamW {
-  var decayed: [Tensor] = []
-  var plain: [Tensor] = []
-  for (name, p) in model.namedParameters() {
-    if name.hasSuffix("bias") || name.contains("LayerNorm") || name.contains("ln_") {
-      plain.append(p)
-    } else {
-      decayed.append(p)
-    }
-  }
-  return AdamW(groups: [
-    ParameterGroup(decayed, learningRate: learningRate, weightDecay: weightDecay),
-    ParameterGroup(plain, learningRate: learningRate, weightDecay: 0),
-  ])
-}
-
 /// What one batch of rows costs under a pre-training objective: the mean loss, and how many of
 /// the predicted tokens were right out of how many.
 public typealias Objective = (_ rows: [[Int]], _ generator: Generator) throws -> (

@@ -44,20 +44,6 @@ final class MaskingTests: XCTestCase {
     XCTAssertEqual(nextTokenLabels([[1, 2]]), [[2, -100]])
   }
 
-  func testSchedules() {
-    XCTAssertEqual(
-      LearningRateSchedule.linear.factor(step: 0, totalSteps: 100, warmupSteps: 10), 0.1, accuracy: 1e-9)
-    XCTAssertEqual(
-      LearningRateSchedule.linear.factor(step: 9, totalSteps: 100, warmupSteps: 10), 1, accuracy: 1e-9)
-    XCTAssertEqual(
-      LearningRateSchedule.linear.factor(step: 55, totalSteps: 100, warmupSteps: 10), 0.5, accuracy: 1e-9)
-    XCTAssertEqual(
-      LearningRateSchedule.cosine.factor(step: 55, totalSteps: 100, warmupSteps: 10), 0.5, accuracy: 1e-9)
-    XCTAssertEqual(LearningRateSchedule.constant.factor(step: 0, totalSteps: 100, warmupSteps: 10), 1)
-    XCTAssertEqual(
-      LearningRateSchedule.constantWithWarmup.factor(step: 4, totalSteps: 100, warmupSteps: 10), 0.5)
-  }
-
   func testPacking() throws {
     let tokenizer = try WordPieceTokenizer(tokens: ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "a", "b"])
     let rows = packSequences(

@@ -1,0 +1,77 @@
+import ExerciseTesting
+import Foundation
+import TensorCore
+import Training
+import XCTest
+
+/// Hidden checks of exercise 5.1: the edges of the schedule.
+final class LinearWarmupDecayHiddenTests: ExerciseTestCase {
+  override class var exerciseID: String { "5.1" }
+
+  func testWarmupAsLongAsTheRun() {
+    XCTAssertEqual(linearWarmupDecay(step: 4, totalSteps: 5, warmupSteps: 5), 0.8, accuracy: 1e-12)
+    XCTAssertEqual(linearWarmupDecay(step: 5, totalSteps: 5, warmupSteps: 5), 0, accuracy: 1e-12)
+  }
+
+  func testMatchesTheFormulaEverywhere() {
+    for step in 0..<40 {
+      let expected = step < 7 ? Double(step) / 7 : max(0, Double(30 - step) / 23)
+      XCTAssertEqual(linearWarmupDecay(step: step, totalSteps: 30, warmupSteps: 7), expected, accuracy: 1e-12)
+    }
+  }
+}
+
+/// Hidden checks of exercise 5.2: parameters without gradients, and exactness at the limit.
+final class ClipGradNormHiddenTests: ExerciseTestCase {
+  override class var exerciseID: String { "5.2" }
+
+  func testParametersWithoutGradientsAreSkipped() {
+    let a = Tensor(zeros: [2], requiresGrad: true)
+    a.grad = Tensor([6, 8], shape: [2])
+    let frozen = Tensor(zeros: [3], requiresGrad: true)
+    XCTAssertEqual(clipGradNorm([frozen, a], maxNorm: 5), 10, accuracy: 1e-5)
+    XCTAssertNil(frozen.grad)
+    XCTAssertEqual(a.grad!.data[0], 3, accuracy: 1e-4)
+    XCTAssertEqual(a.grad!.data[1], 4, accuracy: 1e-4)
+  }
+
+  func testMatrixGradients() {
+    let w = Tensor(zeros: [2, 2], requiresGrad: true)
+    w.grad = Tensor([1, 1, 1, 1], shape: [2, 2])
+    XCTAssertEqual(clipGradNorm([w], maxNorm: 1), 2, accuracy: 1e-6)
+    for g in w.grad!.data { XCTAssertEqual(g, 0.5, accuracy: 1e-5) }
+  }
+}
+
+/// Hidden checks of exercise 5.3: a batch mean, several classes.
+final class ClassificationLossHiddenTests: ExerciseTestCase {
+  override class var exerciseID: String { "5.3" }
+
+  func testBatchMeanWithSmoothing() {
+    let rows: [[Float]] = [[0.5, -1, 2, 0], [3, 1, -2, 0.5], [0, 0, 0, 4]]
+    let labels = [2, 1, 0]
+    let eps: Float = 0.2
+    var expected: Float = 0
+    for (row, label) in zip(rows, labels) {
+      let logZ = log(row.map { exp($0) }.reduce(0, +))
+      let logp = row.map { $0 - logZ }
+      expected += -((1 - eps) * logp[label] + eps * logp.reduce(0, +) / 4)
+    }
+    let loss = classificationLoss(
+      logits: Tensor(rows.flatMap { $0 }, shape: [3, 4]), labels: labels, labelSmoothing: eps)
+    XCTAssertEqual(loss.item, expected / 3, accuracy: 1e-5)
+  }
+}
+
+/// Hidden checks of exercise 5.4: names that only look like the exceptions.
+final class WeightDecayGroupsHiddenTests: ExerciseTestCase {
+  override class var exerciseID: String { "5.4" }
+
+  func testLookAlikes() {
+    XCTAssertTrue(isDecayed(parameterName: "score.weight"))
+    XCTAssertTrue(isDecayed(parameterName: "bert.pooler.dense.weight"))
+    XCTAssertFalse(isDecayed(parameterName: "bert.pooler.dense.bias"))
+    XCTAssertFalse(isDecayed(parameterName: "cls.predictions.bias"))
+    XCTAssertFalse(isDecayed(parameterName: "cls.predictions.transform.LayerNorm.weight"))
+  }
+}

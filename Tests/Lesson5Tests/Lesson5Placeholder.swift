@@ -1,2 +1,0 @@
-// Lesson 5's graded exercise tests go in this target.
-import XCTest

@@ -1,0 +1,273 @@
+import ExerciseTesting
+import Foundation
+import Models
+import TensorCore
+import Tokenizers
+import XCTest
+
+@testable import Training
+
+/// The fine-tuning pieces against transformers and PyTorch (FineTuningGolden.swift).
+final class FineTuningGoldenTests: XCTestCase {
+  func testSchedulesMatchTransformers() throws {
+    try skipUnlessExercisesDone {
+      _ = LearningRateSchedule.linear.factor(step: 1, totalSteps: 4, warmupSteps: 1)
+    }
+    for (name, total, warmup, factors) in goldenSchedules {
+      let schedule = try XCTUnwrap(LearningRateSchedule(rawValue: name))
+      for (step, expected) in factors.enumerated() {
+        XCTAssertEqual(
+          schedule.factor(step: step, totalSteps: total, warmupSteps: warmup), expected, accuracy: 1e-8,
+          "\(name) total \(total) warmup \(warmup) step \(step)")
+      }
+    }
+  }
+
+  func testClipGradNormMatchesPyTorch() throws {
+    try skipUnlessExercisesDone { _ = clipGradNorm([], maxNorm: 1) }
+    let parameters = goldenClipBefore.map { values in
+      let p = Tensor(zeros: [values.count], requiresGrad: true)
+      p.grad = Tensor(values, shape: [values.count])
+      return p
+    }
+    XCTAssertEqual(clipGradNorm(parameters, maxNorm: 1), goldenClipNorm, accuracy: 1e-5)
+    for (p, expected) in zip(parameters, goldenClipAfter) {
+      for (a, b) in zip(p.grad!.data, expected) { XCTAssertEqual(a, b, accuracy: 1e-6) }
+    }
+  }
+
+  func testLabelSmoothedLossMatchesPyTorch() throws {
+    try skipUnlessExercisesDone { _ = classificationLoss(logits: Tensor(zeros: [1, 2]), labels: [0]) }
+    let logits = Tensor(goldenLossLogits, shape: [4, 3])
+    for (smoothing, expected) in goldenSmoothedLosses {
+      XCTAssertEqual(
+        classificationLoss(logits: logits, labels: goldenLossLabels, labelSmoothing: smoothing).item,
+        expected,
+        accuracy: 1e-5)
+    }
+  }
+}
+
+/// A tiny sentiment-like task and model, small enough to train in a fraction of a second.
+enum TinyTask {
+  static let words = ["good", "great", "fine", "bad", "awful", "poor", "the", "film", "was", "not", "very"]
+  static let tokenizer = try! WordPieceTokenizer(
+    tokens: ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + words)
+
+  static func dataset(count: Int, seed: UInt64) -> TextClassificationDataset {
+    let g = Generator(seed: seed)
+    var texts: [String] = []
+    var labels: [Int] = []
+    for _ in 0..<count {
+      let positive = g.int(below: 2) == 1
+      let word = (positive ? ["good", "great", "fine"] : ["bad", "awful", "poor"])[g.int(below: 3)]
+      texts.append("the film was \(g.int(below: 2) == 1 ? "very " : "")\(word)")
+      labels.append(positive ? 1 : 0)
+    }
+    return TextClassificationDataset(texts: texts, labels: labels, labelNames: ["negative", "positive"])
+  }
+
+  static func model(seed: UInt64 = 3, dropout: Float = 0.1) -> BertForSequenceClassification {
+    var config = BertConfig()
+    config.hiddenDropoutProb = dropout
+    config.attentionProbsDropoutProb = dropout
+    config.vocabSize = tokenizer.vocabularySize
+    config.hiddenSize = 16
+    config.numHiddenLayers = 1
+    config.numAttentionHeads = 2
+    config.intermediateSize = 32
+    config.maxPositionEmbeddings = 16
+    return BertForSequenceClassification(config, generator: Generator(seed: seed))
+  }
+
+  static func arguments(_ directory: URL) -> TrainingArguments {
+    var args = TrainingArguments(
+      outputDir: directory.path, numTrainEpochs: 3, perDeviceTrainBatchSize: 4, learningRate: 5e-3)
+    args.disableTqdm = true
+    args.warmupRatio = 0.1
+    args.weightDecay = 0.01
+    return args
+  }
+}
+
+final class TrainerTests: XCTestCase {
+  var directory: URL!
+
+  override func setUpWithError() throws {
+    directory = FileManager.default.temporaryDirectory.appendingPathComponent("trainer-\(UUID().uuidString)")
+  }
+
+  override func tearDown() {
+    try? FileManager.default.removeItem(at: directory)
+  }
+
+  func trainer(
+    _ args: TrainingArguments, model: BertForSequenceClassification = TinyTask.model(),
+    callbacks: [TrainerCallback] = [], train: Int = 24
+  ) throws -> Trainer {
+    try Trainer(
+      model: model, args: args, trainDataset: TinyTask.dataset(count: train, seed: 1),
+      evalDataset: TinyTask.dataset(count: 16, seed: 2), tokenizer: TinyTask.tokenizer,
+      computeMetrics: classificationMetrics, callbacks: callbacks)
+  }
+
+  func testTrainingLearnsTheTinyTaskAndLogsHistory() throws {
+    try skipUnlessExercisesDone { _ = try self.trainer(TinyTask.arguments(self.directory)).train() }
+    var args = TinyTask.arguments(directory)
+    args.numTrainEpochs = 20
+    args.learningRate = 1e-2
+    args.evalStrategy = .epoch
+    args.saveStrategy = .no
+    args.loggingSteps = 25
+    let trainer = try trainer(args)
+    let before = try trainer.evaluate()["eval_loss"]!
+    let output = try trainer.train()
+    let after = try trainer.evaluate()
+    XCTAssertEqual(output.globalStep, 20 * 6)
+    XCTAssertLessThan(after["eval_loss"]!, before * 0.5, "the loss falls")
+    XCTAssertGreaterThan(after["eval_accuracy"]!, 0.9)
+    let evaluations = trainer.state.logHistory.filter { $0["eval_loss"] != nil }
+    XCTAssertEqual(
+      evaluations.count, 20 + 1, "one per epoch, and the one after (train() starts a new history)")
+    XCTAssertEqual(trainer.state.logHistory.filter { $0["loss"] != nil }.count, 120 / 25)
+  }
+
+  func testResumingGivesTheSameWeightsAsAnUninterruptedRun() throws {
+    try skipUnlessExercisesDone { _ = try self.trainer(TinyTask.arguments(self.directory)).train() }
+    var args = TinyTask.arguments(directory.appendingPathComponent("a"))
+    args.saveSteps = 7
+    args.labelSmoothingFactor = 0.1
+    let uninterrupted = try trainer(args)
+    try uninterrupted.train()
+
+    // The same run, stopped after step 7 (a checkpoint in the middle of epoch 2)…
+    final class StopAt7: TrainerCallback {
+      func onStepEnd(args: TrainingArguments, state: TrainerState, control: inout TrainerControl) {
+        if state.globalStep == 7 { control.shouldTrainingStop = true }
+      }
+    }
+    var second = args
+    second.outputDir = directory.appendingPathComponent("b").path
+    try trainer(second, callbacks: [StopAt7()]).train()
+    let checkpoint = directory.appendingPathComponent("b/checkpoint-7")
+    XCTAssertTrue(FileManager.default.fileExists(atPath: checkpoint.appendingPathComponent("vocab.txt").path))
+
+    // …then resumed by a fresh trainer with a differently initialised model.
+    let resumed = try trainer(second, model: TinyTask.model(seed: 99))
+    try resumed.train(resumeFrom: checkpoint)
+    XCTAssertEqual(resumed.state.globalStep, uninterrupted.state.globalStep)
+    for ((name, a), (_, b)) in zip(uninterrupted.model.namedParameters(), resumed.model.namedParameters()) {
+      XCTAssertEqual(a.data, b.data, "\(name) differs after resuming")
+    }
+  }
+
+  func testGradientAccumulationEqualsOneLargerBatch() throws {
+    try skipUnlessExercisesDone { _ = try self.trainer(TinyTask.arguments(self.directory)).train() }
+    var small = TinyTask.arguments(directory)
+    small.perDeviceTrainBatchSize = 3
+    small.gradientAccumulationSteps = 4
+    small.maxSteps = 4
+    small.saveStrategy = .no
+    // Dropout off (below): with it, the two runs would draw different masks for the same examples.
+    let a = TinyTask.model(dropout: 0)
+    var big = small
+    big.perDeviceTrainBatchSize = 12
+    big.gradientAccumulationSteps = 1
+    let b = TinyTask.model(dropout: 0)
+    let ta = try trainer(small, model: a)
+    let tb = try trainer(big, model: b)
+    // The same examples in each update: batches of 3 grouped by 4 cover what one batch of 12 does.
+    XCTAssertEqual(
+      ta.batches(epoch: 0, examples: 24).joined().map { $0 },
+      tb.batches(epoch: 0, examples: 24).joined().map { $0 })
+    try ta.train()
+    try tb.train()
+    for ((name, x), (_, y)) in zip(a.namedParameters(), b.namedParameters()) {
+      for (u, v) in zip(x.data, y.data) { XCTAssertEqual(u, v, accuracy: 1e-5, name) }
+    }
+    for (u, v) in zip(ta.stepLosses, tb.stepLosses) { XCTAssertEqual(u, v, accuracy: 1e-5) }
+  }
+
+  func testEarlyStoppingStopsAfterPatienceEvaluationsWithoutImprovement() throws {
+    try skipUnlessExercisesDone { _ = try self.trainer(TinyTask.arguments(self.directory)).train() }
+    var args = TinyTask.arguments(directory)
+    args.numTrainEpochs = 50
+    args.evalStrategy = .steps
+    args.evalSteps = 2
+    args.saveStrategy = .steps
+    args.saveSteps = 2
+    args.saveTotalLimit = 2
+    args.loadBestModelAtEnd = true
+    args.metricForBestModel = "accuracy"
+    args.learningRate = 1e-9  // nothing improves: the accuracy stays where it is
+    let stopper = EarlyStoppingCallback(earlyStoppingPatience: 3, earlyStoppingThreshold: 1e-3)
+    let trainer = try trainer(args, callbacks: [stopper])
+    try trainer.train()
+    // Evaluation 1 (step 2) sets the best; evaluations 2, 3 and 4 do not improve: stop at step 8.
+    XCTAssertEqual(trainer.state.globalStep, 8)
+    XCTAssertEqual(trainer.state.bestModelCheckpoint, directory.appendingPathComponent("checkpoint-2").path)
+    XCTAssertEqual(trainer.checkpointSteps(), [2, 8], "save_total_limit keeps the best and the newest")
+  }
+
+  func testNonFiniteLossStopsWithTheStep() throws {
+    try skipUnlessExercisesDone { _ = try self.trainer(TinyTask.arguments(self.directory)).train() }
+    var args = TinyTask.arguments(directory)
+    args.learningRate = 1e30
+    args.maxGradNorm = 0
+    args.warmupRatio = 0
+    args.saveStrategy = .no
+    XCTAssertThrowsError(try trainer(args).train()) { error in
+      let message = "\(error)"
+      XCTAssertTrue(message.hasPrefix("step "), message)
+      XCTAssertTrue(message.contains("learning rate"), message)
+    }
+  }
+
+  func testArgumentsThatContradictEachOtherAreRefused() {
+    func refuses(_ change: (inout TrainingArguments) -> Void, _ fragment: String) {
+      var args = TrainingArguments(outputDir: "/tmp/x")
+      change(&args)
+      XCTAssertThrowsError(try args.validate()) { XCTAssertTrue("\($0)".contains(fragment), "\($0)") }
+    }
+    refuses(
+      {
+        $0.warmupSteps = 10; $0.warmupRatio = 0.1
+      }, "warmup_steps (10) and warmup_ratio (0.1)")
+    refuses({ $0.loadBestModelAtEnd = true }, "needs evaluation")
+    refuses(
+      {
+        $0.loadBestModelAtEnd = true; $0.evalStrategy = .epoch
+      }, "eval_strategy and save_strategy")
+    refuses({ $0.perDeviceTrainBatchSize = 0 }, "per_device_train_batch_size")
+    refuses({ $0.learningRate = .nan }, "learning_rate")
+    refuses({ $0.numTrainEpochs = 0 }, "num_train_epochs")
+    XCTAssertNoThrow(try TrainingArguments(outputDir: "/tmp/x").validate())
+    XCTAssertThrowsError(
+      try Trainer(
+        model: TinyTask.model(), args: TrainingArguments(outputDir: "/tmp/x"), tokenizer: TinyTask.tokenizer,
+        callbacks: [EarlyStoppingCallback()])
+    ) { XCTAssertTrue("\($0)".contains("load_best_model_at_end"), "\($0)") }
+  }
+
+  func testTrainingArgumentsJSONUsesHuggingFaceNamesAndRejectsUnknownOnes() throws {
+    var args = TrainingArguments(outputDir: "out")
+    args.warmupRatio = 0.1
+    args.lrSchedulerType = .cosine
+    let json = try String(decoding: JSONEncoder().encode(args), as: UTF8.self)
+    XCTAssertTrue(json.contains("\"warmup_ratio\":0.1"), json)
+    XCTAssertTrue(json.contains("\"lr_scheduler_type\":\"cosine\""), json)
+    XCTAssertEqual(try JSONDecoder().decode(TrainingArguments.self, from: Data(json.utf8)), args)
+    let typo = Data(#"{"output_dir": "out", "learning_rat": 0.1}"#.utf8)
+    XCTAssertThrowsError(try JSONDecoder().decode(TrainingArguments.self, from: typo)) {
+      XCTAssertTrue("\($0)".contains("learning_rat"), "\($0)")
+    }
+  }
+
+  func testMetricsAreAccuracyAndMacroF1() {
+    let prediction = EvalPrediction(logits: [[1, 0], [0, 1], [0, 1], [1, 0]], labels: [0, 1, 0, 0])
+    let metrics = classificationMetrics(prediction)
+    XCTAssertEqual(metrics["accuracy"]!, 0.75, accuracy: 1e-12)
+    // class 0: tp 2, fp 0, fn 1 → F1 0.8; class 1: tp 1, fp 1, fn 0 → F1 2/3.
+    XCTAssertEqual(metrics["f1"]!, (0.8 + 2.0 / 3) / 2, accuracy: 1e-12)
+  }
+}

@@ -32,17 +32,35 @@ public struct WordCost: Sendable, Equatable {
 /// The words of `documents` that `tokenizer` splits into at least `minimumPieces` pieces and
 /// that occur at least `minimumCount` times, most frequent first (ties in alphabetical order),
 /// at most `limit` of them. Words of letters only, so punctuation and numbers are left alone.
+/// With `background` text (the general corpus), only words at least `specificity` times more
+/// frequent (per word of text) in `documents` than in `background` count: the domain's own
+/// words, not common words that a small vocabulary happens to split.
 public func frequentSplitWords(
   in documents: [String], tokenizer: WordPieceTokenizer, limit: Int, minimumPieces: Int = 2,
-  minimumCount: Int = 5
+  minimumCount: Int = 5, background: [String] = [], specificity: Double = 10
 ) -> [WordCost] {
-  var counts: [String: Int] = [:]
-  for document in documents {
-    for word in tokenizer.basic.tokenize(document) { counts[word, default: 0] += 1 }
+  func wordCounts(_ texts: [String]) -> (counts: [String: Int], total: Int) {
+    var counts: [String: Int] = [:]
+    var total = 0
+    for text in texts {
+      for word in tokenizer.basic.tokenize(text) {
+        counts[word, default: 0] += 1
+        total += 1
+      }
+    }
+    return (counts, total)
   }
+  let (counts, total) = wordCounts(documents)
+  let (backgroundCounts, backgroundTotal) = wordCounts(background)
   var found: [WordCost] = []
   for (word, count) in counts where count >= minimumCount && word.allSatisfy(\.isLetter) {
     guard tokenizer.vocabulary[word] == nil else { continue }
+    if backgroundTotal > 0 {
+      // Add-one smoothing: a word absent from the background is not infinitely specific.
+      let rate = Double(count) / Double(total)
+      let backgroundRate = Double(backgroundCounts[word, default: 0] + 1) / Double(backgroundTotal)
+      guard rate >= specificity * backgroundRate else { continue }
+    }
     let pieces = tokenizer.wordPieces(word)
     if pieces.count >= minimumPieces && pieces != [tokenizer.unknownToken] {
       found.append(WordCost(word: word, count: count, pieces: pieces))

@@ -104,6 +104,11 @@ final class DomainAdaptationTests: XCTestCase {
     XCTAssertEqual(words.map(\.word), ["crema", "portafilter"])
     XCTAssertEqual(words.map(\.count), [10, 5])
     XCTAssertEqual(words[1].pieces, ["port", "##a", "##filter"])
+    // Against a background where "crema" is common, only "portafilter" is the domain's own.
+    let background = Array(repeating: "the crema and the crema, the crema is thick", count: 20)
+    let specific = frequentSplitWords(
+      in: corpus, tokenizer: tokenizer, limit: 5, minimumCount: 2, background: background)
+    XCTAssertEqual(specific.map(\.word), ["portafilter"])
   }
 
   func testLossBeforeAndAfterIsMeasuredOnTheSameMaskedBatch() throws {

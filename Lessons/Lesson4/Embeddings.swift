@@ -25,37 +25,36 @@ func nearestNeighbours(_ word: [Double], among candidates: [(token: String, vect
 
 /// The first `count` principal components of `rows` by power iteration on the covariance matrix,
 /// with deflation: returns each row's coordinates and the share of the variance each component
-/// explains.
-func principalComponents(_ rows: [[Double]], count: Int = 2, iterations: Int = 200, generator: Generator)
+/// explains. The products run on the tensor core (this file is compiled without optimisation).
+func principalComponents(_ rows: [[Double]], count: Int = 2, iterations: Int = 100, generator: Generator)
   -> (coordinates: [[Double]], explained: [Double])
 {
   let n = rows.count
   let d = rows[0].count
   let mean = (0..<d).map { j in rows.reduce(0) { $0 + $1[j] } / Double(n) }
-  let centred = rows.map { row in zip(row, mean).map { $0 - $1 } }
-  // (d, d) covariance.
-  var covariance = [[Double]](repeating: [Double](repeating: 0, count: d), count: d)
-  for row in centred {
-    for i in 0..<d where row[i] != 0 {
-      for j in 0..<d { covariance[i][j] += row[i] * row[j] / Double(n) }
-    }
-  }
-  let total = (0..<d).reduce(0) { $0 + covariance[$1][$1] }
-  var components: [[Double]] = []
+  let centred = Tensor(rows.flatMap { row in zip(row, mean).map { Float($0 - $1) } }, shape: [n, d])
+  let covariance = noGrad { centred.transpose(0, 1).matmul(centred) / Float(n) }  // (d, d)
+  let total = (0..<d).reduce(0.0) { $0 + Double(covariance.data[$1 * d + $1]) }
+  var components: [[Float]] = []
   var explained: [Double] = []
   for _ in 0..<count {
-    var v = (0..<d).map { _ in Double(generator.normal()) }
-    var eigenvalue = 0.0
+    var v = (0..<d).map { _ in generator.normal() }
+    var eigenvalue: Float = 0
     for _ in 0..<iterations {
-      var w = covariance.map { dot($0, v) }
-      for c in components { w = zip(w, c).map { $0 - dot(w, c) * $1 } }  // stay orthogonal
+      var w = noGrad { covariance.matmul(Tensor(v, shape: [d, 1])) }.data  // (d)
+      for c in components {  // stay orthogonal to the components found so far
+        let projection = zip(w, c).reduce(Float(0)) { $0 + $1.0 * $1.1 }
+        w = zip(w, c).map { $0 - projection * $1 }
+      }
       eigenvalue = max(w.reduce(0) { $0 + $1 * $1 }.squareRoot(), 1e-12)
       v = w.map { $0 / eigenvalue }
     }
     components.append(v)
-    explained.append(total > 0 ? eigenvalue / total : 0)
+    explained.append(total > 0 ? Double(eigenvalue) / total : 0)
   }
-  return (centred.map { row in components.map { dot(row, $0) } }, explained)
+  let basis = Tensor(components.flatMap { $0 }, shape: [count, d])
+  let projected = noGrad { centred.matmul(basis.transpose(0, 1)) }  // (n, count)
+  return ((0..<n).map { r in (0..<count).map { Double(projected.data[r * count + $0]) } }, explained)
 }
 
 /// Leave-one-out nearest-centroid accuracy: each vector is given the group whose centroid (of
@@ -71,18 +70,22 @@ func nearestCentroidAccuracy(_ vectors: [[Double]], groups: [Int]) -> Double {
   }
   var correct = 0
   for (v, g) in zip(vectors, groups) {
-    let best = labels.max { a, b in
-      func similarity(_ label: Int) -> Double {
-        let own = label == g
-        let n = Double(counts[label]! - (own ? 1 : 0))
-        guard n > 0 else { return -.infinity }
-        let centroid = zip(sums[label]!, v).map { ($0 - (own ? $1 : 0)) / n }
-        let norm = max(centroid.reduce(0) { $0 + $1 * $1 }.squareRoot(), 1e-12)
-        return dot(v, centroid) / norm
+    var best = (label: -1, similarity: -Double.infinity)
+    for label in labels {
+      let own = label == g
+      let n = Double(counts[label]! - (own ? 1 : 0))
+      guard n > 0 else { continue }
+      var (product, norm) = (0.0, 0.0)
+      let sum = sums[label]!
+      for j in 0..<d {
+        let c = (sum[j] - (own ? v[j] : 0)) / n
+        product += v[j] * c
+        norm += c * c
       }
-      return similarity(a) < similarity(b)
+      let similarity = product / max(norm.squareRoot(), 1e-12)
+      if similarity > best.similarity { best = (label, similarity) }
     }
-    if best == g { correct += 1 }
+    if best.label == g { correct += 1 }
   }
   return Double(correct) / Double(vectors.count)
 }

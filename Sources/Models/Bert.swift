@@ -6,6 +6,7 @@
 // Property names are Hugging Face's, so `namedParameters()` yields exactly the tensor names of
 // a BERT checkpoint: `bert.encoder.layer.0.attention.self.query.weight`, ...
 
+import Exercises
 import TensorCore
 
 /// What can be wrong with a model's input: names the row, position and value.
@@ -375,6 +376,25 @@ func snakeCase(_ name: String) -> String {
   return result
 }
 
+/// The positions a masked-language-modelling loss scores: the indices, counted row by row over
+/// the flattened (batch, seq) `labels`, of every label that is not `ignoreIndex` (-100, as
+/// PyTorch's cross-entropy ignores). The loss is the mean over these positions only.
+public func labelledPositions(_ labels: [[Int]], ignoreIndex: Int = -100) -> [Int] {
+  // BEGIN EXERCISE 4.4 "The ignore index: which positions the MLM loss scores" points=2
+  // hint: Flatten the rows (row r, position t is flat index r·seq + t, or just count as you go) and keep the flat indices whose label is not ignoreIndex.
+  // hint: Rows may differ in length; count positions, do not assume a width. All labels ignored gives [].
+  var positions: [Int] = []
+  var index = 0
+  for row in labels {
+    for label in row {
+      if label != ignoreIndex { positions.append(index) }
+      index += 1
+    }
+  }
+  return positions
+  // END EXERCISE 4.4
+}
+
 extension BertForMaskedLM {
   /// The masked-language-modelling loss: cross-entropy at the labelled positions only (labels
   /// -100 elsewhere), with the vocabulary-sized decoder run only where it is needed. Also
@@ -386,8 +406,14 @@ extension BertForMaskedLM {
     let hidden = try bert(inputIds: inputIds, attentionMask: attentionMask).lastHiddenState
     let (batch, seq, size) = (hidden.shape[0], hidden.shape[1], hidden.shape[2])
     let flat = labels.flatMap { $0 }
-    let rows = flat.indices.filter { flat[$0] != -100 }
+    guard labels.count == batch, labels.allSatisfy({ $0.count == seq }) else {
+      throw ModelInputError("labels must be \(batch) × \(seq) like input_ids")
+    }
+    let rows = labelledPositions(labels)
     guard !rows.isEmpty else { throw ModelInputError("labels has no position to predict (all -100)") }
+    guard rows.allSatisfy({ flat.indices.contains($0) }) else {
+      throw ModelInputError("labelledPositions gave a position outside the \(flat.count) labels")
+    }
     let picked = hidden.reshape(batch * seq, size).embedding(rows)  // (masked, hidden)
     let logits = cls.predictions(picked)  // (masked, vocabulary)
     let targets = rows.map { flat[$0] }

@@ -9,6 +9,7 @@
 // the file before anything is allocated, and every problem is reported with the file and the
 // tensor it concerns.
 
+import Exercises
 import Foundation
 import TensorCore
 
@@ -16,6 +17,60 @@ import TensorCore
 public struct SafetensorsError: Error, CustomStringConvertible {
   public let description: String
   init(_ file: String, _ problem: String) { description = "\(file): \(problem)" }
+}
+
+/// The JSON header of a safetensors file, and where the tensors' bytes begin.
+public struct SafetensorsHeader: ExercisePlaceholder {
+  /// The header object: tensor name → `{"dtype", "shape", "data_offsets"}`, and `__metadata__`.
+  public var json: [String: Any]
+  /// The offset of the data section in the file: 8 + the header's length.
+  public var dataStart: Int
+
+  /// A header and its data offset.
+  public init(json: [String: Any], dataStart: Int) {
+    self.json = json
+    self.dataStart = dataStart
+  }
+
+  /// What an unfinished exercise returns: an empty header.
+  public static var exercisePlaceholder: SafetensorsHeader { SafetensorsHeader(json: [:], dataStart: 8) }
+}
+
+/// Reads the start of a safetensors file: the header's length N (bytes 0..<8, a little-endian
+/// UInt64), then the N bytes after it, which must be a JSON object. Throws `SafetensorsError`
+/// naming `path` if the file is shorter than 8 bytes, N is absurd (over
+/// `SafetensorsFile.maxHeaderBytes`) or runs past the end, or the header is not a JSON object.
+public func readSafetensorsHeader(_ data: Data, path: String = "<memory>") throws -> SafetensorsHeader {
+  // BEGIN EXERCISE 4.3 "Reading the safetensors header" points=3
+  // hint: Little-endian: byte i of the first 8 is worth 256^i, so N = Σ UInt64(byte[i]) << (8·i). Check the sizes (file ≥ 8 bytes, N ≤ the limit, 8 + N ≤ the file size) before reading the header.
+  // hint: Parse bytes 8..<8+N with JSONSerialization; it must give a [String: Any]. Each problem throws SafetensorsError(path, "…"): truncated, absurd, past the end, not valid JSON, not a JSON object.
+  guard data.count >= 8 else {
+    throw SafetensorsError(
+      path, "truncated: \(data.count) bytes, a file starts with an 8-byte header length")
+  }
+  let headerLength = data.prefix(8).enumerated().reduce(UInt64(0)) {
+    $0 | UInt64($1.element) << (8 * UInt64($1.offset))
+  }
+  guard headerLength <= UInt64(SafetensorsFile.maxHeaderBytes) else {
+    throw SafetensorsError(
+      path, "header length \(headerLength) is absurd (limit \(SafetensorsFile.maxHeaderBytes) bytes)")
+  }
+  guard Int(headerLength) <= data.count - 8 else {
+    throw SafetensorsError(
+      path, "header length \(headerLength) runs past the end of the file (\(data.count) bytes)")
+  }
+  let dataStart = 8 + Int(headerLength)
+  let json: Any
+  do {
+    json = try JSONSerialization.jsonObject(with: data.subdata(in: 8..<dataStart))
+  } catch {
+    throw SafetensorsError(path, "the header is not valid JSON")
+  }
+  guard let header = json as? [String: Any] else {
+    throw SafetensorsError(path, "the header is not a JSON object")
+  }
+  return SafetensorsHeader(json: header, dataStart: dataStart)
+  // END EXERCISE 4.3
 }
 
 /// The element types the reader understands.
@@ -66,32 +121,10 @@ public struct SafetensorsFile {
   public init(data: Data, path: String = "<memory>") throws {
     self.path = path
     self.data = data
-    guard data.count >= 8 else {
-      throw SafetensorsError(
-        path, "truncated: \(data.count) bytes, a file starts with an 8-byte header length")
-    }
-    let headerLength = data.prefix(8).enumerated().reduce(UInt64(0)) {
-      $0 | UInt64($1.element) << (8 * UInt64($1.offset))
-    }
-    guard headerLength <= UInt64(Self.maxHeaderBytes) else {
-      throw SafetensorsError(
-        path, "header length \(headerLength) is absurd (limit \(Self.maxHeaderBytes) bytes)")
-    }
-    guard Int(headerLength) <= data.count - 8 else {
-      throw SafetensorsError(
-        path, "header length \(headerLength) runs past the end of the file (\(data.count) bytes)")
-    }
-    dataStart = 8 + Int(headerLength)
-    let dataSize = data.count - dataStart
-    let json: Any
-    do {
-      json = try JSONSerialization.jsonObject(with: data.subdata(in: 8..<dataStart))
-    } catch {
-      throw SafetensorsError(path, "the header is not valid JSON")
-    }
-    guard let header = json as? [String: Any] else {
-      throw SafetensorsError(path, "the header is not a JSON object")
-    }
+    let parsed = try readSafetensorsHeader(data, path: path)
+    let header = parsed.json
+    dataStart = parsed.dataStart
+    let dataSize = max(0, data.count - dataStart)
     var entries: [String: SafetensorsEntry] = [:]
     var metadata: [String: String] = [:]
     for (key, value) in header {

@@ -131,6 +131,13 @@ public final class Notebook {
     emit(indented(renderHeatmap(values, rowLabels: rowLabels, columnLabels: columnLabels, title: title)))
   }
 
+  /// A scatter plot, one marker per group (`groups` names them).
+  public func scatter(
+    _ points: [ScatterPoint], groups: [String], title: String, xLabel: String = "", yLabel: String = ""
+  ) {
+    emit(indented(renderScatter(points, groups: groups, title: title, xLabel: xLabel, yLabel: yLabel)))
+  }
+
   /// Writes `figure` to `<output directory>/<name>.svg` and says where.
   public func figure(_ figure: SVGFigure, name: String) {
     let url = options.outputDirectory.appendingPathComponent(name + ".svg")

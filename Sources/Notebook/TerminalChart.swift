@@ -118,6 +118,43 @@ public func renderHeatmap(_ values: [[Double]], rowLabels: [String], columnLabel
   return lines.joined(separator: "\n")
 }
 
+/// A scatter plot of `points` in a grid of `width` × `height` characters, one marker per group
+/// (named by `groups`, in the legend); where groups overlap in a cell, the last point drawn shows.
+public func renderScatter(
+  _ points: [ScatterPoint], groups: [String], title: String, xLabel: String = "", yLabel: String = "",
+  width: Int = 60, height: Int = 20
+) -> String {
+  let width = max(width, 10)
+  let height = max(height, 3)
+  let finite = points.filter { $0.x.isFinite && $0.y.isFinite }
+  guard let xMin = finite.map(\.x).min(), let xMax = finite.map(\.x).max(), let yMin = finite.map(\.y).min(),
+    let yMax = finite.map(\.y).max()
+  else { return "\(title)\n  (no data)" }
+  var grid = [[Character]](repeating: [Character](repeating: " ", count: width), count: height)
+  for p in finite {
+    let column = xMax > xMin ? Int(((p.x - xMin) / (xMax - xMin) * Double(width - 1)).rounded()) : width / 2
+    let row = yMax > yMin ? Int(((yMax - p.y) / (yMax - yMin) * Double(height - 1)).rounded()) : height / 2
+    let group = ((p.group % seriesMarkers.count) + seriesMarkers.count) % seriesMarkers.count
+    grid[row][column] = seriesMarkers[group]
+  }
+  let labels = [format(yMax), format((yMax + yMin) / 2), format(yMin)]
+  let labelWidth = labels.map(\.count).max()!
+  var lines = [title]
+  if !yLabel.isEmpty { lines.append(String(repeating: " ", count: labelWidth) + "  " + yLabel) }
+  for (r, row) in grid.enumerated() {
+    let label = r == 0 ? labels[0] : (r == height / 2 ? labels[1] : (r == height - 1 ? labels[2] : ""))
+    lines.append(String(repeating: " ", count: labelWidth - label.count) + label + " ┤" + String(row))
+  }
+  lines.append(String(repeating: " ", count: labelWidth) + " └" + String(repeating: "─", count: width))
+  let (left, right) = (format(xMin), format(xMax))
+  let gap = max(1, width - left.count - right.count - xLabel.count)
+  let middle = String(repeating: " ", count: gap / 2) + xLabel + String(repeating: " ", count: gap - gap / 2)
+  lines.append(String(repeating: " ", count: labelWidth + 2) + left + middle + right)
+  let legend = groups.enumerated().map { "\(seriesMarkers[$0.offset % seriesMarkers.count]) \($0.element)" }
+  lines.append(String(repeating: " ", count: labelWidth + 2) + legend.joined(separator: "   "))
+  return lines.joined(separator: "\n")
+}
+
 /// A short, readable number.
 func format(_ x: Double) -> String {
   if x == 0 { return "0" }

@@ -8,6 +8,7 @@ import XCTest
 final class GoldenModelTests: XCTestCase {
   override func setUpWithError() throws {
     try skipUnlessAttentionExercisesDone()
+    try skipUnlessCheckpointExercisesDone()
   }
 
   static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(

@@ -5,6 +5,10 @@ import XCTest
 
 /// The safetensors reader refuses damaged files with a clear message, and round-trips.
 final class SafetensorsTests: XCTestCase {
+  override func setUpWithError() throws {
+    try skipUnlessCheckpointExercisesDone()
+  }
+
   func file(header: String, dataBytes: Int = 0, headerLength: UInt64? = nil) -> Data {
     var data = Data()
     let h = Data(header.utf8)

@@ -86,6 +86,19 @@ final class RenderingTests: XCTestCase {
     XCTAssertTrue(renderLineChart([ChartSeries(name: "one", values: [1])], title: "1").contains("●"))
   }
 
+  func testScatterPlacesGroupsAndSurvivesDegenerateData() {
+    let text = renderScatter(
+      [ScatterPoint(x: 0, y: 0, group: 0), ScatterPoint(x: 1, y: 1, group: 1)], groups: ["a", "b"],
+      title: "S", width: 10, height: 4)
+    let lines = text.split(separator: "\n").map(String.init)
+    XCTAssertEqual(lines.first, "S")
+    XCTAssertTrue(lines[1].hasSuffix("×"), "group 1 at the top right: \(lines[1])")
+    XCTAssertTrue(lines[4].contains("●"), "group 0 at the bottom left: \(lines[4])")
+    XCTAssertTrue(text.contains("● a") && text.contains("× b"))
+    XCTAssertTrue(renderScatter([], groups: [], title: "E").contains("no data"))
+    XCTAssertFalse(renderScatter([ScatterPoint(x: 1, y: 1, group: 0)], groups: ["a"], title: "one").isEmpty)
+  }
+
   func testHeatmapShadesLowAndHigh() {
     let map = renderHeatmap(
       [[0, 1], [0.5, 1]], rowLabels: ["a", "b"], columnLabels: ["x", "y"], title: "H")

@@ -28,6 +28,10 @@ public struct BertConfig: Codable, Equatable, Sendable {
   public var padTokenId = 0
   /// The number of classes of a sequence-classification head.
   public var numLabels = 2
+  /// Class names by id (`{"0": "negative", …}`) and the reverse, as a fine-tuned checkpoint
+  /// stores them.
+  public var id2label: [String: String]?
+  public var label2id: [String: Int]?
   public var modelType = "bert"
 
   public init() {}
@@ -55,6 +59,7 @@ public struct BertConfig: Codable, Equatable, Sendable {
     case maxPositionEmbeddings = "max_position_embeddings", typeVocabSize = "type_vocab_size"
     case initializerRange = "initializer_range", layerNormEps = "layer_norm_eps"
     case padTokenId = "pad_token_id", numLabels = "num_labels", modelType = "model_type"
+    case id2label, label2id
   }
 
   /// Reads every field that is present and keeps the default for the others, as
@@ -79,6 +84,9 @@ public struct BertConfig: Codable, Equatable, Sendable {
     try read(.padTokenId, &padTokenId)
     try read(.numLabels, &numLabels)
     try read(.modelType, &modelType)
+    id2label = try c.decodeIfPresent([String: String].self, forKey: .id2label)
+    label2id = try c.decodeIfPresent([String: Int].self, forKey: .label2id)
+    if let id2label { numLabels = id2label.count }  // transformers derives num_labels from id2label
   }
 
   /// Stops with a clear message if the sizes cannot make a model.
@@ -124,6 +132,9 @@ public struct GPT2Config: Codable, Equatable, Sendable {
   /// The padding id a classification head uses to find each sequence's last real token.
   public var padTokenId: Int?
   public var numLabels = 2
+  /// Class names by id and the reverse, as a fine-tuned checkpoint stores them.
+  public var id2label: [String: String]?
+  public var label2id: [String: Int]?
   public var modelType = "gpt2"
 
   public init() {}
@@ -134,7 +145,7 @@ public struct GPT2Config: Codable, Equatable, Sendable {
     case residPdrop = "resid_pdrop", embdPdrop = "embd_pdrop", attnPdrop = "attn_pdrop"
     case layerNormEpsilon = "layer_norm_epsilon", initializerRange = "initializer_range"
     case bosTokenId = "bos_token_id", eosTokenId = "eos_token_id", padTokenId = "pad_token_id"
-    case numLabels = "num_labels", modelType = "model_type"
+    case numLabels = "num_labels", modelType = "model_type", id2label, label2id
   }
 
   public init(from decoder: Decoder) throws {
@@ -159,6 +170,9 @@ public struct GPT2Config: Codable, Equatable, Sendable {
     padTokenId = try c.decodeIfPresent(Int.self, forKey: .padTokenId)
     try read(.numLabels, &numLabels)
     try read(.modelType, &modelType)
+    id2label = try c.decodeIfPresent([String: String].self, forKey: .id2label)
+    label2id = try c.decodeIfPresent([String: Int].self, forKey: .label2id)
+    if let id2label { numLabels = id2label.count }
   }
 
   /// The MLP's inner size.
@@ -180,6 +194,32 @@ public struct GPT2Config: Codable, Equatable, Sendable {
     }
   }
 }
+
+/// Class names stored with a classification head (`id2label` in config.json).
+public protocol LabelledConfig {
+  var numLabels: Int { get set }
+  var id2label: [String: String]? { get set }
+  var label2id: [String: Int]? { get set }
+}
+
+extension LabelledConfig {
+  /// The class names in id order, if the checkpoint has them for every class.
+  public var labelNames: [String]? {
+    guard let id2label else { return nil }
+    let names = (0..<numLabels).compactMap { id2label[String($0)] }
+    return names.count == numLabels ? names : nil
+  }
+
+  /// Sets the number of classes and their names, as `from_pretrained(..., id2label=...)`.
+  public mutating func setLabels(_ names: [String]) {
+    numLabels = names.count
+    id2label = Dictionary(uniqueKeysWithValues: names.enumerated().map { (String($0), $1) })
+    label2id = Dictionary(names.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+  }
+}
+
+extension BertConfig: LabelledConfig {}
+extension GPT2Config: LabelledConfig {}
 
 /// Refuses sizes no real checkpoint has, before anything is allocated: a damaged config.json
 /// must not ask for terabytes.

@@ -157,16 +157,16 @@ extension BertModel {
 }
 
 extension BertForSequenceClassification {
-  /// Loads a BERT checkpoint with a classification head of `numLabels` classes; a head the
-  /// checkpoint lacks is newly initialised (and reported).
-  public static func fromPretrained(_ directory: URL, numLabels: Int? = nil) throws -> (
-    model: BertForSequenceClassification, report: LoadReport
-  ) {
+  /// Loads a BERT checkpoint with a classification head of `numLabels` classes (or one per
+  /// name in `labelNames`, stored as `id2label`); a head the checkpoint lacks is newly
+  /// initialised (and reported).
+  public static func fromPretrained(
+    _ directory: URL, numLabels: Int? = nil, labelNames: [String]? = nil, generator: Generator = .default
+  ) throws -> (model: BertForSequenceClassification, report: LoadReport) {
     try loadCheckpoint(
-      directory, basePrefix: "bert",
-      adjust: { (c: inout BertConfig) in c.numLabels = numLabels ?? c.numLabels }
+      directory, basePrefix: "bert", adjust: { (c: inout BertConfig) in c.relabel(numLabels, labelNames) }
     ) {
-      BertForSequenceClassification($0)
+      BertForSequenceClassification($0, generator: generator)
     }
   }
 
@@ -174,6 +174,20 @@ extension BertForSequenceClassification {
   public func save(to directory: URL) throws {
     try saveCheckpoint(
       self, config: bert.config, architecture: "BertForSequenceClassification", to: directory)
+  }
+}
+
+extension LabelledConfig {
+  /// Applies a requested number of classes or class names to a checkpoint's configuration,
+  /// dropping stored names that no longer fit.
+  mutating func relabel(_ count: Int?, _ names: [String]?) {
+    if let names {
+      setLabels(names)
+    } else if let count, count != numLabels || labelNames == nil {
+      numLabels = count
+      id2label = nil
+      label2id = nil
+    }
   }
 }
 
@@ -202,22 +216,22 @@ extension GPT2LMHeadModel {
 }
 
 extension GPT2ForSequenceClassification {
-  /// Loads a GPT-2 checkpoint with a classification head (`score`) of `numLabels` classes; a
-  /// head the checkpoint lacks is newly initialised (and reported). `padTokenId` tells the
-  /// head which token is padding, since GPT-2 checkpoints usually have none.
-  public static func fromPretrained(_ directory: URL, numLabels: Int? = nil, padTokenId: Int? = nil) throws
-    -> (
-      model: GPT2ForSequenceClassification, report: LoadReport
-    )
-  {
+  /// Loads a GPT-2 checkpoint with a classification head (`score`) of `numLabels` classes (or
+  /// one per name in `labelNames`); a head the checkpoint lacks is newly initialised (and
+  /// reported). `padTokenId` tells the head which token is padding, since GPT-2 checkpoints
+  /// usually have none.
+  public static func fromPretrained(
+    _ directory: URL, numLabels: Int? = nil, labelNames: [String]? = nil, padTokenId: Int? = nil,
+    generator: Generator = .default
+  ) throws -> (model: GPT2ForSequenceClassification, report: LoadReport) {
     try loadCheckpoint(
       directory, basePrefix: "transformer",
       adjust: { (c: inout GPT2Config) in
-        c.numLabels = numLabels ?? c.numLabels
+        c.relabel(numLabels, labelNames)
         c.padTokenId = padTokenId ?? c.padTokenId
       }
     ) {
-      GPT2ForSequenceClassification($0)
+      GPT2ForSequenceClassification($0, generator: generator)
     }
   }
 

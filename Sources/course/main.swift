@@ -34,6 +34,14 @@ let commands: [Command] = [
     summary: "pre-train: pretrain --arch bert|gpt --output DIR [--steps N] [--seed N]",
     run: runPretrain),
   Command(
+    name: "finetune",
+    summary:
+      "fine-tune a checkpoint: finetune --model DIR --train FILE --validation FILE [--test FILE] [--format tsv] [--epochs 3] [--batch-size 32] [--lr 5e-5] [--output DIR]",
+    run: runFinetune),
+  Command(
+    name: "predict", summary: "classify each line with a fine-tuned model: predict --model DIR --input FILE",
+    run: runPredict),
+  Command(
     name: "fill-mask", summary: "top tokens for each [MASK]: fill-mask --model DIR --input FILE [--top 5]",
     run: runFillMask),
   Command(

@@ -1,0 +1,70 @@
+// Loading any checkpoint directory for classification, whichever architecture it holds (what
+// transformers' `AutoModelForSequenceClassification` + `AutoTokenizer` do): config.json's
+// `model_type` picks BERT or GPT-2, the tokenizer files beside it pick the tokenizer.
+
+import Foundation
+import Models
+import TensorCore
+import Tokenizers
+
+/// A classifier loaded from a checkpoint directory, with what it needs to read text.
+public struct PretrainedClassifier {
+  public let model: any SequenceClassifier
+  public let collator: DataCollatorWithPadding
+  /// `"bert"` or `"gpt2"`.
+  public let modelType: String
+  /// Class names stored in the checkpoint (`id2label`), if any.
+  public let labelNames: [String]?
+  /// What loading did: which tensors were newly initialised.
+  public let report: LoadReport
+  /// Writes the tokenizer's files into a directory (vocab.txt, or vocab.json + merges.txt).
+  public let saveTokenizer: (URL) throws -> Void
+
+  /// Loads `directory` with a classification head for `labelNames` (or the checkpoint's own
+  /// classes when `nil`), reading at most `maxLength` tokens per text.
+  public static func fromPretrained(
+    _ directory: URL, labelNames: [String]? = nil, maxLength: Int = 128, generator: Generator = .default
+  ) throws -> PretrainedClassifier {
+    let configURL = directory.appendingPathComponent("config.json")
+    guard let data = FileManager.default.contents(atPath: configURL.path) else {
+      throw TrainerError(
+        "\(configURL.path): not found; --model must be a checkpoint directory with config.json")
+    }
+    let modelType =
+      (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["model_type"] as? String
+    switch modelType {
+    case "bert":
+      let tokenizer = try WordPieceTokenizer(vocabularyFile: directory.appendingPathComponent("vocab.txt"))
+      let (model, report) = try BertForSequenceClassification.fromPretrained(
+        directory, labelNames: labelNames, generator: generator)
+      let length = min(maxLength, model.bert.config.maxPositionEmbeddings)
+      return PretrainedClassifier(
+        model: model, collator: DataCollatorWithPadding(tokenizer: tokenizer, maxLength: length),
+        modelType: "bert",
+        labelNames: model.bert.config.labelNames, report: report,
+        saveTokenizer: { try tokenizer.write(to: $0.appendingPathComponent("vocab.txt")) })
+    case "gpt2":
+      let tokenizer = try ByteLevelBPETokenizer(
+        vocabularyFile: directory.appendingPathComponent("vocab.json"),
+        mergesFile: directory.appendingPathComponent("merges.txt"))
+      // GPT-2 has no padding token: pad with end-of-text, as is usual, and tell the head.
+      let config = try JSONDecoder().decode(GPT2Config.self, from: data)
+      let pad = config.padTokenId ?? config.eosTokenId
+      let (model, report) = try GPT2ForSequenceClassification.fromPretrained(
+        directory, labelNames: labelNames, padTokenId: pad, generator: generator)
+      let length = min(maxLength, model.transformer.config.nPositions)
+      return PretrainedClassifier(
+        model: model, collator: DataCollatorWithPadding(tokenizer: tokenizer, padID: pad, maxLength: length),
+        modelType: "gpt2", labelNames: model.transformer.config.labelNames, report: report,
+        saveTokenizer: {
+          try tokenizer.write(
+            vocabularyFile: $0.appendingPathComponent("vocab.json"),
+            mergesFile: $0.appendingPathComponent("merges.txt"))
+        })
+    default:
+      throw TrainerError(
+        "\(configURL.path): model_type is \(modelType.map { "\"\($0)\"" } ?? "missing"); the kit classifies with \"bert\" or \"gpt2\" checkpoints"
+      )
+    }
+  }
+}

@@ -1,0 +1,183 @@
+// `course finetune`: fine-tunes any BERT- or GPT-style checkpoint directory on a labelled file
+// with the Trainer, and prints validation (and test) accuracy and macro-F1, time and tokens/s.
+// `course predict`: classifies new text with a fine-tuned checkpoint.
+
+import CourseTools
+import Datasets
+import Foundation
+import Models
+import TensorCore
+import Training
+
+let finetuneOptions: Set<String> = [
+  "--model", "--train", "--validation", "--test", "--format", "--epochs", "--max-steps", "--batch-size",
+  "--eval-batch-size", "--lr", "--max-length", "--output", "--seed", "--warmup-ratio", "--weight-decay",
+  "--scheduler", "--grad-accum", "--max-grad-norm", "--text-field", "--label-field", "--labels", "--threads",
+]
+
+func runFinetune(_ arguments: [String]) throws -> Int32 {
+  let (options, positional) = try parseArguments(arguments)
+  try rejectUnknown(options, allowed: finetuneOptions)
+  guard positional.isEmpty else { throw CourseToolError("unexpected argument \(positional[0])") }
+  guard let modelPath = options["--model"], let trainPath = options["--train"],
+    let validationPath = options["--validation"]
+  else {
+    throw CourseToolError("finetune needs --model DIR --train FILE --validation FILE")
+  }
+  func number<T: LosslessStringConvertible & Comparable>(_ name: String, _ fallback: T, min: T) throws -> T {
+    guard let text = options[name] else { return fallback }
+    guard let value = T(text), value >= min else {
+      throw CourseToolError("\(name) needs a number ≥ \(min), got \(text)")
+    }
+    return value
+  }
+  let formatName = options["--format"] ?? "tsv"
+  guard let format = DataFormat(rawValue: formatName) else {
+    throw CourseToolError(
+      "--format must be one of \(DataFormat.allCases.map(\.rawValue).joined(separator: ", ")), got \(formatName)"
+    )
+  }
+  Threads.count = try number("--threads", Threads.count, min: 1)
+
+  func read(_ path: String) throws -> [Example] {
+    try readExamples(
+      URL(fileURLWithPath: path), format: format, textField: options["--text-field"] ?? "text",
+      labelField: options["--label-field"] ?? "label"
+    ).examples
+  }
+  let train = try read(trainPath)
+  let validation = try read(validationPath)
+  let test = try options["--test"].map(read)
+  let labelNames =
+    options["--labels"]?.split(separator: ",").map(String.init) ?? Array(Set(train.map(\.label))).sorted()
+  guard labelNames.count >= 2 else {
+    throw CourseToolError("\(trainPath): needs at least two labels, found \(labelNames)")
+  }
+  func dataset(_ examples: [Example], _ path: String) throws -> TextClassificationDataset {
+    do {
+      return try TextClassificationDataset(examples.map { ($0.text, $0.label) }, labelNames: labelNames)
+    } catch {
+      throw CourseToolError("\(path): \(error) (set the classes with --labels a,b,...)")
+    }
+  }
+
+  var args = TrainingArguments(
+    outputDir: options["--output"]
+      ?? FileManager.default.temporaryDirectory.appendingPathComponent(
+        "finetune-\(ProcessInfo.processInfo.processIdentifier)"
+      ).path,
+    numTrainEpochs: try number("--epochs", 3.0, min: 0.0),
+    perDeviceTrainBatchSize: try number("--batch-size", 32, min: 1),
+    learningRate: try number("--lr", 5e-5, min: 0.0))
+  args.maxSteps = try number("--max-steps", -1, min: -1)
+  args.perDeviceEvalBatchSize = try number("--eval-batch-size", 64, min: 1)
+  args.seed = try number("--seed", 42, min: 0)
+  args.warmupRatio = try number("--warmup-ratio", 0.0, min: 0.0)
+  args.weightDecay = try number("--weight-decay", 0.0, min: 0.0)
+  args.gradientAccumulationSteps = try number("--grad-accum", 1, min: 1)
+  args.maxGradNorm = try number("--max-grad-norm", 1.0, min: 0.0)
+  if let name = options["--scheduler"] {
+    guard let schedule = LearningRateSchedule(rawValue: name) else {
+      throw CourseToolError(
+        "--scheduler must be one of \(LearningRateSchedule.allCases.map(\.rawValue).joined(separator: ", "))")
+    }
+    args.lrSchedulerType = schedule
+  }
+  args.evalStrategy = .epoch
+  args.saveStrategy = .no
+  args.loggingStrategy = .epoch
+  try args.validate()
+
+  manualSeed(args.seed)
+  let loaded = try PretrainedClassifier.fromPretrained(
+    URL(fileURLWithPath: modelPath), labelNames: labelNames,
+    maxLength: try number("--max-length", 128, min: 2))
+  print(loaded.report)
+  let trainer = try Trainer(
+    model: loaded.model, args: args, trainDataset: try dataset(train, trainPath),
+    evalDataset: try dataset(validation, validationPath), dataCollator: loaded.collator,
+    computeMetrics: classificationMetrics)
+  trainer.saveTokenizer = loaded.saveTokenizer
+  print(
+    "fine-tuning \(loaded.modelType) from \(modelPath) on \(train.count) examples (\(labelNames.joined(separator: ", "))), \(Threads.count) threads"
+  )
+  let output = try trainer.train()
+  for entry in trainer.state.logHistory where entry["eval_loss"] != nil {
+    print(
+      String(
+        format: "epoch %.2f  eval loss %.4f  accuracy %.4f  macro-F1 %.4f", entry["epoch"] ?? 0,
+        entry["eval_loss"]!,
+        entry["eval_accuracy"] ?? .nan, entry["eval_f1"] ?? .nan))
+  }
+  let seconds = output.metrics["train_runtime"]!
+  print(
+    String(
+      format: "training: %d steps in %.1f s, %.0f tokens/s, %.1f examples/s, mean loss %.4f",
+      output.globalStep,
+      seconds, output.metrics["train_tokens_per_second"]!, output.metrics["train_samples_per_second"]!,
+      output.trainingLoss))
+  let final = try trainer.evaluate()
+  print(
+    String(
+      format: "validation: accuracy %.4f  macro-F1 %.4f  (%d examples)", final["eval_accuracy"]!,
+      final["eval_f1"]!,
+      validation.count))
+  if let test, let testPath = options["--test"] {
+    let result = try trainer.predict(try dataset(test, testPath))
+    print(
+      String(
+        format: "test: accuracy %.4f  macro-F1 %.4f  (%d examples)", result.metrics["test_accuracy"]!,
+        result.metrics["test_f1"]!, test.count))
+  }
+  if let out = options["--output"] {
+    let directory = URL(fileURLWithPath: out)
+    try loaded.model.save(to: directory)
+    try loaded.saveTokenizer(directory)
+    try writeJSONFile(trainer.state, to: directory.appendingPathComponent("trainer_state.json"))
+    print("saved the fine-tuned model to \(out)")
+  }
+  return 0
+}
+
+/// Writes `value` as pretty JSON with sorted keys, atomically.
+func writeJSONFile<T: Encodable>(_ value: T, to url: URL) throws {
+  let encoder = JSONEncoder()
+  encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+  try encoder.encode(value).write(to: url, options: .atomic)
+}
+
+/// `predict --model DIR --input FILE`: one JSON object per input line, the label and the
+/// probability of every class.
+func runPredict(_ arguments: [String]) throws -> Int32 {
+  let (options, _) = try parseArguments(arguments)
+  try rejectUnknown(options, allowed: ["--model", "--input", "--max-length"])
+  guard let modelPath = options["--model"], let input = options["--input"] else {
+    throw CourseToolError("predict needs --model DIR and --input FILE")
+  }
+  let loaded = try PretrainedClassifier.fromPretrained(
+    URL(fileURLWithPath: modelPath), maxLength: Int(options["--max-length"] ?? "128") ?? 128)
+  if !loaded.report.newlyInitialized.isEmpty {
+    throw CourseToolError(
+      "\(modelPath): has no trained classification head (\(loaded.report.newlyInitialized.joined(separator: ", "))); fine-tune it first with course finetune --output"
+    )
+  }
+  let names = loaded.labelNames ?? (0..<loaded.model.numLabels).map { "LABEL_\($0)" }
+  loaded.model.eval()
+  let lines = try inputLines(input)
+  for first in stride(from: 0, to: lines.count, by: 64) {
+    let batch = Array(lines[first..<min(first + 64, lines.count)])
+    let (ids, mask) = loaded.collator.pad(batch.map(loaded.collator.encode))
+    let probabilities = try noGrad { try loaded.model.logits(inputIds: ids, attentionMask: mask) }.softmax(
+      axis: -1)
+    for (row, text) in batch.enumerated() {
+      let p = (0..<names.count).map { Double(probabilities.data[row * names.count + $0]) }
+      let best = p.indices.max { p[$0] < p[$1] }!
+      print(
+        try jsonLine([
+          "text": text, "label": names[best],
+          "scores": Dictionary(uniqueKeysWithValues: zip(names, p)),
+        ]))
+    }
+  }
+  return 0
+}

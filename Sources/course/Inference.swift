@@ -30,9 +30,10 @@ func inputLines(_ path: String) throws -> [InputLine] {
   guard let text = String(data: data, encoding: .utf8) else {
     throw CourseToolError("\(path): not valid UTF-8")
   }
-  return text.split(separator: "\n", omittingEmptySubsequences: false).enumerated().compactMap { i, line in
-    let line = line.hasSuffix("\r") ? line.dropLast() : line
-    return line.allSatisfy(\.isWhitespace) ? nil : InputLine(number: i + 1, text: String(line))
+  // "\r\n" is one Character in Swift: splitting at "\n" alone would keep a Windows file whole.
+  let lines = text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }
+  return lines.enumerated().compactMap { i, line in
+    line.allSatisfy(\.isWhitespace) ? nil : InputLine(number: i + 1, text: String(line))
   }
 }
 

@@ -160,6 +160,15 @@ final class FillMaskCLITests: CourseCLITestCase {
     }
   }
 
+  func testWindowsLineEndings() throws {
+    let input = try file("in.txt", "The food was [MASK].\r\nIt was [MASK].\r\nNo mask.\r\n")
+    try fail(["fill-mask", "--model", Self.bert, "--input", input], saying: ["\(input):3: no [MASK]"])
+    try Data("The food was [MASK].\r\nIt was [MASK].\r\n".utf8).write(to: URL(fileURLWithPath: input))
+    let lines = try succeed(["fill-mask", "--model", Self.bert, "--input", input])
+    let texts = try lines.map { try XCTUnwrap(try json($0) as? [String: Any])["text"] as? String }
+    XCTAssertEqual(texts, ["The food was [MASK].", "It was [MASK]."])
+  }
+
   func testTopOption() throws {
     let input = try file("in.txt", "The food was [MASK].\n")
     let lines = try succeed(["fill-mask", "--model", Self.bert, "--input", input, "--top", "3"])

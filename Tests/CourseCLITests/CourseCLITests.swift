@@ -243,6 +243,31 @@ final class EmbedCLITests: CourseCLITestCase {
     XCTAssertGreaterThan(difference, 1e-3, "the [CLS] vector is not the mean of the tokens")
   }
 
+  /// On the real all-MiniLM-L6-v2 (see GoldenModelTests; skipped when absent), mean pooling is
+  /// sentence-transformers' sentence embedding, up to its length.
+  func testMeanPoolingOfMiniLML6IsTheSentenceTransformersEmbedding() throws {
+    let directory =
+      ProcessInfo.processInfo.environment["MINILM_L6"]
+      ?? Self.packageRoot.appendingPathComponent("../shared/data/real/minilm-l6").standardizedFileURL.path
+    guard FileManager.default.fileExists(atPath: directory + "/model.safetensors") else {
+      throw XCTSkip("\(directory) is not here (set MINILM_L6 to the unpacked all-MiniLM-L6-v2)")
+    }
+    struct Golden: Decodable {
+      var sentences: [String]
+      var sentence_embeddings: [Double]
+    }
+    let golden = try JSONDecoder().decode(
+      Golden.self, from: Data(contentsOf: Self.fixtures.appendingPathComponent("minilm-l6-golden.json")))
+    let input = try file("in.txt", golden.sentences.joined(separator: "\n"))
+    let found = try vectors(
+      try succeed(["embed", "--model", directory, "--input", input, "--pooling", "mean"]))
+    XCTAssertEqual(found.count, golden.sentences.count)
+    let normalised = found.flatMap { v in v.map { $0 / v.map { $0 * $0 }.reduce(0, +).squareRoot() } }
+    XCTAssertEqual(normalised.count, golden.sentence_embeddings.count)
+    let worst = zip(normalised, golden.sentence_embeddings).map { abs($0 - $1) }.max() ?? .infinity
+    XCTAssertLessThan(worst, 1e-5, "max abs error \(worst)")
+  }
+
   func testUnknownPoolingIsRejected() throws {
     let input = try file("in.txt", "The food was good.\n")
     try fail(

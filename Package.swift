@@ -86,6 +86,8 @@ let package = Package(
       name: "TrainingTests",
       dependencies: ["Training", "Models", "TensorCore", "Tokenizers", "ExerciseTesting"]),
     .testTarget(name: "CourseToolsTests", dependencies: ["CourseTools"]),
+    // Runs the built `course` executable (`swift test` builds every product first).
+    .testTarget(name: "CourseCLITests"),
     // Graded exercise tests that students see.
     .testTarget(name: "Lesson1Tests", dependencies: ["TensorCore", "ExerciseTesting"]),
     .testTarget(name: "Lesson2Tests", dependencies: ["Tokenizers", "Datasets", "ExerciseTesting"]),

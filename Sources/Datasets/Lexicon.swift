@@ -76,6 +76,15 @@ public let generalNouns = [
   "bookshop", "apartment", "laptop", "phone", "jacket", "tent", "kettle", "backpack", "camera", "sofa",
   "car", "novel", "film", "album", "play", "podcast", "lecture", "exhibition", "parade", "harbor", "park",
 ]
+/// Everyday things reviewed on the general shopping site, and their parts.
+public let productNames = [
+  "kettle", "jacket", "tent", "backpack", "camera", "laptop", "phone", "sofa", "bicycle", "lamp", "blender",
+  "toaster", "umbrella", "mattress", "headphones", "suitcase",
+]
+public let productParts = [
+  "handle", "zip", "battery", "screen", "lid", "strap", "fabric", "cable", "button", "wheel", "switch",
+  "seam",
+]
 public let topics = [
   "the weather", "the election", "the harvest", "the new bus routes", "the river cleanup",
   "the school budget",

@@ -32,9 +32,26 @@ extension DatasetGenerator {
   static func review(
     label: Int, positive: [String], negative: [String], _ r: inout SeededRandom
   ) -> String {
+    let machine = r.pick(machineNames)
+    return review(label: label, positive: positive, negative: negative, clause: clause, &r) { r in
+      [
+        "I bought the \(machine) in \(r.pick(["March", "June", "October", "December"])).",
+        "I use it every morning before work.", "My partner mostly makes lattes with it.",
+        "We replaced an old pod machine with it.", "It took a week to dial in my beans.",
+        "I have owned it for \(2 + r.int(below: 10)) months now.",
+      ]
+    }
+  }
+
+  /// A review whose clauses come from `clause`, with `context` sentences around the one that
+  /// decides the label (shared by the task's espresso reviews and the corpus's product reviews).
+  static func review(
+    label: Int, positive: [String], negative: [String],
+    clause: (String, inout SeededRandom) -> String, _ r: inout SeededRandom,
+    context makeContext: (inout SeededRandom) -> [String]
+  ) -> String {
     let wanted = label == 1 ? positive : negative
     let opposite = label == 1 ? negative : positive
-    let machine = r.pick(machineNames)
     var decisive: String
     switch r.int(below: 10) {
     case 0..<5:  // plain
@@ -52,12 +69,7 @@ extension DatasetGenerator {
     decisive =
       decisive.prefix(1).uppercased() + decisive.dropFirst()
       + r.pick([".", ".", "!", ". Overall, that says it all."])
-    let context = [
-      "I bought the \(machine) in \(r.pick(["March", "June", "October", "December"])).",
-      "I use it every morning before work.", "My partner mostly makes lattes with it.",
-      "We replaced an old pod machine with it.", "It took a week to dial in my beans.",
-      "I have owned it for \(2 + r.int(below: 10)) months now.",
-    ]
+    let context = makeContext(&r)
     var sentences = [decisive]
     if r.chance(0.6) { sentences.insert(r.pick(context), at: 0) }
     if r.chance(0.3) { sentences.append(r.pick(context)) }

@@ -255,6 +255,8 @@ public final class BertModel: Module {
 }
 
 /// BERT with a classifier on the pooled output: pooler → dropout → linear (`classifier`).
+/// The pooler reads the [CLS] state, or with `classifier_pooling: "mean"` the mean of the
+/// real tokens' states.
 public final class BertForSequenceClassification: Module {
   public let bert: BertModel
   public let dropout: Dropout
@@ -273,7 +275,16 @@ public final class BertForSequenceClassification: Module {
     inputIds: [[Int]], attentionMask: [[Int]]? = nil, tokenTypeIds: [[Int]]? = nil
   ) throws -> Tensor {
     let output = try bert(inputIds: inputIds, attentionMask: attentionMask, tokenTypeIds: tokenTypeIds)
-    return classifier(dropout(output.poolerOutput!))
+    guard bert.config.classifierPooling == "mean", let pooler = bert.pooler else {
+      return classifier(dropout(output.poolerOutput!))
+    }
+    let hidden = output.lastHiddenState  // (batch, seq, hidden)
+    let (batch, seq) = (hidden.shape[0], hidden.shape[1])
+    let mask = attentionMask ?? [[Int]](repeating: [Int](repeating: 1, count: seq), count: batch)
+    let weights = Tensor(  // (batch, seq, 1): 1/length at real tokens, 0 at padding
+      mask.flatMap { row in row.map { Float($0) / Float(max(1, row.reduce(0, +))) } }, shape: [batch, seq, 1])
+    let mean = (hidden * weights).sum(axis: 1)  // (batch, hidden)
+    return classifier(dropout(pooler.dense(mean).tanh()))
   }
 }
 

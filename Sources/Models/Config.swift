@@ -32,6 +32,11 @@ public struct BertConfig: Codable, Equatable, Sendable {
   /// stores them.
   public var id2label: [String: String]?
   public var label2id: [String: Int]?
+  /// What the classification head reads: `"cls"`, the first token's state (BERT's pooler, the
+  /// default), or `"mean"`, the mean over real tokens. ModernBERT's `classifier_pooling` has
+  /// the same two values; a checkpoint pre-trained by MLM alone never trained its [CLS] state,
+  /// and Lesson 5 measures what that costs.
+  public var classifierPooling = "cls"
   public var modelType = "bert"
 
   public init() {}
@@ -59,7 +64,7 @@ public struct BertConfig: Codable, Equatable, Sendable {
     case maxPositionEmbeddings = "max_position_embeddings", typeVocabSize = "type_vocab_size"
     case initializerRange = "initializer_range", layerNormEps = "layer_norm_eps"
     case padTokenId = "pad_token_id", numLabels = "num_labels", modelType = "model_type"
-    case id2label, label2id
+    case id2label, label2id, classifierPooling = "classifier_pooling"
   }
 
   /// Reads every field that is present and keeps the default for the others, as
@@ -87,6 +92,7 @@ public struct BertConfig: Codable, Equatable, Sendable {
     id2label = try c.decodeIfPresent([String: String].self, forKey: .id2label)
     label2id = try c.decodeIfPresent([String: Int].self, forKey: .label2id)
     if let id2label { numLabels = id2label.count }  // transformers derives num_labels from id2label
+    try read(.classifierPooling, &classifierPooling)
   }
 
   /// Stops with a clear message if the sizes cannot make a model.
@@ -107,6 +113,9 @@ public struct BertConfig: Codable, Equatable, Sendable {
     }
     if !["gelu", "gelu_new", "relu"].contains(hiddenAct) {
       throw ConfigError("hidden_act \"\(hiddenAct)\" is not supported (gelu, gelu_new, relu)")
+    }
+    if !["cls", "mean"].contains(classifierPooling) {
+      throw ConfigError("classifier_pooling \"\(classifierPooling)\" is not supported (cls, mean)")
     }
   }
 }

@@ -163,7 +163,7 @@ func runPredict(_ arguments: [String]) throws -> Int32 {
   }
   let names = loaded.labelNames ?? (0..<loaded.model.numLabels).map { "LABEL_\($0)" }
   loaded.model.eval()
-  let lines = try inputLines(input)
+  let lines = try inputLines(input).map(\.text)
   for first in stride(from: 0, to: lines.count, by: 64) {
     let batch = Array(lines[first..<min(first + 64, lines.count)])
     let (ids, mask) = loaded.collator.pad(batch.map(loaded.collator.encode))

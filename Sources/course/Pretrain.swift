@@ -63,9 +63,12 @@ func runPretrain(_ arguments: [String]) throws -> Int32 {
       training, tokenizer: tokenizer, length: recipe.sequenceLength, separator: sep, cls: cls, sep: sep)
     let heldOutRows = packSequences(
       heldOut, tokenizer: tokenizer, length: recipe.sequenceLength, separator: sep, cls: cls, sep: sep)
-    let config = BertConfig(
+    var config = BertConfig(
       vocabSize: tokenizer.vocabularySize, hiddenSize: 128, numHiddenLayers: 2, numAttentionHeads: 2,
       intermediateSize: 512, maxPositionEmbeddings: 128)
+    // MLM alone never trains the [CLS] state (BERT's came from next-sentence prediction), so a
+    // classifier fine-tuned from this checkpoint reads the mean of the tokens (Lesson 5).
+    config.classifierPooling = "mean"
     let model = BertForMaskedLM(config, generator: Generator(seed: recipe.seed))
     print(
       "\(rows.count) training sequences, \(heldOutRows.count) held out; \(model.parameterCount()) parameters")
@@ -132,7 +135,7 @@ func runPretrain(_ arguments: [String]) throws -> Int32 {
     ```
 
     - Tokenizer: \(description[1]).
-    - Model: hidden 128, 2 layers, 2 heads, FFN 512, dropout 0.1, \(parameters) parameters.
+    - Model: hidden 128, 2 layers, 2 heads, FFN 512, dropout 0.1, \(parameters) parameters.\(arch == "bert" ? "\n- Classification head: `classifier_pooling: \"mean\"` in config.json: MLM never trains the [CLS]\n  state, so a fine-tuned classifier reads the mean of the token states (Lesson 5 measures both)." : "")
     - Data: \(training.count) documents packed into \(rowCount) sequences of \(recipe.sequenceLength) tokens
       (\(description[2])); the last \(heldOutCount) documents (\(heldOutRowCount) sequences) held out.
     - \(description[3])

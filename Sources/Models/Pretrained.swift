@@ -159,12 +159,18 @@ extension BertModel {
 extension BertForSequenceClassification {
   /// Loads a BERT checkpoint with a classification head of `numLabels` classes (or one per
   /// name in `labelNames`, stored as `id2label`); a head the checkpoint lacks is newly
-  /// initialised (and reported).
+  /// initialised (and reported). `classifierPooling` (`"cls"` or `"mean"`) overrides the
+  /// checkpoint's choice of what the head reads.
   public static func fromPretrained(
-    _ directory: URL, numLabels: Int? = nil, labelNames: [String]? = nil, generator: Generator = .default
+    _ directory: URL, numLabels: Int? = nil, labelNames: [String]? = nil, classifierPooling: String? = nil,
+    generator: Generator = .default
   ) throws -> (model: BertForSequenceClassification, report: LoadReport) {
     try loadCheckpoint(
-      directory, basePrefix: "bert", adjust: { (c: inout BertConfig) in c.relabel(numLabels, labelNames) }
+      directory, basePrefix: "bert",
+      adjust: { (c: inout BertConfig) in
+        c.relabel(numLabels, labelNames)
+        c.classifierPooling = classifierPooling ?? c.classifierPooling
+      }
     ) {
       BertForSequenceClassification($0, generator: generator)
     }

@@ -106,12 +106,26 @@ public final class Trainer {
   }
 
   /// The batches of epoch `epoch`, as lists of example indices: a permutation seeded by
-  /// `seed + epoch`, so any epoch's order can be rebuilt when resuming.
+  /// `seed + epoch`, so any epoch's order can be rebuilt when resuming. With `groupByLength`,
+  /// as transformers' `LengthGroupedSampler`: the permutation is cut into megabatches of up to
+  /// 50 batches, each sorted longest first, so a batch holds texts of similar length and
+  /// padding costs little; the longest batch goes first (memory problems show at once).
   func batches(epoch: Int, examples: Int) -> [[Int]] {
-    let order = Generator(seed: args.seed &+ UInt64(epoch)).shuffled(Array(0..<examples))
-    return stride(from: 0, to: examples, by: args.perDeviceTrainBatchSize).map {
-      Array(order[$0..<min($0 + args.perDeviceTrainBatchSize, examples)])
+    var order = Generator(seed: args.seed &+ UInt64(epoch)).shuffled(Array(0..<examples))
+    let size = args.perDeviceTrainBatchSize
+    if args.groupByLength && !trainIds.isEmpty {
+      let megabatch = max(1, min(examples / (size * 4), 50)) * size
+      var groups = stride(from: 0, to: examples, by: megabatch).map { start in
+        order[start..<min(start + megabatch, examples)].sorted { trainIds[$0].count > trainIds[$1].count }
+      }
+      if let longest = groups.indices.max(by: {
+        trainIds[groups[$0][0]].count < trainIds[groups[$1][0]].count
+      }) {
+        (groups[0][0], groups[longest][0]) = (groups[longest][0], groups[0][0])
+      }
+      order = groups.flatMap { $0 }
     }
+    return stride(from: 0, to: examples, by: size).map { Array(order[$0..<min($0 + size, examples)]) }
   }
 
   /// Trains the model; with `resumeFrom` (a `checkpoint-N` directory), continues that run

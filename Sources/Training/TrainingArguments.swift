@@ -36,6 +36,9 @@ public struct TrainingArguments: Codable, Sendable, Equatable {
   /// Share of the optimizer steps spent warming up (use this or `warmupSteps`, not both).
   public var warmupRatio: Double = 0
   public var warmupSteps = 0
+  /// Batch texts of similar length together (less padding, faster; transformers'
+  /// `LengthGroupedSampler`).
+  public var groupByLength = false
   /// Cross-entropy against targets smoothed by this much (0: plain cross-entropy).
   public var labelSmoothingFactor: Double = 0
   public var evalStrategy = IntervalStrategy.no
@@ -163,7 +166,7 @@ public struct TrainingArguments: Codable, Sendable, Equatable {
     case saveTotalLimit = "save_total_limit", loggingStrategy = "logging_strategy"
     case loggingSteps = "logging_steps", loadBestModelAtEnd = "load_best_model_at_end"
     case metricForBestModel = "metric_for_best_model", greaterIsBetter = "greater_is_better", seed
-    case disableTqdm = "disable_tqdm"
+    case disableTqdm = "disable_tqdm", groupByLength = "group_by_length"
   }
 
   public init(from decoder: Decoder) throws {
@@ -204,6 +207,7 @@ public struct TrainingArguments: Codable, Sendable, Equatable {
     greaterIsBetter = try c.decodeIfPresent(Bool.self, forKey: .greaterIsBetter)
     try read(.seed, &seed)
     try read(.disableTqdm, &disableTqdm)
+    try read(.groupByLength, &groupByLength)
   }
 
   struct AnyKey: CodingKey {

@@ -13,6 +13,7 @@ let finetuneOptions: Set<String> = [
   "--model", "--train", "--validation", "--test", "--format", "--epochs", "--max-steps", "--batch-size",
   "--eval-batch-size", "--lr", "--max-length", "--output", "--seed", "--warmup-ratio", "--weight-decay",
   "--scheduler", "--grad-accum", "--max-grad-norm", "--text-field", "--label-field", "--labels", "--threads",
+  "--group-by-length",
 ]
 
 func runFinetune(_ arguments: [String]) throws -> Int32 {
@@ -82,6 +83,12 @@ func runFinetune(_ arguments: [String]) throws -> Int32 {
         "--scheduler must be one of \(LearningRateSchedule.allCases.map(\.rawValue).joined(separator: ", "))")
     }
     args.lrSchedulerType = schedule
+  }
+  if let group = options["--group-by-length"] {
+    guard let value = Bool(group) else {
+      throw CourseToolError("--group-by-length needs true or false, got \(group)")
+    }
+    args.groupByLength = value
   }
   args.evalStrategy = .epoch
   args.saveStrategy = .no

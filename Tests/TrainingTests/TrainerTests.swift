@@ -274,6 +274,24 @@ final class TrainerTests: XCTestCase {
     }
   }
 
+  func testGroupByLengthSortsEachMegabatchLongestFirst() throws {
+    var args = TinyTask.arguments(directory)
+    args.groupByLength = true
+    args.perDeviceTrainBatchSize = 2
+    let trainer = try trainer(args, train: 40)  // megabatches of min(40 / 8, 50) · 2 = 10 examples
+    let batches = trainer.batches(epoch: 0, examples: 40)
+    let lengths = batches.joined().map { trainer.trainIds[$0].count }
+    XCTAssertEqual(Set(batches.joined()), Set(0..<40), "every example once")
+    XCTAssertEqual(lengths.first, lengths.max(), "the longest batch first")
+    for start in stride(from: 0, to: 40, by: 10) {
+      // After its first element (which may have been swapped), each megabatch is sorted.
+      let rest = Array(lengths[(start + 1)..<(start + 10)])
+      XCTAssertEqual(rest, rest.sorted(by: >), "sorted within the megabatch at \(start)")
+    }
+    args.groupByLength = false
+    XCTAssertNotEqual(try self.trainer(args, train: 40).batches(epoch: 0, examples: 40), batches)
+  }
+
   func testMetricsAreAccuracyAndMacroF1() {
     let prediction = EvalPrediction(logits: [[1, 0], [0, 1], [0, 1], [1, 0]], labels: [0, 1, 0, 0])
     let metrics = classificationMetrics(prediction)

@@ -17,12 +17,30 @@ public struct BasicTokenizer: Sendable {
   /// The words of `text`, normalised as BERT does. Special tokens (`neverSplit`) are found
   /// first, wherever they are ("it was [MASK]." → ..., "[MASK]", "."), as Hugging Face does.
   public func tokenize(_ text: String) -> [String] {
-    guard
-      let special = neverSplit.compactMap({ token in text.range(of: token).map { (token, $0) } })
-        .min(by: { $0.1.lowerBound < $1.1.lowerBound })
-    else { return tokenizeWithoutSpecials(text) }
-    return tokenizeWithoutSpecials(String(text[..<special.1.lowerBound])) + [special.0]
-      + tokenize(String(text[special.1.upperBound...]))
+    guard let (token, range) = firstSpecial(in: text) else { return tokenizeWithoutSpecials(text) }
+    return tokenizeWithoutSpecials(String(text[..<range.lowerBound])) + [token]
+      + tokenize(String(text[range.upperBound...]))
+  }
+
+  /// The earliest `neverSplit` token in `text`. Real vocabularies hold a thousand `[unusedN]`
+  /// tokens, so rather than searching for each, when every special is `[…]` one pass looks at
+  /// each bracketed span (what Hugging Face's trie does).
+  func firstSpecial(in text: String) -> (String, Range<String.Index>)? {
+    if neverSplit.isEmpty { return nil }
+    guard neverSplit.allSatisfy({ $0.hasPrefix("[") && $0.hasSuffix("]") }) else {
+      return neverSplit.compactMap { token in text.range(of: token).map { (token, $0) } }
+        .min { $0.1.lowerBound < $1.1.lowerBound }
+    }
+    var index = text.startIndex
+    while let open = text[index...].firstIndex(of: "[") {
+      guard let close = text[open...].firstIndex(of: "]") else { return nil }
+      // The innermost "[" before this "]" starts the candidate ("[[MASK]" holds "[MASK]").
+      let start = text[open..<close].lastIndex(of: "[") ?? open
+      let candidate = String(text[start...close])
+      if neverSplit.contains(candidate) { return (candidate, start..<text.index(after: close)) }
+      index = text.index(after: start)
+    }
+    return nil
   }
 
   func tokenizeWithoutSpecials(_ text: String) -> [String] {

@@ -242,6 +242,14 @@ public final class Trainer {
     if args.loadBestModelAtEnd, let best = state.bestModelCheckpoint {
       try loadWeights(from: URL(fileURLWithPath: best))
     }
+    // The run's history beside its checkpoints (transformers' `trainer.save_state()`).
+    do {
+      try FileManager.default.createDirectory(at: outputDirectory, withIntermediateDirectories: true)
+      try writeJSON(state, to: outputDirectory.appendingPathComponent("trainer_state.json"))
+    } catch {
+      throw TrainerError(
+        "\(outputDirectory.path): cannot write trainer_state.json (\(error.localizedDescription))")
+    }
     return TrainOutput(
       globalStep: state.globalStep, trainingLoss: metrics["train_loss"]!, metrics: metrics)
   }

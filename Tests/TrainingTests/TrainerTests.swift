@@ -140,6 +140,9 @@ final class TrainerTests: XCTestCase {
     XCTAssertEqual(
       evaluations.count, 20 + 1, "one per epoch, and the one after (train() starts a new history)")
     XCTAssertEqual(trainer.state.logHistory.filter { $0["loss"] != nil }.count, 120 / 25)
+    let saved = try JSONDecoder().decode(
+      TrainerState.self, from: Data(contentsOf: directory.appendingPathComponent("trainer_state.json")))
+    XCTAssertEqual(saved.globalStep, 120, "the history is written to output_dir/trainer_state.json")
   }
 
   func testResumingGivesTheSameWeightsAsAnUninterruptedRun() throws {

@@ -93,6 +93,14 @@ enum TinyTask {
 final class TrainerTests: XCTestCase {
   var directory: URL!
 
+  override func setUpWithError() throws {
+    directory = FileManager.default.temporaryDirectory.appendingPathComponent("trainer-\(UUID().uuidString)")
+  }
+
+  override func tearDown() {
+    try? FileManager.default.removeItem(at: directory)
+  }
+
   /// Training runs Lessons 2-5's exercises (tokenizer, attention, schedule, loss, clipping,
   /// decay groups) and checkpoints read safetensors headers (4.3). In the student edition these
   /// tests are skipped until those are done. Each exercise is called directly on tiny inputs:

@@ -258,9 +258,10 @@ nb.narrate(
     : gap > 2 * max(pre.std, scr.std, 0.005)
       ? "The gap is more than twice the spread between seeds: it comes from the starting point, not luck."
       : "The gap is within twice the spread between seeds: this run does not show a clear difference.") \
-  The model from scratch has only the labelled reviews, where \(unseen) of the validation \
-  reviews' sentiment words never occur; the pre-trained one has read them, unlabelled, in \
-  reviews of kettles and tents that end in "five stars" or "I asked for a refund".
+  The model from scratch has only the labelled reviews, which lack the sentiment words of \
+  \(unseen) of the \(validation.count) validation reviews; the pre-trained one has read those \
+  words, unlabelled, in reviews of kettles and tents that end in "five stars" or "I asked for \
+  a refund".
   """)
 nb.record("gpt_pretrained_accuracy", pretrainedRuns.map(\.accuracy))
 nb.record("gpt_scratch_accuracy", scratchRuns.map(\.accuracy))

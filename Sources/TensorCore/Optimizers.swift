@@ -183,15 +183,26 @@ public final class AdamW: Optimizer {
         let correction2Root = correction2.squareRoot()
         let decay = 1 - lr * group.weightDecay
         let (b1, b2, eps) = (beta1, beta2, self.eps)
+        let count = p.count
         grad.data.withUnsafeBufferPointer { g in
           p.data.withUnsafeMutableBufferPointer { x in
             s.m.withUnsafeMutableBufferPointer { m in
               s.v.withUnsafeMutableBufferPointer { v in
-                for i in 0..<x.count {
-                  x[i] *= decay
-                  m[i] = b1 * m[i] + (1 - b1) * g[i]
-                  v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]
-                  x[i] -= stepSize * m[i] / (v[i].squareRoot() / correction2Root + eps)
+                guard let gs = g.baseAddress.map(SendableConstPointer.init),
+                  let xs = x.baseAddress.map(SendablePointer.init),
+                  let ms = m.baseAddress.map(SendablePointer.init),
+                  let vs = v.baseAddress.map(SendablePointer.init)
+                else { return }
+                // Each value's update is independent: a large table (a real vocabulary's
+                // embeddings) is split between the cores, with the same result.
+                parallelParts(work: 8 * count, maxParts: count) { part, parts in
+                  let (g, x, m, v) = (gs.base, xs.base, ms.base, vs.base)
+                  for i in partRange(count, part: part, parts: parts) {
+                    x[i] *= decay
+                    m[i] = b1 * m[i] + (1 - b1) * g[i]
+                    v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]
+                    x[i] -= stepSize * m[i] / (v[i].squareRoot() / correction2Root + eps)
+                  }
                 }
               }
             }

@@ -82,37 +82,45 @@ public struct TextClassificationDataset: Sendable {
   public var count: Int { texts.count }
 }
 
-/// Turns text into the ids a classifier reads, and pads batches to their longest row
-/// (transformers' `DataCollatorWithPadding`): each text is tokenized once, each batch padded
-/// only as far as it needs, so short batches cost little.
+/// Turns text into the encodings a classifier reads, and pads batches to their longest row
+/// (transformers' `DataCollatorWithPadding`, built on Lesson 2's `pad`): each text is
+/// tokenized once, each batch padded only as far as it needs, so short batches cost little.
 public struct DataCollatorWithPadding: Sendable {
-  let encodeOne: @Sendable (String) -> [Int]
-  /// The id used for padding.
+  let encodeOne: @Sendable (String) -> Encoding
+  /// The id used for padding, and its token.
   public let padID: Int
+  let padToken: String
 
   /// For a BERT-style model: `[CLS] text [SEP]`, truncated to `maxLength` tokens.
   public init(tokenizer: WordPieceTokenizer, maxLength: Int = 128) {
-    encodeOne = { tokenizer($0, maxLength: maxLength).ids }
+    encodeOne = { tokenizer($0, maxLength: maxLength) }
     padID = tokenizer.id(of: "[PAD]")
+    padToken = "[PAD]"
   }
 
   /// For a GPT-style model: the text's tokens, truncated to `maxLength`, padded with `padID`
   /// (GPT-2 has no padding token; the end-of-text token is used, as is usual).
   public init(tokenizer: ByteLevelBPETokenizer, padID: Int, maxLength: Int = 128) {
-    encodeOne = { text in Array(tokenizer.encode(text).prefix(maxLength)) }
+    encodeOne = { text in
+      let ids = Array(tokenizer.encode(text).prefix(maxLength))
+      return Encoding(
+        ids: ids, tokens: ids.map { tokenizer.tokens[$0] ?? "" },
+        typeIds: [Int](repeating: 0, count: ids.count),
+        attentionMask: [Int](repeating: 1, count: ids.count),
+        offsets: [Range<Int>?](repeating: nil, count: ids.count))
+    }
     self.padID = padID
+    padToken = tokenizer.tokens[padID] ?? ""
   }
 
-  /// Token ids of one text.
-  public func encode(_ text: String) -> [Int] { encodeOne(text) }
+  /// The encoding of one text.
+  public func encode(_ text: String) -> Encoding { encodeOne(text) }
 
-  /// Rows padded to the longest: (input ids, attention mask), each (batch, longest).
-  public func pad(_ rows: [[Int]]) -> (inputIds: [[Int]], attentionMask: [[Int]]) {
-    let longest = max(1, rows.map(\.count).max() ?? 1)
-    return (
-      rows.map { $0 + [Int](repeating: padID, count: longest - $0.count) },
-      rows.map { [Int](repeating: 1, count: $0.count) + [Int](repeating: 0, count: longest - $0.count) }
-    )
+  /// Encodings padded to the longest: (input ids, attention mask), each (batch, longest).
+  public func pad(_ rows: [Encoding]) -> (inputIds: [[Int]], attentionMask: [[Int]]) {
+    let longest = max(1, rows.map(\.ids.count).max() ?? 1)
+    let padded = rows.map { Tokenizers.pad($0, to: longest, padID: padID, padToken: padToken) }
+    return (padded.map(\.ids), padded.map(\.attentionMask))
   }
 }
 

@@ -45,8 +45,8 @@ public final class Trainer {
 
   let trainDataset: TextClassificationDataset?
   let evalDataset: TextClassificationDataset?
-  var trainIds: [[Int]] = []
-  var evalIds: [[Int]] = []
+  var trainEncodings: [Encoding] = []
+  var evalEncodings: [Encoding] = []
 
   /// A trainer for `model`. The datasets are tokenized once here; each batch is padded only to
   /// its longest row by `dataCollator`.
@@ -76,8 +76,8 @@ public final class Trainer {
     self.dataCollator = dataCollator
     self.computeMetrics = computeMetrics
     self.callbacks = callbacks
-    trainIds = trainDataset?.texts.map(dataCollator.encode) ?? []
-    evalIds = evalDataset?.texts.map(dataCollator.encode) ?? []
+    trainEncodings = trainDataset?.texts.map(dataCollator.encode) ?? []
+    evalEncodings = evalDataset?.texts.map(dataCollator.encode) ?? []
   }
 
   /// A trainer for a BERT-style model, padding with `tokenizer` (whose vocab.txt goes into
@@ -113,13 +113,15 @@ public final class Trainer {
   func batches(epoch: Int, examples: Int) -> [[Int]] {
     var order = Generator(seed: args.seed &+ UInt64(epoch)).shuffled(Array(0..<examples))
     let size = args.perDeviceTrainBatchSize
-    if args.groupByLength && !trainIds.isEmpty {
+    if args.groupByLength && !trainEncodings.isEmpty {
       let megabatch = max(1, min(examples / (size * 4), 50)) * size
       var groups = stride(from: 0, to: examples, by: megabatch).map { start in
-        order[start..<min(start + megabatch, examples)].sorted { trainIds[$0].count > trainIds[$1].count }
+        order[start..<min(start + megabatch, examples)].sorted {
+          trainEncodings[$0].ids.count > trainEncodings[$1].ids.count
+        }
       }
       if let longest = groups.indices.max(by: {
-        trainIds[groups[$0][0]].count < trainIds[groups[$1][0]].count
+        trainEncodings[groups[$0][0]].ids.count < trainEncodings[groups[$1][0]].ids.count
       }) {
         (groups[0][0], groups[longest][0]) = (groups[longest][0], groups[0][0])
       }
@@ -177,7 +179,7 @@ public final class Trainer {
         let groupSize = group.map(\.count).reduce(0, +)
         var loss = 0.0
         for batch in group {
-          let (ids, mask) = dataCollator.pad(batch.map { trainIds[$0] })
+          let (ids, mask) = dataCollator.pad(batch.map { trainEncodings[$0] })
           let logits = try model.logits(inputIds: ids, attentionMask: mask)  // (batch, numLabels)
           let batchLoss = classificationLoss(
             logits: logits, labels: batch.map { dataset.labels[$0] },
@@ -294,13 +296,12 @@ public final class Trainer {
     try run(dataset, prefix: prefix)
   }
 
-  func run(_ dataset: TextClassificationDataset?, prefix: String) throws -> PredictionOutput {
-    guard let dataset = dataset ?? evalDataset else {
+  func run(_ given: TextClassificationDataset?, prefix: String) throws -> PredictionOutput {
+    guard let dataset = given ?? evalDataset else {
       throw TrainerError("evaluate() needs an evalDataset (given to the Trainer or to evaluate)")
     }
-    let ids =
-      dataset.texts.count == evalIds.count && dataset.texts == evalDataset?.texts
-      ? evalIds : dataset.texts.map(dataCollator.encode)
+    // The eval dataset was tokenized once, in init; another dataset is tokenized now.
+    let encodings = given == nil ? evalEncodings : dataset.texts.map(dataCollator.encode)
     let wasTraining = model.training
     model.eval()
     defer { if wasTraining { model.train() } }
@@ -309,7 +310,7 @@ public final class Trainer {
     var totalLoss = 0.0
     for first in stride(from: 0, to: dataset.count, by: args.perDeviceEvalBatchSize) {
       let rows = Array(first..<min(first + args.perDeviceEvalBatchSize, dataset.count))
-      let (inputIds, mask) = dataCollator.pad(rows.map { ids[$0] })
+      let (inputIds, mask) = dataCollator.pad(rows.map { encodings[$0] })
       let batchLogits = try noGrad { try model.logits(inputIds: inputIds, attentionMask: mask) }
       let labels = rows.map { dataset.labels[$0] }
       if labels.allSatisfy({ $0 >= 0 && $0 < model.numLabels }) {

@@ -182,11 +182,16 @@ func meanAndSpread(_ values: [Double]) -> (mean: Double, std: Double) {
 func percent(_ x: Double) -> String { String(format: "%.1f%%", 100 * x) }
 
 nb.section("3. Pre-trained vs. from scratch")
-let gptLoaded = try PretrainedClassifier.fromPretrained(gptDirectory, labelNames: labelNames, maxLength: 64)
 var gptConfig = try JSONDecoder().decode(
   GPT2Config.self, from: Data(contentsOf: gptDirectory.appendingPathComponent("config.json")))
 gptConfig.setLabels(labelNames)
 gptConfig.padTokenId = gptConfig.eosTokenId
+// GPT-2 has no padding token: batches are padded with end-of-text, which the head skips.
+let gptCollator = DataCollatorWithPadding(
+  tokenizer: try ByteLevelBPETokenizer(
+    vocabularyFile: gptDirectory.appendingPathComponent("vocab.json"),
+    mergesFile: gptDirectory.appendingPathComponent("merges.txt")),
+  padID: gptConfig.eosTokenId, maxLength: 64)
 let gptSteps = Int((epochs * Double((train.count + 31) / 32)).rounded(.up))
 nb.narrate(
   """
@@ -209,10 +214,10 @@ for seed in 1...UInt64(seedCount) {
   let pretrained = try GPT2ForSequenceClassification.fromPretrained(
     gptDirectory, labelNames: labelNames, padTokenId: gptConfig.padTokenId, generator: Generator(seed: seed)
   ).model
-  pretrainedRuns.append(try fineTune(pretrained, collator: gptLoaded.collator, args: args))
+  pretrainedRuns.append(try fineTune(pretrained, collator: gptCollator, args: args))
   bar.update(step: 2 * Int(seed) - 1)
   let scratch = GPT2ForSequenceClassification(gptConfig, generator: Generator(seed: seed))
-  scratchRuns.append(try fineTune(scratch, collator: gptLoaded.collator, args: args))
+  scratchRuns.append(try fineTune(scratch, collator: gptCollator, args: args))
   bar.update(step: 2 * Int(seed))
 }
 bar.finish()

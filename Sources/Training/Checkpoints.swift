@@ -27,8 +27,6 @@ extension Trainer {
       try writeJSON(args, to: temporary.appendingPathComponent("training_args.json"))
       if manager.fileExists(atPath: final.path) { try manager.removeItem(at: final) }
       try manager.moveItem(at: temporary, to: final)
-    } catch let error as TrainerError {
-      throw error
     } catch {
       throw TrainerError("\(final.path): cannot save the checkpoint (\(error.localizedDescription))")
     }

@@ -70,6 +70,10 @@ func runFinetune(_ arguments: [String]) throws -> Int32 {
     numTrainEpochs: try number("--epochs", 3.0, min: 0.0),
     perDeviceTrainBatchSize: try number("--batch-size", 32, min: 1),
     learningRate: try number("--lr", 5e-5, min: 0.0))
+  let scratchOutput = args.outputDir
+  defer {  // without --output, output_dir is scratch (only trainer_state.json lands there)
+    if options["--output"] == nil { try? FileManager.default.removeItem(atPath: scratchOutput) }
+  }
   args.maxSteps = try number("--max-steps", -1, min: -1)
   args.perDeviceEvalBatchSize = try number("--eval-batch-size", 64, min: 1)
   args.seed = try number("--seed", 42, min: 0)
@@ -123,7 +127,10 @@ func runFinetune(_ arguments: [String]) throws -> Int32 {
       output.globalStep,
       seconds, output.metrics["train_tokens_per_second"]!, output.metrics["train_samples_per_second"]!,
       output.trainingLoss))
-  let final = try trainer.evaluate()
+  // The epoch-end evaluation already measured the final weights unless max_steps ended mid-epoch.
+  let final =
+    try trainer.state.logHistory.last { $0["eval_loss"] != nil && $0["step"] == Double(output.globalStep) }
+    ?? trainer.evaluate()
   print(
     String(
       format: "validation: accuracy %.4f  macro-F1 %.4f  (%d examples)", final["eval_accuracy"]!,
@@ -139,18 +146,10 @@ func runFinetune(_ arguments: [String]) throws -> Int32 {
   if let out = options["--output"] {
     let directory = URL(fileURLWithPath: out)
     try loaded.model.save(to: directory)
-    try loaded.saveTokenizer(directory)
-    try writeJSONFile(trainer.state, to: directory.appendingPathComponent("trainer_state.json"))
+    try loaded.saveTokenizer(directory)  // trainer_state.json is already there (Trainer.train)
     print("saved the fine-tuned model to \(out)")
   }
   return 0
-}
-
-/// Writes `value` as pretty JSON with sorted keys, atomically.
-func writeJSONFile<T: Encodable>(_ value: T, to url: URL) throws {
-  let encoder = JSONEncoder()
-  encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-  try encoder.encode(value).write(to: url, options: .atomic)
 }
 
 /// `predict --model DIR --input FILE`: one JSON object per input line, the label and the

@@ -5,6 +5,51 @@ import Tokenizers
 import XCTest
 
 /// The kit's models against Hugging Face transformers (fixtures by scripts/golden_models.py).
+/// Asserts that two arrays agree to `tolerance` everywhere (reporting the worst difference).
+func assertClose(_ actual: [Float], _ expected: [Float], tolerance: Float, _ what: String) {
+  XCTAssertEqual(actual.count, expected.count, what)
+  let worst = zip(actual, expected).map { abs($0 - $1) }.max() ?? .infinity
+  XCTAssertLessThan(worst, tolerance, "\(what): max abs error \(worst)")
+}
+
+/// What scripts/roundtrip_transformers.py recorded for a BERT checkpoint the kit saved.
+struct BertRoundTrip: Decodable {
+  var sentences: [String]
+  var input_ids: [[Int]]
+  var attention_mask: [[Int]]
+  var missing_keys: [String]
+  var unexpected_keys: [String]
+  var last_hidden_state: [Float]
+  var mask_logits: [Float]
+}
+
+/// The BERT checkpoint in `directory` gives, in the kit, what transformers'
+/// `BertForMaskedLM.from_pretrained` gave for it (`fixture`): same ids, hidden states and
+/// logits at [MASK], and transformers found every tensor.
+func assertBertMatchesTransformers(_ directory: URL, fixture: URL) throws {
+  let g = try JSONDecoder().decode(BertRoundTrip.self, from: Data(contentsOf: fixture))
+  XCTAssertEqual(g.missing_keys, [], "transformers found every tensor it needs")
+  XCTAssertEqual(g.unexpected_keys, [])
+  let tokenizer = try WordPieceTokenizer(vocabularyFile: directory.appendingPathComponent("vocab.txt"))
+  let batch = tokenizer.encodeBatch(g.sentences)
+  XCTAssertEqual(batch.map(\.ids), g.input_ids, "the kit's tokenizer gives transformers' ids")
+  XCTAssertEqual(batch.map(\.attentionMask), g.attention_mask)
+  let (model, report) = try BertForMaskedLM.fromPretrained(directory)
+  XCTAssertEqual(report.newlyInitialized, [])
+  model.eval()
+  let hidden = try model.bert(inputIds: g.input_ids, attentionMask: g.attention_mask).lastHiddenState
+  assertClose(hidden.data, g.last_hidden_state, tolerance: 1e-4, "hidden states")
+  let logits = try model(inputIds: g.input_ids, attentionMask: g.attention_mask)  // (batch, seq, vocabulary)
+  let vocabulary = logits.shape[2]
+  let maskID = tokenizer.id(of: "[MASK]")
+  var atMasks: [Float] = []
+  for (i, id) in g.input_ids.flatMap({ $0 }).enumerated() where id == maskID {
+    atMasks += logits.data[(i * vocabulary)..<((i + 1) * vocabulary)]
+  }
+  XCTAssertFalse(atMasks.isEmpty, "the fixture has [MASK] positions to compare")
+  assertClose(atMasks, g.mask_logits, tolerance: 1e-4, "logits at [MASK]")
+}
+
 final class GoldenModelTests: XCTestCase {
   override func setUpWithError() throws {
     try skipUnlessAttentionExercisesDone()
@@ -27,12 +72,6 @@ final class GoldenModelTests: XCTestCase {
 
   func golden(_ url: URL) throws -> Golden {
     try JSONDecoder().decode(Golden.self, from: Data(contentsOf: url))
-  }
-
-  func assertClose(_ actual: [Float], _ expected: [Float], tolerance: Float, _ what: String) {
-    XCTAssertEqual(actual.count, expected.count, what)
-    let worst = zip(actual, expected).map { abs($0 - $1) }.max() ?? .infinity
-    XCTAssertLessThan(worst, tolerance, "\(what): max abs error \(worst)")
   }
 
   func testTinyBertMatchesTransformers() throws {
@@ -133,44 +172,13 @@ final class GoldenModelTests: XCTestCase {
     assertClose(embeddings, g.sentence_embeddings, tolerance: 1e-5, "sentence embeddings")
   }
 
-  struct RoundTrip: Decodable {
-    var sentences: [String]
-    var input_ids: [[Int]]
-    var attention_mask: [[Int]]
-    var missing_keys: [String]
-    var unexpected_keys: [String]
-    var last_hidden_state: [Float]
-    var mask_logits: [Float]
-  }
-
   /// datasets/models/bert-mini, saved by the kit, as transformers reads it
   /// (scripts/roundtrip_transformers.py): same ids, same hidden states, same logits.
   func testKitCheckpointLoadsInTransformersWithTheSameLogits() throws {
     try skipUnlessTokenizerExercisesDoneForModels()
-    let directory = Self.packageRoot.appendingPathComponent("datasets/models/bert-mini")
-    let g = try JSONDecoder().decode(
-      RoundTrip.self,
-      from: Data(contentsOf: Self.fixtures.appendingPathComponent("bert-mini-transformers.json")))
-    XCTAssertEqual(g.missing_keys, [], "transformers found every tensor it needs")
-    XCTAssertEqual(g.unexpected_keys, [])
-    let tokenizer = try WordPieceTokenizer(vocabularyFile: directory.appendingPathComponent("vocab.txt"))
-    let batch = tokenizer.encodeBatch(g.sentences)
-    XCTAssertEqual(batch.map(\.ids), g.input_ids, "the kit's tokenizer gives transformers' ids")
-    XCTAssertEqual(batch.map(\.attentionMask), g.attention_mask)
-    let (model, report) = try BertForMaskedLM.fromPretrained(directory)
-    XCTAssertEqual(report.newlyInitialized, [])
-    model.eval()
-    let hidden = try model.bert(inputIds: g.input_ids, attentionMask: g.attention_mask).lastHiddenState
-    assertClose(hidden.data, g.last_hidden_state, tolerance: 1e-4, "hidden states")
-    // (batch, seq, vocabulary)
-    let logits = try model(inputIds: g.input_ids, attentionMask: g.attention_mask)
-    let vocabulary = logits.shape[2]
-    let maskID = tokenizer.id(of: "[MASK]")
-    var atMasks: [Float] = []
-    for (i, id) in g.input_ids.flatMap({ $0 }).enumerated() where id == maskID {
-      atMasks += logits.data[(i * vocabulary)..<((i + 1) * vocabulary)]
-    }
-    assertClose(atMasks, g.mask_logits, tolerance: 1e-4, "logits at [MASK]")
+    try assertBertMatchesTransformers(
+      Self.packageRoot.appendingPathComponent("datasets/models/bert-mini"),
+      fixture: Self.fixtures.appendingPathComponent("bert-mini-transformers.json"))
   }
 
   func testClassifierOnABareCheckpointReportsANewHead() throws {

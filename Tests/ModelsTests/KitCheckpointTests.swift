@@ -87,12 +87,6 @@ final class KitCheckpointTests: XCTestCase {
     }
   }
 
-  func assertClose(_ actual: [Float], _ expected: [Float], tolerance: Float, _ what: String) {
-    XCTAssertEqual(actual.count, expected.count, what)
-    let worst = zip(actual, expected).map { abs($0 - $1) }.max() ?? .infinity
-    XCTAssertLessThan(worst, tolerance, "\(what): max abs error \(worst)")
-  }
-
   /// The committed fixtures are exactly what the kit writes today, byte for byte.
   func testFixturesAreWhatTheKitWrites() throws {
     if ProcessInfo.processInfo.environment["COURSE_WRITE_FIXTURES"] == "1" {
@@ -153,41 +147,10 @@ final class KitCheckpointTests: XCTestCase {
     XCTAssertGreaterThan(spread, 1, "logits far from uniform, so that the comparison means something")
   }
 
-  struct BertRoundTrip: Decodable {
-    var sentences: [String]
-    var input_ids: [[Int]]
-    var attention_mask: [[Int]]
-    var missing_keys: [String]
-    var unexpected_keys: [String]
-    var last_hidden_state: [Float]
-    var mask_logits: [Float]
-  }
-
   /// Fixtures/kit-tiny-bert in `BertForMaskedLM.from_pretrained`, the same way.
   func testKitBertLoadsInTransformersWithTheSameLogits() throws {
-    let g = try JSONDecoder().decode(
-      BertRoundTrip.self,
-      from: Data(contentsOf: KitFixtures.directory.appendingPathComponent("kit-tiny-bert-transformers.json")))
-    XCTAssertEqual(g.missing_keys, [], "transformers found every tensor it needs")
-    XCTAssertEqual(g.unexpected_keys, [])
-    let tokenizer = try WordPieceTokenizer(
-      vocabularyFile: KitFixtures.bertDirectory.appendingPathComponent("vocab.txt"))
-    let batch = tokenizer.encodeBatch(g.sentences)
-    XCTAssertEqual(batch.map(\.ids), g.input_ids, "the kit's ids are BertTokenizer's")
-    XCTAssertEqual(batch.map(\.attentionMask), g.attention_mask)
-    let (model, report) = try BertForMaskedLM.fromPretrained(KitFixtures.bertDirectory)
-    XCTAssertEqual(report.newlyInitialized, [])
-    model.eval()
-    let hidden = try model.bert(inputIds: g.input_ids, attentionMask: g.attention_mask).lastHiddenState
-    assertClose(hidden.data, g.last_hidden_state, tolerance: 1e-4, "hidden states")
-    let logits = try model(inputIds: g.input_ids, attentionMask: g.attention_mask)
-    let vocabulary = logits.shape[2]
-    let maskID = tokenizer.id(of: "[MASK]")
-    var atMasks: [Float] = []
-    for (i, id) in g.input_ids.flatMap({ $0 }).enumerated() where id == maskID {
-      atMasks += logits.data[(i * vocabulary)..<((i + 1) * vocabulary)]
-    }
-    XCTAssertFalse(atMasks.isEmpty)
-    assertClose(atMasks, g.mask_logits, tolerance: 1e-4, "logits at [MASK]")
+    try assertBertMatchesTransformers(
+      KitFixtures.bertDirectory,
+      fixture: KitFixtures.directory.appendingPathComponent("kit-tiny-bert-transformers.json"))
   }
 }

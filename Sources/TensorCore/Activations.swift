@@ -30,18 +30,24 @@ extension Tensor {
   /// would stop vectorisation). For the hot activations; `unary` is the simple general form.
   func elementwise<F: ElementwiseFunction>(_ op: String, _: F.Type) -> Tensor {
     let x = data
-    var y = [Float](repeating: 0, count: count)
-    x.withUnsafeBufferPointer { x in
-      y.withUnsafeMutableBufferPointer { y in
-        for i in 0..<x.count { y[i] = F.value(x[i]) }
+    let y = [Float](unsafeUninitializedCapacity: count) { y, initialized in
+      x.withUnsafeBufferPointer { x in
+        nonisolated(unsafe) let (x, y) = (x, y)
+        parallelFor(x.count, cost: 64) { range in
+          for i in range { y[i] = F.value(x[i]) }
+        }
       }
+      initialized = x.count
     }
     return Tensor(y, shape: shape, op: op, parents: [self]) { out in
       let g = out.grad!.data
       g.withUnsafeBufferPointer { g in
         x.withUnsafeBufferPointer { x in
-          self.addGrad { dx in
-            for i in 0..<dx.count { dx[i] += g[i] * F.derivative(x[i]) }
+          self.addGrad { dx, accumulate in
+            nonisolated(unsafe) let (g, x, dx) = (g, x, dx)
+            parallelFor(dx.count, cost: 64) { range in
+              for i in range { dx[i] = (accumulate ? dx[i] : 0) + g[i] * F.derivative(x[i]) }
+            }
           }
         }
       }
@@ -50,7 +56,7 @@ extension Tensor {
 }
 
 /// A function of one number and its derivative, for `Tensor.elementwise`.
-protocol ElementwiseFunction {
+protocol ElementwiseFunction: Sendable {
   static func value(_ x: Float) -> Float
   static func derivative(_ x: Float) -> Float
 }

@@ -33,8 +33,10 @@ func broadcastStrides(_ shape: [Int], to out: [Int]) -> [Int] {
 /// Visits the output of a broadcast binary op in runs along its last dimension:
 /// `run(outStart, aStart, bStart, aStep, bStep, length)`, where a step of 0 means "repeated".
 /// Runs cover the output in order, so callers write tight inner loops over each run.
+/// `runs` limits the visit to some of them (run r starts at output element r·length), so that
+/// threads can take a share each.
 func forEachRun(
-  out: [Int], aStrides: [Int], bStrides: [Int],
+  out: [Int], aStrides: [Int], bStrides: [Int], runs: Range<Int>? = nil,
   _ run: (_ o: Int, _ a: Int, _ b: Int, _ aStep: Int, _ bStep: Int, _ n: Int) -> Void
 ) {
   let total = out.reduce(1, *)
@@ -44,11 +46,20 @@ func forEachRun(
     return
   }
   let rank = out.count
+  let runs = runs ?? 0..<(total / last)
+  // The odometer over the leading dimensions, set to the first run.
   var index = [Int](repeating: 0, count: rank - 1)
   var aOff = 0
   var bOff = 0
-  var o = 0
-  while o < total {
+  var rest = runs.lowerBound
+  for d in stride(from: rank - 2, through: 0, by: -1) {
+    index[d] = rest % out[d]
+    rest /= out[d]
+    aOff += index[d] * aStrides[d]
+    bOff += index[d] * bStrides[d]
+  }
+  var o = runs.lowerBound * last
+  while o < runs.upperBound * last {
     run(o, aOff, bOff, aStrides[rank - 1], bStrides[rank - 1], last)
     o += last
     // Advance the odometer over the leading dimensions.
@@ -66,15 +77,15 @@ func forEachRun(
   }
 }
 
-/// `f(a, b)` elementwise with broadcasting, into a new array of `out`'s size.
+/// `f(a, b)` elementwise with broadcasting, into a new array of `out`'s size. Serial: `f`
+/// is inlined into these loops, which a closure handed to the threads would prevent.
 @inline(__always)
 func broadcastMap(
   _ a: [Float], _ aShape: [Int], _ b: [Float], _ bShape: [Int], out: [Int],
   _ f: (Float, Float) -> Float
 ) -> [Float] {
   let total = out.reduce(1, *)
-  var result = [Float](repeating: 0, count: total)
-  result.withUnsafeMutableBufferPointer { r in
+  return [Float](unsafeUninitializedCapacity: total) { r, initialized in
     a.withUnsafeBufferPointer { a in
       b.withUnsafeBufferPointer { b in
         if aShape == out && bShape == out {
@@ -92,8 +103,8 @@ func broadcastMap(
         }
       }
     }
+    initialized = total
   }
-  return result
 }
 
 /// Sums `values` (of shape `from`) over the broadcast dimensions so that it has shape `to`:

@@ -39,11 +39,12 @@ func gemm(
   c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, parallel: Bool = true
 ) {
   if m == 0 || n == 0 { return }
-  if !accumulate {
+  let small = m * n * k <= 32 * 32 * 32 || m < 2
+  if !accumulate && (k == 0 || small) {
     for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) }
   }
   if k == 0 { return }
-  if m * n * k <= 32 * 32 * 32 || m < 2 {
+  if small {
     naiveGemm(m: m, n: n, k: k, a: a, b: b, c: c, ldc: ldc)
     return
   }
@@ -87,7 +88,7 @@ func gemm(
               microKernel(
                 kc: kc, a: packedA + ip * microRows * kc, b: packedB + jp * microColumns * kc,
                 c: cOut.base + i0 * ldc + j0, ldc: ldc, rows: Swift.min(microRows, block.upperBound - i0),
-                columns: Swift.min(microColumns, jc + nc - j0))
+                columns: Swift.min(microColumns, jc + nc - j0), overwrite: !accumulate && pc == 0)
             }
           }
         }
@@ -171,12 +172,13 @@ func packA(
   }
 }
 
-/// C[6×16 block] += packed A panel · packed B panel, over `kc` steps. `rows`/`columns` clip
-/// the block at the edges of C.
+/// C[6×16 block] += packed A panel · packed B panel, over `kc` steps (= when `overwrite`: the
+/// first K block of a product that does not accumulate, so C need not be zeroed beforehand).
+/// `rows`/`columns` clip the block at the edges of C.
 @inline(__always)
 func microKernel(
   kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
-  ldc: Int, rows: Int, columns: Int
+  ldc: Int, rows: Int, columns: Int, overwrite: Bool
 ) {
   var c00 = SIMD8<Float>(), c01 = SIMD8<Float>(), c10 = SIMD8<Float>(), c11 = SIMD8<Float>()
   var c20 = SIMD8<Float>(), c21 = SIMD8<Float>(), c30 = SIMD8<Float>(), c31 = SIMD8<Float>()
@@ -205,17 +207,22 @@ func microKernel(
     c50.addProduct(x, b0)
     c51.addProduct(x, b1)
   }
-  // Add the block into C, clipped to the valid rows and columns.
+  // Add (or write) the block into C, clipped to the valid rows and columns.
   @inline(__always) func store(_ lo: SIMD8<Float>, _ hi: SIMD8<Float>, _ r: Int) {
     let row = c + r * ldc
     if columns == microColumns {
       let raw = UnsafeMutableRawPointer(row)
-      raw.storeBytes(of: raw.loadUnaligned(as: SIMD8<Float>.self) + lo, as: SIMD8<Float>.self)
-      raw.storeBytes(
-        of: raw.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self) + hi, toByteOffset: 32,
-        as: SIMD8<Float>.self)
+      let (old0, old1) =
+        overwrite
+        ? (SIMD8<Float>(), SIMD8<Float>())
+        : (
+          raw.loadUnaligned(as: SIMD8<Float>.self),
+          raw.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+        )
+      raw.storeBytes(of: old0 + lo, as: SIMD8<Float>.self)
+      raw.storeBytes(of: old1 + hi, toByteOffset: 32, as: SIMD8<Float>.self)
     } else {
-      for j in 0..<columns { row[j] += j < 8 ? lo[j] : hi[j - 8] }
+      for j in 0..<columns { row[j] = (overwrite ? 0 : row[j]) + (j < 8 ? lo[j] : hi[j - 8]) }
     }
   }
   store(c00, c01, 0)
@@ -251,16 +258,16 @@ extension Tensor {
     // A 2-D right operand: fold a's batch into its rows, one big product (the x·W case).
     if b.rank == 2 {
       let rows = a.shape.dropLast().reduce(1, *)  // not a.count / k, which traps when k = 0
-      var result = [Float](repeating: 0, count: rows * n)
-      a.data.withUnsafeBufferPointer { ap in
-        b.data.withUnsafeBufferPointer { bp in
-          result.withUnsafeMutableBufferPointer { cp in
+      let result = [Float](unsafeUninitializedCapacity: rows * n) { cp, initialized in
+        a.data.withUnsafeBufferPointer { ap in
+          b.data.withUnsafeBufferPointer { bp in
             gemm(
               m: rows, n: n, k: k, a: MatrixView(base: ap.baseAddress!, row: k, column: 1),
               b: MatrixView(base: bp.baseAddress!, row: n, column: 1), c: cp.baseAddress!, ldc: n,
               accumulate: false)
           }
         }
+        initialized = rows * n
       }
       return Tensor(result, shape: Array(a.shape.dropLast()) + [n], op: "matmul", parents: [a, b]) {
         y in
@@ -270,13 +277,15 @@ extension Tensor {
             b.data.withUnsafeBufferPointer { bp in
               let av = MatrixView(base: ap.baseAddress!, row: k, column: 1)
               let bv = MatrixView(base: bp.baseAddress!, row: n, column: 1)
-              a.addGrad { da in
+              a.addGrad { da, accumulate in
                 gemm(
-                  m: rows, n: k, k: n, a: g, b: bv.transposed, c: da.baseAddress!, ldc: k, accumulate: true)
+                  m: rows, n: k, k: n, a: g, b: bv.transposed, c: da.baseAddress!, ldc: k,
+                  accumulate: accumulate)
               }
-              b.addGrad { db in
+              b.addGrad { db, accumulate in
                 gemm(
-                  m: k, n: n, k: rows, a: av.transposed, b: g, c: db.baseAddress!, ldc: n, accumulate: true)
+                  m: k, n: n, k: rows, a: av.transposed, b: g, c: db.baseAddress!, ldc: n,
+                  accumulate: accumulate)
               }
             }
           }
@@ -391,26 +400,25 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil) -> Tensor {
     check(bias.shape == [outFeatures], "linear: bias must be [\(outFeatures)], got \(bias.shape)")
   }
   let rows = x.shape.dropLast().reduce(1, *)  // not x.count / inFeatures: that traps when it is 0
-  var result = [Float](repeating: 0, count: rows * outFeatures)
-  if let bias {
-    result.withUnsafeMutableBufferPointer { y in
+  let result = [Float](unsafeUninitializedCapacity: rows * outFeatures) { yp, initialized in
+    // Each row starts as the bias and the product adds into it; without a bias it is written.
+    if let bias {
       bias.data.withUnsafeBufferPointer { b in
         for r in 0..<rows {
-          (y.baseAddress! + r * outFeatures).update(from: b.baseAddress!, count: outFeatures)
+          (yp.baseAddress! + r * outFeatures).initialize(from: b.baseAddress!, count: outFeatures)
         }
       }
     }
-  }
-  x.data.withUnsafeBufferPointer { xp in
-    weight.data.withUnsafeBufferPointer { wp in
-      result.withUnsafeMutableBufferPointer { yp in
+    x.data.withUnsafeBufferPointer { xp in
+      weight.data.withUnsafeBufferPointer { wp in
         gemm(
           m: rows, n: outFeatures, k: inFeatures,
           a: MatrixView(base: xp.baseAddress!, row: inFeatures, column: 1),
           b: MatrixView(base: wp.baseAddress!, row: 1, column: inFeatures), c: yp.baseAddress!,
-          ldc: outFeatures, accumulate: true)
+          ldc: outFeatures, accumulate: bias != nil)
       }
     }
+    initialized = rows * outFeatures
   }
   let parents = [x, weight] + (bias.map { [$0] } ?? [])
   return Tensor(result, shape: Array(x.shape.dropLast()) + [outFeatures], op: "linear", parents: parents) {
@@ -419,22 +427,25 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil) -> Tensor {
       let g = MatrixView(base: gp.baseAddress!, row: outFeatures, column: 1)
       x.data.withUnsafeBufferPointer { xp in
         weight.data.withUnsafeBufferPointer { wp in
-          x.addGrad { dx in
+          x.addGrad { dx, accumulate in
             gemm(
               m: rows, n: inFeatures, k: outFeatures, a: g,
               b: MatrixView(base: wp.baseAddress!, row: inFeatures, column: 1), c: dx.baseAddress!,
-              ldc: inFeatures, accumulate: true)
+              ldc: inFeatures, accumulate: accumulate)
           }
-          weight.addGrad { dw in
+          weight.addGrad { dw, accumulate in
             gemm(
               m: outFeatures, n: inFeatures, k: rows, a: g.transposed,
               b: MatrixView(base: xp.baseAddress!, row: inFeatures, column: 1), c: dw.baseAddress!,
-              ldc: inFeatures, accumulate: true)
+              ldc: inFeatures, accumulate: accumulate)
           }
         }
       }
-      bias?.addGrad { db in
-        for r in 0..<rows { for j in 0..<outFeatures { db[j] += gp[r * outFeatures + j] } }
+      bias?.addGrad { db in  // a sum over rows: the threads take a share of the columns each
+        nonisolated(unsafe) let (db, gp) = (db, gp)
+        parallelFor(outFeatures, cost: 16 * rows) { columns in
+          for r in 0..<rows { for j in columns { db[j] += gp[r * outFeatures + j] } }
+        }
       }
     }
   }

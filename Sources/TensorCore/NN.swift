@@ -13,6 +13,7 @@ extension Tensor {
     return Tensor(y, shape: shape, op: "softmax", parents: [self]) { out in
       let g = out.grad!.data
       self.addGrad { dx in
+        nonisolated(unsafe) let dx = dx
         forEachLine(outer: outer, n: n, inner: inner) { base, step in
           var dot: Float = 0
           for j in 0..<n { dot += g[base + j * step] * y[base + j * step] }
@@ -33,6 +34,7 @@ extension Tensor {
     return Tensor(y, shape: shape, op: "logSoftmax", parents: [self]) { out in
       let g = out.grad!.data
       self.addGrad { dx in
+        nonisolated(unsafe) let dx = dx
         forEachLine(outer: outer, n: n, inner: inner) { base, step in
           var total: Float = 0
           for j in 0..<n { total += g[base + j * step] }
@@ -51,30 +53,34 @@ extension Tensor {
     if inner == 1 && n > 0 {
       // The usual case, softmax over the last axis: contiguous rows, and a loop that vectorises.
       y.withUnsafeMutableBufferPointer { y in
-        for r in 0..<outer {
-          let row = y.baseAddress! + r * n
-          var m = row[0]
-          for j in 1..<n { m = Swift.max(m, row[j]) }
-          if m == -.infinity { m = 0 }
-          // Exponentials in their own loop (it vectorises), then the sum.
+        nonisolated(unsafe) let y = y
+        parallelFor(outer, cost: 32 * n) { rows in
           let exps = UnsafeMutablePointer<Float>.allocate(capacity: n)
           defer { exps.deallocate() }
-          for j in 0..<n { exps[j] = fastExp(row[j] - m) }
-          var total: Float = 0
-          for j in 0..<n { total += exps[j] }
-          if !log { row.update(from: exps, count: n) }
-          if log {
-            let shift = m + Foundation.log(total)
-            for j in 0..<n { row[j] -= shift }
-          } else {
-            let scale = 1 / total
-            for j in 0..<n { row[j] *= scale }
+          for r in rows {
+            let row = y.baseAddress! + r * n
+            var m = row[0]
+            for j in 1..<n { m = Swift.max(m, row[j]) }
+            if m == -.infinity { m = 0 }
+            // Exponentials in their own loop (it vectorises), then the sum.
+            for j in 0..<n { exps[j] = fastExp(row[j] - m) }
+            var total: Float = 0
+            for j in 0..<n { total += exps[j] }
+            if !log { row.update(from: exps, count: n) }
+            if log {
+              let shift = m + Foundation.log(total)
+              for j in 0..<n { row[j] -= shift }
+            } else {
+              let scale = 1 / total
+              for j in 0..<n { row[j] *= scale }
+            }
           }
         }
       }
       return y
     }
     y.withUnsafeMutableBufferPointer { y in
+      nonisolated(unsafe) let y = y
       forEachLine(outer: outer, n: n, inner: inner) { base, step in
         var m = -Float.infinity
         for j in 0..<n { m = Swift.max(m, y[base + j * step]) }
@@ -105,11 +111,19 @@ extension Tensor {
       "maskedFill: mask \(mask.shape) does not broadcast to \(shape)")
     let keep = broadcastMap(mask.data, mask.shape, [0], [], out: shape) { m, _ in m != 0 ? 0 : 1 }
     var result = data
-    for i in 0..<count where keep[i] == 0 { result[i] = value }
+    result.withUnsafeMutableBufferPointer { result in
+      nonisolated(unsafe) let result = result
+      parallelFor(count, cost: 16) { range in
+        for i in range where keep[i] == 0 { result[i] = value }
+      }
+    }
     return Tensor(result, shape: shape, op: "maskedFill", parents: [self]) { y in
       let g = y.grad!.data
-      self.addGrad { dx in
-        for i in 0..<dx.count { dx[i] += g[i] * keep[i] }
+      self.addGrad { dx, accumulate in
+        nonisolated(unsafe) let dx = dx
+        parallelFor(dx.count, cost: 16) { range in
+          for i in range { dx[i] = (accumulate ? dx[i] : 0) + g[i] * keep[i] }
+        }
       }
     }
   }
@@ -120,32 +134,41 @@ extension Tensor {
     check(p >= 0 && p < 1, "dropout probability must be in [0, 1), got \(p)")
     guard training && p > 0 else { return self }
     let scale = 1 / (1 - p)
-    var mask = [Float](repeating: 0, count: count)
-    mask.withUnsafeMutableBufferPointer { m in
-      generator.fillUniform(m)
-      for i in 0..<m.count { m[i] = m[i] < p ? 0 : scale }
-    }
+    // Uniform draws, then 0 or 1/(1-p) each. One random stream, so the draws are serial: they
+    // must not depend on the thread count.
     var result = data
-    result.withUnsafeMutableBufferPointer { r in
-      mask.withUnsafeBufferPointer { m in
-        for i in 0..<r.count { r[i] *= m[i] }
+    let mask = [Float](unsafeUninitializedCapacity: count) { mask, initialized in
+      generator.fillUniform(mask)
+      result.withUnsafeMutableBufferPointer { result in
+        nonisolated(unsafe) let (mask, result) = (mask, result)
+        parallelFor(mask.count, cost: 16) { range in
+          for i in range {
+            mask[i] = mask[i] < p ? 0 : scale
+            result[i] *= mask[i]
+          }
+        }
       }
+      initialized = mask.count
     }
     return Tensor(result, shape: shape, op: "dropout", parents: [self]) { y in
       let g = y.grad!.data
-      self.addGrad { dx in
-        for i in 0..<dx.count { dx[i] += g[i] * mask[i] }
+      self.addGrad { dx, accumulate in
+        nonisolated(unsafe) let dx = dx
+        parallelFor(dx.count, cost: 16) { range in
+          for i in range { dx[i] = (accumulate ? dx[i] : 0) + g[i] * mask[i] }
+        }
       }
     }
   }
 }
 
 /// Visits every line along a reduced axis of an (outer, n, inner) view: `body(base, step)`,
-/// where the line's elements are at base + j·step for j in 0..<n.
+/// where the line's elements are at base + j·step for j in 0..<n. Lines are independent, so
+/// the threads take a share each.
 @inline(__always)
-func forEachLine(outer: Int, n: Int, inner: Int, _ body: (_ base: Int, _ step: Int) -> Void) {
-  for o in 0..<outer {
-    for i in 0..<inner { body(o * n * inner + i, inner) }
+func forEachLine(outer: Int, n: Int, inner: Int, _ body: @Sendable (_ base: Int, _ step: Int) -> Void) {
+  parallelFor(outer * inner, cost: 16 * n) { lines in
+    for line in lines { body(line / inner * n * inner + line % inner, inner) }
   }
 }
 
@@ -170,20 +193,23 @@ public func layerNorm(_ x: Tensor, weight: Tensor, bias: Tensor, eps: Float = 1e
         normalized.withUnsafeMutableBufferPointer { h in
           inverseStd.withUnsafeMutableBufferPointer { rstd in
             y.withUnsafeMutableBufferPointer { y in
-              for r in 0..<rows {
-                let base = r * d
-                var mean: Float = 0
-                for j in 0..<d { mean += x[base + j] }
-                mean /= Float(d)
-                var variance: Float = 0
-                for j in 0..<d {
-                  let c = x[base + j] - mean
-                  variance += c * c
-                }
-                rstd[r] = 1 / (variance / Float(d) + eps).squareRoot()
-                for j in 0..<d {
-                  h[base + j] = (x[base + j] - mean) * rstd[r]
-                  y[base + j] = h[base + j] * w[j] + b[j]
+              nonisolated(unsafe) let (x, w, b, h, rstd, y) = (x, w, b, h, rstd, y)
+              parallelFor(rows, cost: 32 * d) { rows in  // rows are independent
+                for r in rows {
+                  let base = r * d
+                  var mean: Float = 0
+                  for j in 0..<d { mean += x[base + j] }
+                  mean /= Float(d)
+                  var variance: Float = 0
+                  for j in 0..<d {
+                    let c = x[base + j] - mean
+                    variance += c * c
+                  }
+                  rstd[r] = 1 / (variance / Float(d) + eps).squareRoot()
+                  for j in 0..<d {
+                    h[base + j] = (x[base + j] - mean) * rstd[r]
+                    y[base + j] = h[base + j] * w[j] + b[j]
+                  }
                 }
               }
             }
@@ -198,28 +224,39 @@ public func layerNorm(_ x: Tensor, weight: Tensor, bias: Tensor, eps: Float = 1e
     g.withUnsafeBufferPointer { g in
       xHat.withUnsafeBufferPointer { h in
         weight.data.withUnsafeBufferPointer { w in
+          nonisolated(unsafe) let (g, h, w) = (g, h, w)
           x.addGrad { dx in
-            for r in 0..<rows {
-              let base = r * d
-              var meanG: Float = 0
-              var meanGH: Float = 0
-              for j in 0..<d {
-                let gh = g[base + j] * w[j]
-                meanG += gh
-                meanGH += gh * h[base + j]
-              }
-              meanG /= Float(d)
-              meanGH /= Float(d)
-              for j in 0..<d {
-                dx[base + j] += rstd[r] * (g[base + j] * w[j] - meanG - h[base + j] * meanGH)
+            nonisolated(unsafe) let dx = dx
+            parallelFor(rows, cost: 32 * d) { rows in
+              for r in rows {
+                let base = r * d
+                var meanG: Float = 0
+                var meanGH: Float = 0
+                for j in 0..<d {
+                  let gh = g[base + j] * w[j]
+                  meanG += gh
+                  meanGH += gh * h[base + j]
+                }
+                meanG /= Float(d)
+                meanGH /= Float(d)
+                for j in 0..<d {
+                  dx[base + j] += rstd[r] * (g[base + j] * w[j] - meanG - h[base + j] * meanGH)
+                }
               }
             }
           }
+          // Sums over rows: the threads take a share of the columns each.
           weight.addGrad { dw in
-            for r in 0..<rows { for j in 0..<d { dw[j] += g[r * d + j] * h[r * d + j] } }
+            nonisolated(unsafe) let dw = dw
+            parallelFor(d, cost: 16 * rows) { columns in
+              for r in 0..<rows { for j in columns { dw[j] += g[r * d + j] * h[r * d + j] } }
+            }
           }
           bias.addGrad { db in
-            for r in 0..<rows { for j in 0..<d { db[j] += g[r * d + j] } }
+            nonisolated(unsafe) let db = db
+            parallelFor(d, cost: 16 * rows) { columns in
+              for r in 0..<rows { for j in columns { db[j] += g[r * d + j] } }
+            }
           }
         }
       }

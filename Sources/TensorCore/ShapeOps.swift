@@ -43,11 +43,15 @@ extension Tensor {
     for (i, o) in order.enumerated() { inverse[o] = i }
     let outShape = order.map { shape[$0] }
     let inShape = shape
-    var result = [Float](repeating: 0, count: count)
-    permuteCopy(data, shape: inShape, order: order, into: &result, accumulate: false)
+    let result = [Float](unsafeUninitializedCapacity: count) { result, initialized in
+      permuteCopy(data, shape: inShape, order: order, into: result, accumulate: false)
+      initialized = count
+    }
     return Tensor(result, shape: outShape, op: "permute", parents: [self]) { y in
       let g = y.grad!.data
-      self.addGrad { dx in permuteCopy(g, shape: outShape, order: inverse, into: dx, accumulate: true) }
+      self.addGrad { dx, accumulate in
+        permuteCopy(g, shape: outShape, order: inverse, into: dx, accumulate: accumulate)
+      }
     }
   }
 
@@ -129,17 +133,9 @@ extension Tensor {
   }
 }
 
-/// Writes (or adds) `source`, of shape `shape`, permuted by `order` into `destination`.
+/// Writes (or adds) `source`, of shape `shape`, permuted by `order` into `out`.
 /// Walks the output in order, one run along its last dimension at a time; when that dimension
 /// is also the input's last, each run is a contiguous copy (the attention head split/merge case).
-func permuteCopy(
-  _ source: [Float], shape: [Int], order: [Int], into destination: inout [Float], accumulate: Bool
-) {
-  destination.withUnsafeMutableBufferPointer {
-    permuteCopy(source, shape: shape, order: order, into: $0, accumulate: accumulate)
-  }
-}
-
 func permuteCopy(
   _ source: [Float], shape: [Int], order: [Int], into out: UnsafeMutableBufferPointer<Float>, accumulate: Bool
 ) {
@@ -154,29 +150,39 @@ func permuteCopy(
   let outStrides = order.map { strides[$0] }  // input stride of each output dimension
   let run = outShape[rank - 1]
   let step = outStrides[rank - 1]
-  var index = [Int](repeating: 0, count: rank)
-  var offset = 0
+  guard run > 0 else { return }
   source.withUnsafeBufferPointer { src in
-    var o = 0
-    while o < out.count {
-      let s = src.baseAddress! + offset
-      let d = out.baseAddress! + o
-      if accumulate {
-        for j in 0..<run { d[j] += s[j * step] }
-      } else if step == 1 {
-        d.update(from: s, count: run)
-      } else {
-        for j in 0..<run { d[j] = s[j * step] }
+    nonisolated(unsafe) let (src, out) = (src, out)
+    // The output is written in runs along its last dimension; the threads take a share each.
+    parallelFor(out.count / run, cost: 16 * run) { runs in
+      // An odometer over the output's leading dimensions, started at the first run.
+      var index = [Int](repeating: 0, count: rank)
+      var offset = 0
+      var rest = runs.lowerBound
+      for axis in stride(from: rank - 2, through: 0, by: -1) {
+        index[axis] = rest % outShape[axis]
+        rest /= outShape[axis]
+        offset += index[axis] * outStrides[axis]
       }
-      o += run
-      var axis = rank - 2
-      while axis >= 0 {
-        index[axis] += 1
-        offset += outStrides[axis]
-        if index[axis] < outShape[axis] { break }
-        offset -= outStrides[axis] * outShape[axis]
-        index[axis] = 0
-        axis -= 1
+      for r in runs {
+        let s = src.baseAddress! + offset
+        let d = out.baseAddress! + r * run
+        if accumulate {
+          for j in 0..<run { d[j] += s[j * step] }
+        } else if step == 1 {
+          d.update(from: s, count: run)
+        } else {
+          for j in 0..<run { d[j] = s[j * step] }
+        }
+        var axis = rank - 2
+        while axis >= 0 {
+          index[axis] += 1
+          offset += outStrides[axis]
+          if index[axis] < outShape[axis] { break }
+          offset -= outStrides[axis] * outShape[axis]
+          index[axis] = 0
+          axis -= 1
+        }
       }
     }
   }

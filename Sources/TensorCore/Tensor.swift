@@ -174,7 +174,10 @@ extension Tensor {
     }
     addGrad { g in
       delta.withUnsafeBufferPointer { d in
-        for i in 0..<g.count { g[i] += d[i] }
+        nonisolated(unsafe) let (g, d) = (g, d)
+        parallelFor(g.count, cost: 16) { range in
+          for i in range { g[i] += d[i] }
+        }
       }
     }
   }
@@ -184,6 +187,22 @@ extension Tensor {
     guard requiresGrad else { return }
     if grad == nil { grad = Tensor(zeros: shape) }
     grad!.data.withUnsafeMutableBufferPointer { body($0) }
+  }
+
+  /// Like `addGrad`, for a `body` that writes every element: it is told whether to add
+  /// (`accumulate`) or to write a fresh, uninitialised buffer, which saves zero-filling large
+  /// gradients only to add into them (a matrix product writes its result as it goes).
+  func addGrad(_ body: (_ grad: UnsafeMutableBufferPointer<Float>, _ accumulate: Bool) -> Void) {
+    guard requiresGrad else { return }
+    if let grad {
+      grad.data.withUnsafeMutableBufferPointer { body($0, true) }
+      return
+    }
+    let fresh = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+      body(buffer, false)
+      initialized = buffer.count
+    }
+    grad = Tensor(fresh, shape: shape)
   }
 }
 

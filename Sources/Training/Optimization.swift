@@ -40,12 +40,14 @@ public func makeAdamW(
 @discardableResult
 public func clipGradNorm(_ parameters: [Tensor], maxNorm: Float) -> Float {
   // BEGIN EXERCISE 5.2 "Gradient clipping by global norm" points=2
-  // hint: The global norm is the square root of the sum of squares of every gradient entry of every parameter (skip parameters without a gradient).
+  // hint: The global norm is the L2 norm of every gradient entry of every parameter taken together (skip parameters without a gradient): the square root of the sum of the squared per-parameter norms, grad.norm().item.
   // hint: If it exceeds maxNorm, multiply every gradient by maxNorm / (norm + 1e-6), as PyTorch does; return the norm measured before clipping.
+  // The norm of the per-parameter norms, as torch.nn.utils.clip_grad_norm_ computes it.
   var sumOfSquares: Double = 0
   for p in parameters {
     guard let grad = p.grad else { continue }
-    for g in grad.data { sumOfSquares += Double(g) * Double(g) }
+    let n = Double(grad.norm().item)
+    sumOfSquares += n * n
   }
   let norm = Float(sumOfSquares.squareRoot())
   let scale = maxNorm / (norm + 1e-6)

@@ -156,7 +156,6 @@ public final class Trainer {
     var control = TrainerControl()
     let bar = args.disableTqdm ? nil : ProgressBar(label: "train", total: totalSteps)
     let start = Date()
-    let firstStep = state.globalStep
     var (tokens, examplesSeen) = (0, 0)
     var logged = (loss: 0.0, steps: 0)
     model.train()

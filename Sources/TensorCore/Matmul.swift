@@ -50,8 +50,9 @@ func gemm(
   }
   // C is cut into chunks of rows (or of column panels, when C is short and wide), about three
   // per thread, and the threads take chunks as they finish (a core the VM pauses for a moment
-  // then costs a chunk, not half the product). Each chunk packs what it needs of A and B into
-  // its own buffers. Every element of C is computed by one chunk, in the same order whatever
+  // then costs a chunk, not half the product). Each chunk packs what it needs of A into its own
+  // buffer; B, which every row chunk needs whole, is packed once for all of them (by the
+  // threads together). Every element of C is computed by one chunk, in the same order whatever
   // the chunking, so the result does not depend on the thread count or on timing.
   let allPanels = (n + microColumns - 1) / microColumns
   let threads = parallel ? Swift.min(Threads.count, Swift.max(1, m * n * k / 2_000_000)) : 1
@@ -62,22 +63,33 @@ func gemm(
   let columnChunks = (allPanels + chunkPanels - 1) / chunkPanels
   let byRows = rowChunks >= columnChunks
   let cOut = SendablePointer(c)
+  // B packed for all row chunks: block (jc, pc) of the loops below starts at
+  // jc·k + pc·(its width rounded up to whole panels), laid out as packB lays out one block.
+  let sharedB = byRows && rowChunks > 1 ? packAllOfB(b, k: k, n: n) : nil
+  defer { sharedB?.base.deallocate() }
   parallelChunks(byRows ? rowChunks : columnChunks, work: parallel ? m * n * k : 0) { chunk in
     let rows = byRows ? (chunk * chunkRows)..<Swift.min(m, (chunk + 1) * chunkRows) : 0..<m
     let panels =
       byRows ? 0..<allPanels : (chunk * chunkPanels)..<Swift.min(allPanels, (chunk + 1) * chunkPanels)
     let columns = (panels.lowerBound * microColumns)..<Swift.min(n, panels.upperBound * microColumns)
-    let packedB = UnsafeMutablePointer<Float>.allocate(capacity: kBlock * (nBlock + microColumns))
+    let ownB =
+      sharedB == nil ? UnsafeMutablePointer<Float>.allocate(capacity: kBlock * (nBlock + microColumns)) : nil
     let packedA = UnsafeMutablePointer<Float>.allocate(capacity: (mBlock + microRows) * kBlock)
     defer {
-      packedB.deallocate()
+      ownB?.deallocate()
       packedA.deallocate()
     }
     for jc in stride(from: columns.lowerBound, to: columns.upperBound, by: nBlock) {
       let nc = Swift.min(nBlock, columns.upperBound - jc)
       for pc in stride(from: 0, to: k, by: kBlock) {
         let kc = Swift.min(kBlock, k - pc)
-        packB(b, rows: pc, kc, columns: jc, nc, into: packedB)  // stays in L2/L3 for all rows
+        let packedB: UnsafeMutablePointer<Float>  // stays in L2/L3 for all rows
+        if let sharedB {
+          packedB = sharedB.base + jc * k + pc * roundUp(nc, to: microColumns)
+        } else {
+          packedB = ownB!
+          packB(b, rows: pc, kc, columns: jc, nc, into: packedB)
+        }
         for ic in stride(from: rows.lowerBound, to: rows.upperBound, by: mBlock) {
           let block = ic..<Swift.min(ic + mBlock, rows.upperBound)
           packA(a, rows: block, columns: pc, kc, into: packedA)  // stays in L1/L2 for all panels
@@ -95,6 +107,27 @@ func gemm(
       }
     }
   }
+}
+
+/// All of B (k×n) packed, panel by panel with the threads sharing the work, in the layout the
+/// blocked loops of `gemm` read: block (jc, pc) at jc·k + pc·(its width rounded up to panels).
+func packAllOfB(_ b: MatrixView, k: Int, n: Int) -> SendablePointer<Float> {
+  let packed = SendablePointer(
+    UnsafeMutablePointer<Float>.allocate(capacity: roundUp(n, to: microColumns) * k))
+  let panels = (n + microColumns - 1) / microColumns
+  parallelFor(panels, cost: 16 * k * microColumns) { range in
+    for q in range {
+      let j0 = q * microColumns
+      let jc = j0 / nBlock * nBlock
+      let blockWidth = roundUp(Swift.min(nBlock, n - jc), to: microColumns)
+      for pc in stride(from: 0, to: k, by: kBlock) {
+        let kc = Swift.min(kBlock, k - pc)
+        let panel = packed.base + jc * k + pc * blockWidth + (j0 - jc) * kc
+        packB(b, rows: pc, kc, columns: j0, Swift.min(microColumns, n - j0), into: panel)
+      }
+    }
+  }
+  return packed
 }
 
 /// `n` rounded up to a multiple of `step`.

@@ -109,13 +109,27 @@ extension Tensor {
     check(
       TensorCore.broadcastShape(mask.shape, shape) == shape,
       "maskedFill: mask \(mask.shape) does not broadcast to \(shape)")
-    let keep = broadcastMap(mask.data, mask.shape, [0], [], out: shape) { m, _ in m != 0 ? 0 : 1 }
-    var result = data
-    result.withUnsafeMutableBufferPointer { result in
-      nonisolated(unsafe) let result = result
-      parallelFor(count, cost: 16) { range in
-        for i in range where keep[i] == 0 { result[i] = value }
+    // keep (1, or 0 where masked) and the result in one pass over the output, in runs along
+    // its last dimension; the threads take a share of the runs.
+    var result = [Float](repeating: 0, count: count)
+    let (x, masks, shape) = (data, mask.data, shape)
+    let maskStrides = broadcastStrides(mask.shape, to: shape)
+    let length = Swift.max(shape.last ?? 1, 1)
+    let keep = [Float](unsafeUninitializedCapacity: count) { keep, initialized in
+      result.withUnsafeMutableBufferPointer { result in
+        nonisolated(unsafe) let (keep, result) = (keep, result)
+        parallelFor(x.count / length, cost: 16 * length) { runs in
+          forEachRun(out: shape, aStrides: maskStrides, bStrides: maskStrides, runs: runs) {
+            o, m, _, step, _, n in
+            for j in 0..<n {
+              let masked = masks[m + j * step] != 0
+              keep[o + j] = masked ? 0 : 1
+              result[o + j] = masked ? value : x[o + j]
+            }
+          }
+        }
       }
+      initialized = x.count
     }
     return Tensor(result, shape: shape, op: "maskedFill", parents: [self]) { y in
       let g = y.grad!.data
@@ -136,15 +150,17 @@ extension Tensor {
     let scale = 1 / (1 - p)
     // Uniform draws, then 0 or 1/(1-p) each. One random stream, so the draws are serial: they
     // must not depend on the thread count.
-    var result = data
+    var result = [Float](repeating: 0, count: count)
     let mask = [Float](unsafeUninitializedCapacity: count) { mask, initialized in
       generator.fillUniform(mask)
-      result.withUnsafeMutableBufferPointer { result in
-        nonisolated(unsafe) let (mask, result) = (mask, result)
-        parallelFor(mask.count, cost: 16) { range in
-          for i in range {
-            mask[i] = mask[i] < p ? 0 : scale
-            result[i] *= mask[i]
+      data.withUnsafeBufferPointer { x in
+        result.withUnsafeMutableBufferPointer { result in
+          nonisolated(unsafe) let (x, mask, result) = (x, mask, result)
+          parallelFor(mask.count, cost: 16) { range in
+            for i in range {
+              mask[i] = mask[i] < p ? 0 : scale
+              result[i] = x[i] * mask[i]
+            }
           }
         }
       }

@@ -196,11 +196,22 @@ func packA(
     let i0 = rows.lowerBound + q * microRows
     let height = Swift.min(microRows, rows.upperBound - i0)
     let panel = out + q * microRows * kc
-    if height < microRows { panel.update(repeating: 0, count: microRows * kc) }
-    // Column by column, so a transposed A (the weight-gradient case) is read in order.
+    let top = a.base + i0 * a.row + c0 * a.column
+    // Column by column, so a transposed A (the weight-gradient case) is read in order. A full
+    // panel is spelled out as six copies: a loop over a variable height costs more than they do.
+    if height == microRows {
+      let (r1, r2, r3, r4, r5) = (a.row, 2 * a.row, 3 * a.row, 4 * a.row, 5 * a.row)
+      for p in 0..<kc {
+        let src = top + p * a.column
+        let dst = panel + p * microRows
+        (dst[0], dst[1], dst[2]) = (src[0], src[r1], src[r2])
+        (dst[3], dst[4], dst[5]) = (src[r3], src[r4], src[r5])
+      }
+      continue
+    }
+    panel.update(repeating: 0, count: microRows * kc)
     for p in 0..<kc {
-      let src = a.base + i0 * a.row + (c0 + p) * a.column
-      for r in 0..<height { panel[p * microRows + r] = src[r * a.row] }
+      for r in 0..<height { panel[p * microRows + r] = top[r * a.row + p * a.column] }
     }
   }
 }

@@ -64,6 +64,12 @@ public func pretrain(
   _ model: Module, training: [[Int]], heldOut: [[Int]], recipe: PretrainingRecipe, objective: Objective,
   progress: (Int, [String: Double]) -> Void = { _, _ in }
 ) throws -> PretrainingReport {
+  guard training.count >= recipe.batchSize, !heldOut.isEmpty else {
+    throw PretrainingError(
+      "the corpus is too small: pre-training needs at least one batch (\(recipe.batchSize) rows) of training "
+        + "text and one held-out row, and got \(training.count) training and \(heldOut.count) held-out rows "
+        + "of \(recipe.sequenceLength) tokens")
+  }
   let generator = Generator(seed: recipe.seed)
   let optimizer = makeAdamW(model, learningRate: recipe.learningRate, weightDecay: recipe.weightDecay)
   let warmup = Int(Double(recipe.steps) * recipe.warmupRatio)

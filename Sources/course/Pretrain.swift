@@ -35,7 +35,14 @@ func runPretrain(_ arguments: [String]) throws -> Int32 {
     throw CourseToolError(
       "\(corpusPath): cannot read the corpus (run from the package root, or pass --corpus)")
   }
-  let documents = text.split(separator: "\n").map(String.init)
+  // One document per line, whatever the line ending ("\r\n" is a single Character, which a
+  // split at "\n" would not cut).
+  let documents = text.split(whereSeparator: \.isNewline).map(String.init)
+    .filter { !$0.allSatisfy(\.isWhitespace) }
+  guard documents.count >= 2 else {
+    throw CourseToolError(
+      "\(corpusPath): needs at least 2 non-empty lines (one document per line), found \(documents.count)")
+  }
   let heldOutCount = max(1, documents.count / 50)
   let training = Array(documents.dropLast(heldOutCount))
   let heldOut = Array(documents.suffix(heldOutCount))

@@ -216,6 +216,11 @@ guard let command = commands.first(where: { $0.name == name }) else {
   FileHandle.standardError.write(Data("course: unknown command \"\(name)\"\n\n\(usage(commands))\n".utf8))
   exit(2)
 }
+// `course <command> --help`: the command's line of the table (bench has a longer help of its own).
+if command.name != "bench", arguments.dropFirst().contains(where: { ["-h", "--help"].contains($0) }) {
+  print("usage: swift run course \(command.name) [options]\n\n\(command.summary)")
+  exit(0)
+}
 do {
   exit(try command.run(Array(arguments.dropFirst())))
 } catch {

@@ -62,11 +62,11 @@ func gemm(
   let rowChunks = (m + chunkRows - 1) / chunkRows
   let columnChunks = (allPanels + chunkPanels - 1) / chunkPanels
   let byRows = rowChunks >= columnChunks
-  let cOut = SendablePointer(c)
+  nonisolated(unsafe) let cOut = c
   // B packed for all row chunks: block (jc, pc) of the loops below starts at
   // jc·k + pc·(its width rounded up to whole panels), laid out as packB lays out one block.
-  let sharedB = byRows && rowChunks > 1 ? packAllOfB(b, k: k, n: n) : nil
-  defer { sharedB?.base.deallocate() }
+  nonisolated(unsafe) let sharedB = byRows && rowChunks > 1 ? packAllOfB(b, k: k, n: n) : nil
+  defer { sharedB?.deallocate() }
   parallelChunks(byRows ? rowChunks : columnChunks, work: parallel ? m * n * k : 0) { chunk in
     let rows = byRows ? (chunk * chunkRows)..<Swift.min(m, (chunk + 1) * chunkRows) : 0..<m
     let panels =
@@ -85,7 +85,7 @@ func gemm(
         let kc = Swift.min(kBlock, k - pc)
         let packedB: UnsafeMutablePointer<Float>  // stays in L2/L3 for all rows
         if let sharedB {
-          packedB = sharedB.base + jc * k + pc * roundUp(nc, to: microColumns)
+          packedB = sharedB + jc * k + pc * roundUp(nc, to: microColumns)
         } else {
           packedB = ownB!
           packB(b, rows: pc, kc, columns: jc, nc, into: packedB)
@@ -99,7 +99,7 @@ func gemm(
               let i0 = block.lowerBound + ip * microRows
               microKernel(
                 kc: kc, a: packedA + ip * microRows * kc, b: packedB + jp * microColumns * kc,
-                c: cOut.base + i0 * ldc + j0, ldc: ldc, rows: Swift.min(microRows, block.upperBound - i0),
+                c: cOut + i0 * ldc + j0, ldc: ldc, rows: Swift.min(microRows, block.upperBound - i0),
                 columns: Swift.min(microColumns, jc + nc - j0), overwrite: !accumulate && pc == 0)
             }
           }
@@ -111,9 +111,9 @@ func gemm(
 
 /// All of B (k×n) packed, panel by panel with the threads sharing the work, in the layout the
 /// blocked loops of `gemm` read: block (jc, pc) at jc·k + pc·(its width rounded up to panels).
-func packAllOfB(_ b: MatrixView, k: Int, n: Int) -> SendablePointer<Float> {
-  let packed = SendablePointer(
-    UnsafeMutablePointer<Float>.allocate(capacity: roundUp(n, to: microColumns) * k))
+func packAllOfB(_ b: MatrixView, k: Int, n: Int) -> UnsafeMutablePointer<Float> {
+  nonisolated(unsafe) let packed = UnsafeMutablePointer<Float>.allocate(
+    capacity: roundUp(n, to: microColumns) * k)
   let panels = (n + microColumns - 1) / microColumns
   parallelFor(panels, cost: 16 * k * microColumns) { range in
     for q in range {
@@ -122,7 +122,7 @@ func packAllOfB(_ b: MatrixView, k: Int, n: Int) -> SendablePointer<Float> {
       let blockWidth = roundUp(Swift.min(nBlock, n - jc), to: microColumns)
       for pc in stride(from: 0, to: k, by: kBlock) {
         let kc = Swift.min(kBlock, k - pc)
-        let panel = packed.base + jc * k + pc * blockWidth + (j0 - jc) * kc
+        let panel = packed + jc * k + pc * blockWidth + (j0 - jc) * kc
         packB(b, rows: pc, kc, columns: j0, Swift.min(microColumns, n - j0), into: panel)
       }
     }
@@ -419,12 +419,12 @@ func batchedGemm(
 ) {
   let count = cOffsets.count
   let sharesOutput = Set(cOffsets).count < count
-  let out = SendablePointer(c)
+  nonisolated(unsafe) let out = c
   parallelParts(work: sharesOutput ? 0 : count * m * n * k, maxParts: count) { part, parts in
     for i in partRange(count, part: part, parts: parts) {
       gemm(
         m: m, n: n, k: k, a: MatrixView(base: a.base + aOffsets[i], row: a.row, column: a.column),
-        b: MatrixView(base: b.base + bOffsets[i], row: b.row, column: b.column), c: out.base + cOffsets[i],
+        b: MatrixView(base: b.base + bOffsets[i], row: b.row, column: b.column), c: out + cOffsets[i],
         ldc: n, accumulate: true, parallel: parts == 1)
     }
   }

@@ -188,17 +188,16 @@ public final class AdamW: Optimizer {
           p.data.withUnsafeMutableBufferPointer { x in
             s.m.withUnsafeMutableBufferPointer { m in
               s.v.withUnsafeMutableBufferPointer { v in
-                guard let gs = g.baseAddress.map(SendableConstPointer.init),
-                  let xs = x.baseAddress.map(SendablePointer.init),
-                  let ms = m.baseAddress.map(SendablePointer.init),
-                  let vs = v.baseAddress.map(SendablePointer.init)
+                guard let g = g.baseAddress, let x = x.baseAddress, let m = m.baseAddress,
+                  let v = v.baseAddress
                 else { return }
+                nonisolated(unsafe) let (gs, xs, ms, vs) = (g, x, m, v)
                 // Each value's update is independent: a large table (a real vocabulary's
                 // embeddings) is split between the cores, with the same result. Eight values
                 // at a time in SIMD registers (the compiler does not vectorise it by itself,
                 // as x, m, v and g might overlap), then the rest one by one, the same math.
                 parallelParts(work: 8 * count, maxParts: count) { part, parts in
-                  let (g, x, m, v) = (gs.base, xs.base, ms.base, vs.base)
+                  let (g, x, m, v) = (gs, xs, ms, vs)
                   let range = partRange(count, part: part, parts: parts, granule: 8)
                   var i = range.lowerBound
                   while i + 8 <= range.upperBound {

@@ -72,9 +72,12 @@ func gemm(
     let panels =
       byRows ? 0..<allPanels : (chunk * chunkPanels)..<Swift.min(allPanels, (chunk + 1) * chunkPanels)
     let columns = (panels.lowerBound * microColumns)..<Swift.min(n, panels.upperBound * microColumns)
+    // Packing buffers sized to this product (the attention's products are small and many).
+    let (kc, nc, mc) = (Swift.min(kBlock, k), Swift.min(nBlock, columns.count), Swift.min(mBlock, rows.count))
     let ownB =
-      sharedB == nil ? UnsafeMutablePointer<Float>.allocate(capacity: kBlock * (nBlock + microColumns)) : nil
-    let packedA = UnsafeMutablePointer<Float>.allocate(capacity: (mBlock + microRows) * kBlock)
+      sharedB == nil
+      ? UnsafeMutablePointer<Float>.allocate(capacity: kc * roundUp(nc, to: microColumns)) : nil
+    let packedA = UnsafeMutablePointer<Float>.allocate(capacity: roundUp(mc, to: microRows) * kc)
     defer {
       ownB?.deallocate()
       packedA.deallocate()

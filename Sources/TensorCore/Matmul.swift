@@ -285,6 +285,16 @@ extension SIMD8 where Scalar == Float {
   @inline(__always) mutating func addProduct(_ a: SIMD8<Float>, _ b: SIMD8<Float>) {
     self = self.addingProduct(a, b)
   }
+
+  /// Eight floats read from `pointer` (any alignment).
+  @inline(__always) init(load pointer: UnsafePointer<Float>) {
+    self = UnsafeRawPointer(pointer).loadUnaligned(as: SIMD8<Float>.self)
+  }
+
+  /// Writes the eight floats to `pointer` (any alignment).
+  @inline(__always) func store(to pointer: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(pointer).storeBytes(of: self, as: SIMD8<Float>.self)
+  }
 }
 
 // MARK: - The differentiable ops

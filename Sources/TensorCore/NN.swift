@@ -132,13 +132,7 @@ extension Tensor {
       initialized = x.count
     }
     return Tensor(result, shape: shape, op: "maskedFill", parents: [self]) { y in
-      let g = y.grad!.data
-      self.addGrad { dx, accumulate in
-        nonisolated(unsafe) let dx = dx
-        parallelFor(dx.count, cost: 16) { range in
-          for i in range { dx[i] = (accumulate ? dx[i] : 0) + g[i] * keep[i] }
-        }
-      }
+      self.addGrad(y.grad!.data, times: keep)
     }
   }
 
@@ -167,13 +161,7 @@ extension Tensor {
       initialized = mask.count
     }
     return Tensor(result, shape: shape, op: "dropout", parents: [self]) { y in
-      let g = y.grad!.data
-      self.addGrad { dx, accumulate in
-        nonisolated(unsafe) let dx = dx
-        parallelFor(dx.count, cost: 16) { range in
-          for i in range { dx[i] = (accumulate ? dx[i] : 0) + g[i] * mask[i] }
-        }
-      }
+      self.addGrad(y.grad!.data, times: mask)
     }
   }
 }

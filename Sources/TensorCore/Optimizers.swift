@@ -188,16 +188,15 @@ public final class AdamW: Optimizer {
           p.data.withUnsafeMutableBufferPointer { x in
             s.m.withUnsafeMutableBufferPointer { m in
               s.v.withUnsafeMutableBufferPointer { v in
-                guard let g = g.baseAddress, let x = x.baseAddress, let m = m.baseAddress,
-                  let v = v.baseAddress
-                else { return }
-                nonisolated(unsafe) let (gs, xs, ms, vs) = (g, x, m, v)
+                guard count > 0 else { return }
+                nonisolated(unsafe) let (g, x, m, v) = (
+                  g.baseAddress!, x.baseAddress!, m.baseAddress!, v.baseAddress!
+                )
                 // Each value's update is independent: a large table (a real vocabulary's
                 // embeddings) is split between the cores, with the same result. Eight values
                 // at a time in SIMD registers (the compiler does not vectorise it by itself,
                 // as x, m, v and g might overlap), then the rest one by one, the same math.
                 parallelParts(work: 8 * count, maxParts: count) { part, parts in
-                  let (g, x, m, v) = (gs, xs, ms, vs)
                   let range = partRange(count, part: part, parts: parts, granule: 8)
                   var i = range.lowerBound
                   while i + 8 <= range.upperBound {
@@ -224,17 +223,5 @@ public final class AdamW: Optimizer {
         state[key] = s
       }
     }
-  }
-}
-
-extension SIMD8 where Scalar == Float {
-  /// Eight floats read from `pointer` (any alignment).
-  @inline(__always) init(load pointer: UnsafePointer<Float>) {
-    self = UnsafeRawPointer(pointer).loadUnaligned(as: SIMD8<Float>.self)
-  }
-
-  /// Writes the eight floats to `pointer` (any alignment).
-  @inline(__always) func store(to pointer: UnsafeMutablePointer<Float>) {
-    UnsafeMutableRawPointer(pointer).storeBytes(of: self, as: SIMD8<Float>.self)
   }
 }

@@ -50,7 +50,7 @@ extension Tensor {
             var lanes = SIMD8<Float>()
             var i = b * block
             while i + 8 <= end {
-              let v = UnsafeRawPointer(x.baseAddress! + i).loadUnaligned(as: SIMD8<Float>.self)
+              let v = SIMD8<Float>(load: x.baseAddress! + i)
               lanes.addProduct(v, v)
               i += 8
             }
@@ -65,10 +65,11 @@ extension Tensor {
       }
     }
     let norm = Float(sums.reduce(0, +).squareRoot())
+    let x = data
     return Tensor([norm], shape: [], op: "norm", parents: [self]) { y in
       let scale = norm == 0 ? 0 : y.grad!.data[0] / norm
       self.addGrad { dx in
-        for i in 0..<dx.count { dx[i] += scale * self.data[i] }
+        for i in 0..<dx.count { dx[i] += scale * x[i] }
       }
     }
   }

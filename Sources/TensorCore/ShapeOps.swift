@@ -149,39 +149,21 @@ func permuteCopy(
   let outShape = order.map { shape[$0] }
   let outStrides = order.map { strides[$0] }  // input stride of each output dimension
   let run = outShape[rank - 1]
-  let step = outStrides[rank - 1]
   guard run > 0 else { return }
   source.withUnsafeBufferPointer { src in
     nonisolated(unsafe) let (src, out) = (src, out)
-    // The output is written in runs along its last dimension; the threads take a share each.
+    // The output is written in runs along its last dimension (forEachRun's walk, with the
+    // input's strides); the threads take a share of the runs each.
     parallelFor(out.count / run, cost: 16 * run) { runs in
-      // An odometer over the output's leading dimensions, started at the first run.
-      var index = [Int](repeating: 0, count: rank)
-      var offset = 0
-      var rest = runs.lowerBound
-      for axis in stride(from: rank - 2, through: 0, by: -1) {
-        index[axis] = rest % outShape[axis]
-        rest /= outShape[axis]
-        offset += index[axis] * outStrides[axis]
-      }
-      for r in runs {
-        let s = src.baseAddress! + offset
-        let d = out.baseAddress! + r * run
+      forEachRun(out: outShape, aStrides: outStrides, bStrides: outStrides, runs: runs) {
+        o, i, _, step, _, n in
+        let (s, d) = (src.baseAddress! + i, out.baseAddress! + o)
         if accumulate {
-          for j in 0..<run { d[j] += s[j * step] }
+          for j in 0..<n { d[j] += s[j * step] }
         } else if step == 1 {
-          d.update(from: s, count: run)
+          d.update(from: s, count: n)
         } else {
-          for j in 0..<run { d[j] = s[j * step] }
-        }
-        var axis = rank - 2
-        while axis >= 0 {
-          index[axis] += 1
-          offset += outStrides[axis]
-          if index[axis] < outShape[axis] { break }
-          offset -= outStrides[axis] * outShape[axis]
-          index[axis] = 0
-          axis -= 1
+          for j in 0..<n { d[j] = s[j * step] }
         }
       }
     }

@@ -189,6 +189,17 @@ extension Tensor {
     grad!.data.withUnsafeMutableBufferPointer { body($0) }
   }
 
+  /// Adds `g ⊙ factor` (both of this tensor's element count) into the gradient: the backward of
+  /// an op that scales each element by a saved factor (a mask's 0 or 1, dropout's 0 or 1/(1-p)).
+  func addGrad(_ g: [Float], times factor: [Float]) {
+    addGrad { dx, accumulate in
+      nonisolated(unsafe) let dx = dx
+      parallelFor(dx.count, cost: 16) { range in
+        for i in range { dx[i] = (accumulate ? dx[i] : 0) + g[i] * factor[i] }
+      }
+    }
+  }
+
   /// Like `addGrad`, for a `body` that writes every element: it is told whether to add
   /// (`accumulate`) or to write a fresh, uninitialised buffer, which saves zero-filling large
   /// gradients only to add into them (a matrix product writes its result as it goes).

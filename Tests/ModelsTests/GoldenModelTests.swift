@@ -12,8 +12,33 @@ func assertClose(_ actual: [Float], _ expected: [Float], tolerance: Float, _ wha
   XCTAssertLessThan(worst, tolerance, "\(what): max abs error \(worst)")
 }
 
+/// What a transformers fixture records of loading a checkpoint: the keys it missed or did not
+/// expect, and the ids and attention masks its tokenizer gave for some sentences.
+protocol TransformersLoad {
+  var sentences: [String] { get }
+  var input_ids: [[Int]] { get }
+  var attention_mask: [[Int]] { get }
+  var missing_keys: [String] { get }
+  var unexpected_keys: [String] { get }
+}
+
+/// transformers found every tensor of the checkpoint in `directory`, and the kit's tokenizer
+/// there gives its ids and attention masks. Returns that tokenizer.
+@discardableResult
+func assertLoadsAndTokenizesLikeTransformers(_ g: some TransformersLoad, _ directory: URL) throws
+  -> WordPieceTokenizer
+{
+  XCTAssertEqual(g.missing_keys, [], "transformers found every tensor it needs")
+  XCTAssertEqual(g.unexpected_keys, [])
+  let tokenizer = try WordPieceTokenizer(vocabularyFile: directory.appendingPathComponent("vocab.txt"))
+  let batch = tokenizer.encodeBatch(g.sentences)
+  XCTAssertEqual(batch.map(\.ids), g.input_ids, "the kit's tokenizer gives transformers' ids")
+  XCTAssertEqual(batch.map(\.attentionMask), g.attention_mask)
+  return tokenizer
+}
+
 /// What scripts/roundtrip_transformers.py recorded for a BERT checkpoint the kit saved.
-struct BertRoundTrip: Decodable {
+struct BertRoundTrip: Decodable, TransformersLoad {
   var sentences: [String]
   var input_ids: [[Int]]
   var attention_mask: [[Int]]
@@ -28,12 +53,7 @@ struct BertRoundTrip: Decodable {
 /// logits at [MASK], and transformers found every tensor.
 func assertBertMatchesTransformers(_ directory: URL, fixture: URL) throws {
   let g = try JSONDecoder().decode(BertRoundTrip.self, from: Data(contentsOf: fixture))
-  XCTAssertEqual(g.missing_keys, [], "transformers found every tensor it needs")
-  XCTAssertEqual(g.unexpected_keys, [])
-  let tokenizer = try WordPieceTokenizer(vocabularyFile: directory.appendingPathComponent("vocab.txt"))
-  let batch = tokenizer.encodeBatch(g.sentences)
-  XCTAssertEqual(batch.map(\.ids), g.input_ids, "the kit's tokenizer gives transformers' ids")
-  XCTAssertEqual(batch.map(\.attentionMask), g.attention_mask)
+  let tokenizer = try assertLoadsAndTokenizesLikeTransformers(g, directory)
   let (model, report) = try BertForMaskedLM.fromPretrained(directory)
   XCTAssertEqual(report.newlyInitialized, [])
   model.eval()
@@ -115,7 +135,7 @@ final class GoldenModelTests: XCTestCase {
     assertClose(out.lastHiddenState.data, g.last_hidden_state!, tolerance: 1e-4, "MiniLM hidden states")
   }
 
-  struct MiniLML6Golden: Decodable {
+  struct MiniLML6Golden: Decodable, TransformersLoad {
     var sentences: [String]
     var input_ids: [[Int]]
     var attention_mask: [[Int]]
@@ -143,12 +163,7 @@ final class GoldenModelTests: XCTestCase {
     let g = try JSONDecoder().decode(
       MiniLML6Golden.self,
       from: Data(contentsOf: Self.fixtures.appendingPathComponent("minilm-l6-golden.json")))
-    XCTAssertEqual(g.missing_keys, [], "transformers found every tensor it needs")
-    XCTAssertEqual(g.unexpected_keys, [])
-    let tokenizer = try WordPieceTokenizer(vocabularyFile: directory.appendingPathComponent("vocab.txt"))
-    let batch = tokenizer.encodeBatch(g.sentences)
-    XCTAssertEqual(batch.map(\.ids), g.input_ids, "the kit's tokenizer gives transformers' ids")
-    XCTAssertEqual(batch.map(\.attentionMask), g.attention_mask)
+    try assertLoadsAndTokenizesLikeTransformers(g, directory)
     let (model, report) = try BertModel.fromPretrained(directory)
     XCTAssertEqual(report.newlyInitialized, [], "the checkpoint has every weight, the pooler too")
     XCTAssertEqual(report.unused, [])

@@ -144,11 +144,13 @@ extension Tensor {
     let scale = 1 / (1 - p)
     // Uniform draws, then 0 or 1/(1-p) each. One random stream, so the draws are serial: they
     // must not depend on the thread count.
-    var result = [Float](repeating: 0, count: count)
-    let mask = [Float](unsafeUninitializedCapacity: count) { mask, initialized in
-      generator.fillUniform(mask)
+    var mask = [Float](unsafeUninitializedCapacity: count) { uniform, initialized in
+      generator.fillUniform(uniform)
+      initialized = uniform.count
+    }
+    let result = [Float](unsafeUninitializedCapacity: count) { result, initialized in
       data.withUnsafeBufferPointer { x in
-        result.withUnsafeMutableBufferPointer { result in
+        mask.withUnsafeMutableBufferPointer { mask in
           nonisolated(unsafe) let (x, mask, result) = (x, mask, result)
           parallelFor(mask.count, cost: 16) { range in
             for i in range {

@@ -188,7 +188,7 @@ nb.output(
       let shape = (header.json[name] as? [String: Any])?["shape"] as? [Int] ?? []
       return "  \(name)  \(shape)"
     }.joined(separator: "\n") + "\n  ...")
-let (reloaded, _) = try BertForMaskedLM.fromPretrained(liveDirectory)
+let reloaded = try BertForMaskedLM.fromPretrained(liveDirectory)
 live.eval()
 reloaded.eval()
 let probeRow = [Array(liveHeldOut[0])]
@@ -196,17 +196,19 @@ let reloadDifference = try noGrad {
   zip(try live(inputIds: probeRow).data, try reloaded(inputIds: probeRow).data).map { abs($0 - $1) }.max()
     ?? 0
 }
-nb.code("let (reloaded, _) = try BertForMaskedLM.fromPretrained(\"\(liveDirectory.relativePath)\")")
+nb.code("let reloaded = try BertForMaskedLM.fromPretrained(\"\(liveDirectory.relativePath)\")")
 nb.output("largest difference between the logits of the model and of its reloaded copy: \(reloadDifference)")
 nb.record("reload_max_logit_difference", Double(reloadDifference))
 
 // MARK: - 2. Fill in the blank
 
 nb.section("2. What the shipped checkpoint learned: fill in the blank")
-let (bert, loadReport) = try BertForMaskedLM.fromPretrained(bertDirectory)
+let (bert, loadReport) = try BertForMaskedLM.fromPretrained(bertDirectory, outputLoadingInfo: true)
 bert.eval()
 let bertConfig = bert.bert.config
-nb.code("let (bert, report) = try BertForMaskedLM.fromPretrained(\"datasets/models/bert-mini\")")
+nb.code(
+  "let (bert, report) = try BertForMaskedLM.fromPretrained(\"datasets/models/bert-mini\", outputLoadingInfo: true)"
+)
 nb.output(
   "\(loadReport.description)\nhidden \(bertConfig.hiddenSize), \(bertConfig.numHiddenLayers) layers, "
     + "vocabulary \(bertConfig.vocabSize), \(bert.parameterCount()) parameters")

@@ -86,11 +86,11 @@ let tokenizer = try WordPieceTokenizer(vocabularyFile: bertDirectory.appendingPa
 nb.code(
   """
   let (model, report) = try BertForSequenceClassification.fromPretrained(
-    "datasets/models/bert-mini", labelNames: ["negative", "positive"])
+    "datasets/models/bert-mini", labelNames: ["negative", "positive"], outputLoadingInfo: true)
   print(report)
   """)
 let (preview, report) = try BertForSequenceClassification.fromPretrained(
-  bertDirectory, labelNames: labelNames)
+  bertDirectory, labelNames: labelNames, outputLoadingInfo: true)
 nb.output(report.description)
 nb.narrate(
   """
@@ -212,8 +212,7 @@ let bar = nb.progress("fine-tuning runs", total: 2 * seedCount)
 for seed in 1...UInt64(seedCount) {
   let args = recipe(epochs: epochs, learningRate: learningRate, seed: seed)
   let pretrained = try GPT2ForSequenceClassification.fromPretrained(
-    gptDirectory, labelNames: labelNames, padTokenId: gptConfig.padTokenId, generator: Generator(seed: seed)
-  ).model
+    gptDirectory, labelNames: labelNames, padTokenId: gptConfig.padTokenId, generator: Generator(seed: seed))
   pretrainedRuns.append(try fineTune(pretrained, collator: gptCollator, args: args))
   bar.update(step: 2 * Int(seed) - 1)
   let scratch = GPT2ForSequenceClassification(gptConfig, generator: Generator(seed: seed))
@@ -287,7 +286,7 @@ nb.narrate(
 nb.code(
   """
   let model = try BertForSequenceClassification.fromPretrained(
-    "datasets/models/bert-mini", labelNames: ["negative", "positive"]).model
+    "datasets/models/bert-mini", labelNames: ["negative", "positive"])
   var args = TrainingArguments(
     outputDir: "runs/Lesson5/bert-sentiment", numTrainEpochs: \(String(format: "%g", bertEpochs)),
     perDeviceTrainBatchSize: 32, learningRate: \(String(format: "%g", bertLearningRate)))
@@ -307,8 +306,7 @@ nb.code(
 let outputDirectory = nb.options.outputDirectory.appendingPathComponent("bert-sentiment")
 try? FileManager.default.removeItem(at: outputDirectory)
 let model = try BertForSequenceClassification.fromPretrained(
-  bertDirectory, labelNames: labelNames, generator: Generator(seed: options.seed)
-).model
+  bertDirectory, labelNames: labelNames, generator: Generator(seed: options.seed))
 var args = bertRecipe
 args.outputDir = outputDirectory.path
 args.evalStrategy = .epoch
@@ -364,8 +362,7 @@ if options.int("bert-extras") == 1 {
     BertForSequenceClassification(model.bert.config, generator: Generator(seed: options.seed)),
     collator: collator, args: bertRecipe, on: fullTrain)
   let clsModel = try BertForSequenceClassification.fromPretrained(
-    bertDirectory, labelNames: labelNames, classifierPooling: "cls", generator: Generator(seed: options.seed)
-  ).model
+    bertDirectory, labelNames: labelNames, classifierPooling: "cls", generator: Generator(seed: options.seed))
   let clsRun = try fineTune(clsModel, collator: collator, args: bertRecipe, on: fullTrain)
   nb.narrate(
     """

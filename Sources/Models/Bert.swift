@@ -9,30 +9,6 @@
 import Exercises
 import TensorCore
 
-/// What can be wrong with a model's input: names the row, position and value.
-public struct ModelInputError: Error, CustomStringConvertible {
-  public let description: String
-  public init(_ description: String) { self.description = description }
-}
-
-/// Checks that `rows` is a rectangular batch of ids in 0..<limit, no longer than `maxLength`.
-func validateBatch(_ rows: [[Int]], name: String, limit: Int, maxLength: Int) throws -> (batch: Int, seq: Int)
-{
-  guard let seq = rows.first?.count, seq > 0 else { throw ModelInputError("\(name) is empty") }
-  if seq > maxLength {
-    throw ModelInputError("\(name) has \(seq) positions; the model takes at most \(maxLength)")
-  }
-  for (r, row) in rows.enumerated() {
-    if row.count != seq {
-      throw ModelInputError("\(name) row \(r) has \(row.count) ids, row 0 has \(seq): pad the batch")
-    }
-    if let (p, id) = row.enumerated().first(where: { $0.element < 0 || $0.element >= limit }) {
-      throw ModelInputError("\(name) row \(r), position \(p): \(id) is not in 0..<\(limit)")
-    }
-  }
-  return (rows.count, seq)
-}
-
 /// Word, position and token-type embeddings, summed, then LayerNorm and dropout.
 public final class BertEmbeddings: Module {
   public let wordEmbeddings: Embedding
@@ -55,10 +31,18 @@ public final class BertEmbeddings: Module {
 
   /// (batch, seq) ids → (batch, seq, hidden).
   public func callAsFunction(ids: [Int], typeIds: [Int], batch: Int, seq: Int) -> Tensor {
-    let words = wordEmbeddings(ids, shape: [batch, seq])  // (batch, seq, hidden)
-    let positions = positionEmbeddings(Array(0..<seq))  // (seq, hidden), broadcast over the batch
+    self(inputsEmbeds: wordEmbeddings(ids, shape: [batch, seq]), typeIds: typeIds)
+  }
+
+  /// Word vectors (batch, seq, hidden), looked up or given (`inputs_embeds`), plus position and
+  /// token-type embeddings, then LayerNorm and dropout. Positions start at
+  /// `pastKeyValuesLength`, as transformers counts them after a prefix of that many keys.
+  public func callAsFunction(inputsEmbeds: Tensor, typeIds: [Int], pastKeyValuesLength: Int = 0) -> Tensor {
+    let (batch, seq) = (inputsEmbeds.shape[0], inputsEmbeds.shape[1])
+    // (seq, hidden), broadcast over the batch
+    let positions = positionEmbeddings(Array(pastKeyValuesLength..<(pastKeyValuesLength + seq)))
     let types = tokenTypeEmbeddings(typeIds, shape: [batch, seq])
-    return dropout(layerNorm(words + positions + types))
+    return dropout(layerNorm(inputsEmbeds + positions + types))
   }
 }
 
@@ -80,11 +64,18 @@ public final class BertSelfAttention: Module {
   }
 
   /// (batch, seq, hidden) → the heads' outputs merged, (batch, seq, hidden), and the attention
-  /// weights (batch, heads, seq, seq).
-  public func callAsFunction(_ x: Tensor, mask: Tensor?) -> (Tensor, weights: Tensor) {
+  /// weights (batch, heads, seq, prefix + seq). A `prefix`'s keys and values come before the
+  /// tokens' own; `mask` must cover them.
+  public func callAsFunction(_ x: Tensor, mask: Tensor?, prefix: AttentionPrefix? = nil) -> (
+    Tensor, weights: Tensor
+  ) {
     let q = splitHeads(query(x), heads: heads)  // (batch, heads, seq, headDim)
-    let k = splitHeads(key(x), heads: heads)
-    let v = splitHeads(value(x), heads: heads)
+    var k = splitHeads(key(x), heads: heads)
+    var v = splitHeads(value(x), heads: heads)
+    if let prefix {  // (batch, heads, prefix + seq, headDim)
+      k = Tensor.concat([prefix.key, k], axis: 2)
+      v = Tensor.concat([prefix.value, v], axis: 2)
+    }
     let attention = scaledDotProductAttention(
       query: q, key: k, value: v, mask: mask, dropout: dropout.p, training: training,
       generator: dropout.generator)
@@ -128,8 +119,10 @@ public final class BertAttention: Module {
     property == "selfAttention" ? "self" : property
   }
 
-  public func callAsFunction(_ x: Tensor, mask: Tensor?) -> (Tensor, weights: Tensor) {
-    let (context, weights) = selfAttention(x, mask: mask)
+  public func callAsFunction(_ x: Tensor, mask: Tensor?, prefix: AttentionPrefix? = nil) -> (
+    Tensor, weights: Tensor
+  ) {
+    let (context, weights) = selfAttention(x, mask: mask, prefix: prefix)
     return (output(context, residual: x), weights)
   }
 }
@@ -137,14 +130,14 @@ public final class BertAttention: Module {
 /// The first half of the feed-forward block: hidden → intermediate, then the activation.
 public final class BertIntermediate: Module {
   public let dense: Linear
-  public let act: String
+  public let act: Activation
 
   public init(_ config: BertConfig) {
     dense = Linear(config.hiddenSize, config.intermediateSize)
     act = config.hiddenAct
   }
 
-  public func callAsFunction(_ x: Tensor) -> Tensor { activation(act, dense(x)) }
+  public func callAsFunction(_ x: Tensor) -> Tensor { act(dense(x)) }
 }
 
 /// The second half: intermediate → hidden, with Add & Norm. (Hugging Face calls it BertOutput.)
@@ -162,8 +155,10 @@ public final class BertLayer: Module {
     output = BertOutput(config, inputSize: config.intermediateSize)
   }
 
-  public func callAsFunction(_ x: Tensor, mask: Tensor?) -> (Tensor, weights: Tensor) {
-    let (attended, weights) = attention(x, mask: mask)  // (batch, seq, hidden)
+  public func callAsFunction(_ x: Tensor, mask: Tensor?, prefix: AttentionPrefix? = nil) -> (
+    Tensor, weights: Tensor
+  ) {
+    let (attended, weights) = attention(x, mask: mask, prefix: prefix)  // (batch, seq, hidden)
     return (output(intermediate(attended), residual: attended), weights)
   }
 }
@@ -196,7 +191,7 @@ public struct BertModelOutput {
   public var lastHiddenState: Tensor
   /// (batch, hidden): the pooler's output, if the model has a pooler.
   public var poolerOutput: Tensor?
-  /// Each layer's attention weights, (batch, heads, seq, seq), for display.
+  /// Each layer's attention weights, (batch, heads, seq, prefix + seq), for display.
   public var attentions: [Tensor]
 }
 
@@ -220,32 +215,43 @@ public final class BertModel: Module {
     }
   }
 
-  /// Runs the encoder on a padded batch. `attentionMask` is 1 for tokens and 0 for padding
-  /// (default: all 1); `tokenTypeIds` is 0 for the first segment and 1 for the second.
+  /// Runs the encoder on a padded batch of `inputIds`, or of word vectors `inputsEmbeds`
+  /// ((batch, seq, hidden), in place of the word-embedding lookup, as transformers'
+  /// `inputs_embeds`). `attentionMask` is 1 for tokens and 0 for padding (default: all 1);
+  /// `tokenTypeIds` is 0 for the first segment and 1 for the second. `pastKeyValues`, one
+  /// prefix per layer, gives every layer extra keys and values that all tokens attend to
+  /// (prefix tuning); positions then count from the prefix length, as in transformers.
   public func callAsFunction(
-    inputIds: [[Int]], attentionMask: [[Int]]? = nil, tokenTypeIds: [[Int]]? = nil
+    inputIds: [[Int]]? = nil, attentionMask: [[Int]]? = nil, tokenTypeIds: [[Int]]? = nil,
+    inputsEmbeds: Tensor? = nil, pastKeyValues: [AttentionPrefix]? = nil
   ) throws -> BertModelOutput {
-    let (batch, seq) = try validateBatch(
-      inputIds, name: "input_ids", limit: config.vocabSize, maxLength: config.maxPositionEmbeddings)
+    let (batch, seq) = try inputShape(
+      inputIds: inputIds, inputsEmbeds: inputsEmbeds, vocabSize: config.vocabSize,
+      hiddenSize: config.hiddenSize, maxLength: config.maxPositionEmbeddings)
     if let tokenTypeIds {
       let shape = try validateBatch(
         tokenTypeIds, name: "token_type_ids", limit: config.typeVocabSize, maxLength: seq)
       if shape != (batch, seq) {
-        throw ModelInputError("token_type_ids must be \(batch) × \(seq) like input_ids")
+        throw ModelInputError("token_type_ids must be \(batch) × \(seq) like the inputs")
       }
     }
-    if let attentionMask {
-      let shape = try validateBatch(attentionMask, name: "attention_mask", limit: 2, maxLength: seq)
-      if shape != (batch, seq) {
-        throw ModelInputError("attention_mask must be \(batch) × \(seq) like input_ids")
-      }
+    try validateMask(attentionMask, batch: batch, seq: seq)
+    let past = try validatePrefixes(
+      pastKeyValues, layers: encoder.layer.count, batch: batch, heads: config.numAttentionHeads,
+      headDim: config.hiddenSize / config.numAttentionHeads)
+    if past + seq > config.maxPositionEmbeddings {
+      throw ModelInputError(
+        "\(past) prefix and \(seq) input positions exceed the model's \(config.maxPositionEmbeddings)")
     }
     let types = tokenTypeIds?.flatMap { $0 } ?? [Int](repeating: 0, count: batch * seq)
-    var hidden = embeddings(ids: inputIds.flatMap { $0 }, typeIds: types, batch: batch, seq: seq)
-    let mask = attentionMask.map(paddingMask)  // (batch, 1, 1, seq), 1 at padding
+    // (batch, seq, hidden)
+    let words = inputsEmbeds ?? embeddings.wordEmbeddings(inputIds!.flatMap { $0 }, shape: [batch, seq])
+    var hidden = embeddings(inputsEmbeds: words, typeIds: types, pastKeyValuesLength: past)
+    // (batch, 1, 1, prefix + seq), 1 at padding; the prefix is never padding.
+    let mask = attentionMask.map { rows in paddingMask(rows.map { [Int](repeating: 1, count: past) + $0 }) }
     var attentions: [Tensor] = []
-    for layer in encoder.layer {
-      let (next, weights) = layer(hidden, mask: mask)
+    for (i, layer) in encoder.layer.enumerated() {
+      let (next, weights) = layer(hidden, mask: mask, prefix: pastKeyValues?[i])
       hidden = next
       attentions.append(weights)
     }
@@ -270,20 +276,19 @@ public final class BertForSequenceClassification: Module {
     initializeWeights(classifier, std: config.initializerRange, generator: generator)
   }
 
-  /// (batch, numLabels) logits.
+  /// (batch, numLabels) logits. The inputs are `BertModel`'s.
   public func callAsFunction(
-    inputIds: [[Int]], attentionMask: [[Int]]? = nil, tokenTypeIds: [[Int]]? = nil
+    inputIds: [[Int]]? = nil, attentionMask: [[Int]]? = nil, tokenTypeIds: [[Int]]? = nil,
+    inputsEmbeds: Tensor? = nil, pastKeyValues: [AttentionPrefix]? = nil
   ) throws -> Tensor {
-    let output = try bert(inputIds: inputIds, attentionMask: attentionMask, tokenTypeIds: tokenTypeIds)
+    let output = try bert(
+      inputIds: inputIds, attentionMask: attentionMask, tokenTypeIds: tokenTypeIds,
+      inputsEmbeds: inputsEmbeds,
+      pastKeyValues: pastKeyValues)
     guard bert.config.classifierPooling == "mean", let pooler = bert.pooler else {
       return classifier(dropout(output.poolerOutput!))
     }
-    let hidden = output.lastHiddenState  // (batch, seq, hidden)
-    let (batch, seq) = (hidden.shape[0], hidden.shape[1])
-    let mask = attentionMask ?? [[Int]](repeating: [Int](repeating: 1, count: seq), count: batch)
-    let weights = Tensor(  // (batch, seq, 1): 1/length at real tokens, 0 at padding
-      mask.flatMap { row in row.map { Float($0) / Float(max(1, row.reduce(0, +))) } }, shape: [batch, seq, 1])
-    let mean = (hidden * weights).sum(axis: 1)  // (batch, hidden)
+    let mean = meanPooling(output.lastHiddenState, attentionMask: attentionMask)  // (batch, hidden)
     return classifier(dropout(pooler.dense(mean).tanh()))
   }
 }
@@ -292,7 +297,7 @@ public final class BertForSequenceClassification: Module {
 public final class BertPredictionHeadTransform: Module {
   public let dense: Linear
   public let layerNorm: LayerNorm
-  public let act: String
+  public let act: Activation
 
   public init(_ config: BertConfig) {
     dense = Linear(config.hiddenSize, config.hiddenSize)
@@ -304,7 +309,7 @@ public final class BertPredictionHeadTransform: Module {
     property == "layerNorm" ? "LayerNorm" : property
   }
 
-  public func callAsFunction(_ x: Tensor) -> Tensor { layerNorm(activation(act, dense(x))) }
+  public func callAsFunction(_ x: Tensor) -> Tensor { layerNorm(act(dense(x))) }
 }
 
 /// The MLM head's scoring of every vocabulary word, with the decoder weight tied to the word
@@ -355,36 +360,17 @@ public final class BertForMaskedLM: Module {
     initializeWeights(cls, std: config.initializerRange, generator: generator)
   }
 
-  /// (batch, seq, vocabulary) logits.
+  /// (batch, seq, vocabulary) logits. The inputs are `BertModel`'s.
   public func callAsFunction(
-    inputIds: [[Int]], attentionMask: [[Int]]? = nil, tokenTypeIds: [[Int]]? = nil
+    inputIds: [[Int]]? = nil, attentionMask: [[Int]]? = nil, tokenTypeIds: [[Int]]? = nil,
+    inputsEmbeds: Tensor? = nil, pastKeyValues: [AttentionPrefix]? = nil
   ) throws -> Tensor {
-    let output = try bert(inputIds: inputIds, attentionMask: attentionMask, tokenTypeIds: tokenTypeIds)
+    let output = try bert(
+      inputIds: inputIds, attentionMask: attentionMask, tokenTypeIds: tokenTypeIds,
+      inputsEmbeds: inputsEmbeds,
+      pastKeyValues: pastKeyValues)
     return cls.predictions(output.lastHiddenState)
   }
-}
-
-/// Hugging Face's `_init_weights` for BERT and GPT-2: weights ~ N(0, std), biases 0,
-/// LayerNorm weights 1.
-func initializeWeights(_ module: Module, std: Float, generator: Generator) {
-  for (name, t) in module.namedParameters() {
-    let isNorm = name.contains("LayerNorm") || name.contains("ln_")
-    let fill: Float? = isNorm && name.hasSuffix("weight") ? 1 : (name.hasSuffix("bias") ? 0 : nil)
-    for i in 0..<t.count { t.data[i] = fill ?? generator.normal(std: std) }
-  }
-}
-
-/// `wordEmbeddings` → `word_embeddings`: Swift property names to Hugging Face's.
-func snakeCase(_ name: String) -> String {
-  var result = ""
-  for c in name {
-    if c.isUppercase {
-      result += "_" + c.lowercased()
-    } else {
-      result.append(c)
-    }
-  }
-  return result
 }
 
 /// The positions a masked-language-modelling loss scores: the indices, counted row by row over

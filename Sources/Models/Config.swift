@@ -17,8 +17,8 @@ public struct BertConfig: Codable, Equatable, Sendable {
   public var numHiddenLayers = 12
   public var numAttentionHeads = 12
   public var intermediateSize = 3072
-  /// `"gelu"` (erf form, BERT's), `"gelu_new"` (tanh approximation) or `"relu"`.
-  public var hiddenAct = "gelu"
+  /// The feed-forward activation: `gelu` (erf form, BERT's) by default.
+  public var hiddenAct = Activation.gelu
   public var hiddenDropoutProb: Float = 0.1
   public var attentionProbsDropoutProb: Float = 0.1
   public var maxPositionEmbeddings = 512
@@ -54,6 +54,18 @@ public struct BertConfig: Codable, Equatable, Sendable {
     self.intermediateSize = intermediateSize
     self.maxPositionEmbeddings = maxPositionEmbeddings
     self.numLabels = numLabels
+  }
+
+  /// A tiny configuration for tests and demonstrations: the sized initializer with small
+  /// defaults (16 wide, 1 layer, 2 heads, 32 inner, 16 positions).
+  public static func tiny(
+    vocabSize: Int, hiddenSize: Int = 16, numHiddenLayers: Int = 1, numAttentionHeads: Int = 2,
+    intermediateSize: Int = 32, maxPositionEmbeddings: Int = 16, numLabels: Int = 2
+  ) -> BertConfig {
+    BertConfig(
+      vocabSize: vocabSize, hiddenSize: hiddenSize, numHiddenLayers: numHiddenLayers,
+      numAttentionHeads: numAttentionHeads, intermediateSize: intermediateSize,
+      maxPositionEmbeddings: maxPositionEmbeddings, numLabels: numLabels)
   }
 
   enum CodingKeys: String, CodingKey {
@@ -111,9 +123,6 @@ public struct BertConfig: Codable, Equatable, Sendable {
       throw ConfigError(
         "hidden_size (\(hiddenSize)) must be a multiple of num_attention_heads (\(numAttentionHeads))")
     }
-    if !["gelu", "gelu_new", "relu"].contains(hiddenAct) {
-      throw ConfigError("hidden_act \"\(hiddenAct)\" is not supported (gelu, gelu_new, relu)")
-    }
     if !["cls", "mean"].contains(classifierPooling) {
       throw ConfigError("classifier_pooling \"\(classifierPooling)\" is not supported (cls, mean)")
     }
@@ -130,7 +139,8 @@ public struct GPT2Config: Codable, Equatable, Sendable {
   public var nHead = 12
   /// The MLP's inner size; `nil` means 4 × nEmbd.
   public var nInner: Int?
-  public var activationFunction = "gelu_new"
+  /// The MLP's activation: `gelu_new` (the tanh approximation, GPT-2's) by default.
+  public var activationFunction = Activation.geluNew
   public var residPdrop: Float = 0.1
   public var embdPdrop: Float = 0.1
   public var attnPdrop: Float = 0.1
@@ -147,6 +157,34 @@ public struct GPT2Config: Codable, Equatable, Sendable {
   public var modelType = "gpt2"
 
   public init() {}
+
+  /// A configuration with the given sizes and GPT-2 small's other defaults, as
+  /// `GPT2Config(vocab_size=..., n_positions=..., ...)` in transformers.
+  public init(
+    vocabSize: Int, nPositions: Int, nEmbd: Int, nLayer: Int, nHead: Int, nInner: Int? = nil,
+    numLabels: Int = 2
+  ) {
+    self.vocabSize = vocabSize
+    self.nPositions = nPositions
+    self.nEmbd = nEmbd
+    self.nLayer = nLayer
+    self.nHead = nHead
+    self.nInner = nInner
+    self.numLabels = numLabels
+  }
+
+  /// A tiny configuration for tests and demonstrations: the sized initializer with small
+  /// defaults (16 positions, 16 wide, 1 layer, 2 heads).
+  public static func tiny(
+    vocabSize: Int, nPositions: Int = 16, nEmbd: Int = 16, nLayer: Int = 1, nHead: Int = 2,
+    nInner: Int? = nil,
+    numLabels: Int = 2
+  ) -> GPT2Config {
+    GPT2Config(
+      vocabSize: vocabSize, nPositions: nPositions, nEmbd: nEmbd, nLayer: nLayer, nHead: nHead,
+      nInner: nInner,
+      numLabels: numLabels)
+  }
 
   enum CodingKeys: String, CodingKey {
     case vocabSize = "vocab_size", nPositions = "n_positions", nEmbd = "n_embd", nLayer = "n_layer"
@@ -197,10 +235,6 @@ public struct GPT2Config: Codable, Equatable, Sendable {
     try checkParameterBudget(
       vocabulary: vocabSize + nPositions, width: nEmbd, layers: nLayer, inner: innerSize)
     if nEmbd % nHead != 0 { throw ConfigError("n_embd (\(nEmbd)) must be a multiple of n_head (\(nHead))") }
-    if !["gelu", "gelu_new", "relu"].contains(activationFunction) {
-      throw ConfigError(
-        "activation_function \"\(activationFunction)\" is not supported (gelu, gelu_new, relu)")
-    }
   }
 }
 
@@ -242,11 +276,45 @@ func checkParameterBudget(vocabulary: Int, width: Int, layers: Int, inner: Int) 
   }
 }
 
-/// Applies a Hugging Face activation by name.
-func activation(_ name: String, _ x: Tensor) -> Tensor {
-  switch name {
-  case "gelu_new": return x.geluTanh()
-  case "relu": return x.relu()
-  default: return x.gelu()
+/// A feed-forward activation, by the name Hugging Face's `ACT2FN` gives it; config.json stores
+/// that name (`hidden_act`, `activation_function`).
+public enum Activation: String, Codable, Sendable, CaseIterable {
+  /// GELU, erf form (BERT's).
+  case gelu
+  /// GELU, tanh approximation (GPT-2's).
+  case geluNew = "gelu_new"
+  /// The same tanh approximation under PyTorch's name.
+  case geluPytorchTanh = "gelu_pytorch_tanh"
+  case relu
+  /// x·sigmoid(x), also called swish.
+  case silu
+  case tanh
+  /// The identity.
+  case linear
+
+  /// Applies the activation elementwise.
+  public func callAsFunction(_ x: Tensor) -> Tensor {
+    switch self {
+    case .gelu: return x.gelu()
+    case .geluNew, .geluPytorchTanh: return x.geluTanh()
+    case .relu: return x.relu()
+    case .silu: return x * x.sigmoid()
+    case .tanh: return x.tanh()
+    case .linear: return x
+    }
+  }
+
+  /// Reads the name; an unknown name is an error that lists the known ones, never a silent
+  /// fallback.
+  public init(from decoder: Decoder) throws {
+    let container = try decoder.singleValueContainer()
+    let name = try container.decode(String.self)
+    guard let value = Activation(rawValue: name) else {
+      throw DecodingError.dataCorruptedError(
+        in: container,
+        debugDescription: "\"\(name)\" is not a supported activation ("
+          + Activation.allCases.map(\.rawValue).joined(separator: ", ") + ")")
+    }
+    self = value
   }
 }

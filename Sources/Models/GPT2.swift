@@ -9,33 +9,28 @@
 import Exercises
 import TensorCore
 
-/// GPT-2's linear layer, named after the convolution it once was: the weight is stored
-/// (in, out), the transpose of `Linear`'s, and y = x·W + b.
-public final class Conv1D: Module {
-  /// (inFeatures, outFeatures).
-  public var weight: Tensor
-  /// (outFeatures).
-  public var bias: Tensor
-
-  public init(_ inFeatures: Int, _ outFeatures: Int) {
-    weight = Tensor(zeros: [inFeatures, outFeatures], requiresGrad: true)
-    bias = Tensor(zeros: [outFeatures], requiresGrad: true)
-  }
-
-  public func callAsFunction(_ x: Tensor) -> Tensor { x.matmul(weight) + bias }
+/// A `Linear` for GPT-2's projections. Its weights are overwritten by `initializeWeights`, so
+/// its own initialisation draws from a private generator: building a GPT-2 leaves
+/// `Generator.default` (which dropout uses) where it was.
+func projection(_ inFeatures: Int, _ outFeatures: Int) -> Linear {
+  Linear(inFeatures, outFeatures, generator: Generator(seed: 0))
 }
 
 /// Causal multi-head self-attention: one projection makes query, key and value (`c_attn`).
+///
+/// The projections are `Linear`s, weight (out, in). Hugging Face's GPT-2 checkpoints store
+/// them (in, out), as the `Conv1D` of OpenAI's code; loading and saving transpose them (see
+/// `GPT2Model.transposedInCheckpoint`), as nanoGPT does.
 public final class GPT2Attention: Module {
-  public let cAttn: Conv1D
-  public let cProj: Conv1D
+  public let cAttn: Linear
+  public let cProj: Linear
   public let attnDropout: Dropout
   public let residDropout: Dropout
   public let heads: Int
 
   public init(_ config: GPT2Config) {
-    cAttn = Conv1D(config.nEmbd, 3 * config.nEmbd)
-    cProj = Conv1D(config.nEmbd, config.nEmbd)
+    cAttn = projection(config.nEmbd, 3 * config.nEmbd)
+    cProj = projection(config.nEmbd, config.nEmbd)
     attnDropout = Dropout(config.attnPdrop)
     residDropout = Dropout(config.residPdrop)
     heads = config.nHead
@@ -43,14 +38,21 @@ public final class GPT2Attention: Module {
 
   public override func parameterName(forProperty property: String) -> String { snakeCase(property) }
 
-  /// (batch, seq, embd) → (batch, seq, embd), and the weights (batch, heads, seq, seq).
-  /// `mask` is nonzero where a query may not see a key (causal, and padding).
-  public func callAsFunction(_ x: Tensor, mask: Tensor) -> (Tensor, weights: Tensor) {
+  /// (batch, seq, embd) → (batch, seq, embd), and the weights (batch, heads, seq, prefix + seq).
+  /// `mask` is nonzero where a query may not see a key (causal, and padding); it covers the
+  /// keys of `prefix`, which come before the tokens' own.
+  public func callAsFunction(_ x: Tensor, mask: Tensor, prefix: AttentionPrefix? = nil) -> (
+    Tensor, weights: Tensor
+  ) {
     let embd = x.shape[2]
     let qkv = cAttn(x)  // (batch, seq, 3·embd)
     let q = splitHeads(qkv.slice(axis: 2, 0..<embd), heads: heads)  // (batch, heads, seq, headDim)
-    let k = splitHeads(qkv.slice(axis: 2, embd..<(2 * embd)), heads: heads)
-    let v = splitHeads(qkv.slice(axis: 2, (2 * embd)..<(3 * embd)), heads: heads)
+    var k = splitHeads(qkv.slice(axis: 2, embd..<(2 * embd)), heads: heads)
+    var v = splitHeads(qkv.slice(axis: 2, (2 * embd)..<(3 * embd)), heads: heads)
+    if let prefix {  // (batch, heads, prefix + seq, headDim)
+      k = Tensor.concat([prefix.key, k], axis: 2)
+      v = Tensor.concat([prefix.value, v], axis: 2)
+    }
     let attention = scaledDotProductAttention(
       query: q, key: k, value: v, mask: mask, dropout: attnDropout.p, training: training,
       generator: attnDropout.generator)
@@ -60,21 +62,21 @@ public final class GPT2Attention: Module {
 
 /// The feed-forward block: embd → inner, activation, inner → embd.
 public final class GPT2MLP: Module {
-  public let cFc: Conv1D
-  public let cProj: Conv1D
+  public let cFc: Linear
+  public let cProj: Linear
   public let dropout: Dropout
-  public let act: String
+  public let act: Activation
 
   public init(_ config: GPT2Config) {
-    cFc = Conv1D(config.nEmbd, config.innerSize)
-    cProj = Conv1D(config.innerSize, config.nEmbd)
+    cFc = projection(config.nEmbd, config.innerSize)
+    cProj = projection(config.innerSize, config.nEmbd)
     dropout = Dropout(config.residPdrop)
     act = config.activationFunction
   }
 
   public override func parameterName(forProperty property: String) -> String { snakeCase(property) }
 
-  public func callAsFunction(_ x: Tensor) -> Tensor { dropout(cProj(activation(act, cFc(x)))) }
+  public func callAsFunction(_ x: Tensor) -> Tensor { dropout(cProj(act(cFc(x)))) }
 }
 
 /// One pre-LN decoder block: x + attn(ln_1(x)), then x + mlp(ln_2(x)).
@@ -95,8 +97,10 @@ public final class GPT2Block: Module {
     ["ln1": "ln_1", "ln2": "ln_2"][property] ?? property
   }
 
-  public func callAsFunction(_ x: Tensor, mask: Tensor) -> (Tensor, weights: Tensor) {
-    let (attended, weights) = attn(ln1(x), mask: mask)
+  public func callAsFunction(_ x: Tensor, mask: Tensor, prefix: AttentionPrefix? = nil) -> (
+    Tensor, weights: Tensor
+  ) {
+    let (attended, weights) = attn(ln1(x), mask: mask, prefix: prefix)
     let h = x + attended
     return (h + mlp(ln2(h)), weights)
   }
@@ -106,12 +110,12 @@ public final class GPT2Block: Module {
 public struct GPT2ModelOutput {
   /// (batch, seq, embd), after the final LayerNorm.
   public var lastHiddenState: Tensor
-  /// Each block's attention weights, (batch, heads, seq, seq).
+  /// Each block's attention weights, (batch, heads, seq, prefix + seq).
   public var attentions: [Tensor]
 }
 
 /// The GPT-2 decoder stack (`transformer`).
-public final class GPT2Model: Module {
+public final class GPT2Model: Module, TransposedCheckpointWeights {
   public let config: GPT2Config
   public let wte: Embedding
   public let wpe: Embedding
@@ -127,34 +131,59 @@ public final class GPT2Model: Module {
     h = (0..<config.nLayer).map { _ in GPT2Block(config) }
     lnF = LayerNorm(config.nEmbd, eps: config.layerNormEpsilon)
     super.init()
-    initializeWeights(self, std: config.initializerRange, generator: generator)
+    initializeWeights(
+      self, std: config.initializerRange, generator: generator,
+      transposedInCheckpoint: checkpointTransposedNames())
     // GPT-2 scales the projections into the residual stream by 1/√(2·layers).
     let scale = 1 / Float(2 * config.nLayer).squareRoot()
-    for (name, t) in namedParameters() where name.hasSuffix("c_proj.weight") {
-      for i in 0..<t.count { t.data[i] *= scale }
+    for block in h {
+      for t in [block.attn.cProj.weight, block.mlp.cProj.weight] {
+        for i in 0..<t.count { t.data[i] *= scale }
+      }
     }
+  }
+
+  /// The weights Hugging Face's GPT-2 checkpoints store (in, out), as OpenAI's `Conv1D` did:
+  /// nanoGPT's list. `load(from:basePrefix:)` and `saveWeights(to:)` transpose them.
+  public var transposedInCheckpoint: [String] {
+    ["attn.c_attn.weight", "attn.c_proj.weight", "mlp.c_fc.weight", "mlp.c_proj.weight"]
   }
 
   public override func parameterName(forProperty property: String) -> String {
     property == "lnF" ? "ln_f" : property
   }
 
-  /// Runs the decoder on a batch; `attentionMask` (1 token, 0 padding) hides padded keys.
-  public func callAsFunction(inputIds: [[Int]], attentionMask: [[Int]]? = nil) throws -> GPT2ModelOutput {
-    let (batch, seq) = try validateBatch(
-      inputIds, name: "input_ids", limit: config.vocabSize, maxLength: config.nPositions)
-    var mask = causalMask(seq)  // (seq, seq)
-    if let attentionMask {
-      let shape = try validateBatch(attentionMask, name: "attention_mask", limit: 2, maxLength: seq)
-      if shape != (batch, seq) {
-        throw ModelInputError("attention_mask must be \(batch) × \(seq) like input_ids")
-      }
-      mask = mask + paddingMask(attentionMask)  // (batch, 1, seq, seq), nonzero where hidden
+  /// Runs the decoder on a batch of `inputIds`, or of token vectors `inputsEmbeds`
+  /// ((batch, seq, embd), in place of the `wte` lookup, as transformers' `inputs_embeds`).
+  /// `attentionMask` (1 token, 0 padding) hides padded keys. `pastKeyValues`, one prefix per
+  /// block, gives every block extra keys and values that all tokens attend to (prefix tuning);
+  /// positions then count from the prefix length, as in transformers.
+  public func callAsFunction(
+    inputIds: [[Int]]? = nil, attentionMask: [[Int]]? = nil, inputsEmbeds: Tensor? = nil,
+    pastKeyValues: [AttentionPrefix]? = nil
+  ) throws -> GPT2ModelOutput {
+    let (batch, seq) = try inputShape(
+      inputIds: inputIds, inputsEmbeds: inputsEmbeds, vocabSize: config.vocabSize, hiddenSize: config.nEmbd,
+      maxLength: config.nPositions)
+    try validateMask(attentionMask, batch: batch, seq: seq)
+    let past = try validatePrefixes(
+      pastKeyValues, layers: h.count, batch: batch, heads: config.nHead, headDim: config.nEmbd / config.nHead)
+    if past + seq > config.nPositions {
+      throw ModelInputError(
+        "\(past) prefix and \(seq) input positions exceed the model's \(config.nPositions)")
     }
-    var x = drop(wte(inputIds.flatMap { $0 }, shape: [batch, seq]) + wpe(Array(0..<seq)))
+    // (seq, prefix + seq): causal among the tokens; every token sees the whole prefix.
+    var mask =
+      past == 0 ? causalMask(seq) : Tensor.concat([Tensor(zeros: [seq, past]), causalMask(seq)], axis: 1)
+    if let attentionMask {
+      // (batch, 1, seq, prefix + seq), nonzero where hidden
+      mask = mask + paddingMask(attentionMask.map { [Int](repeating: 1, count: past) + $0 })
+    }
+    let tokens = inputsEmbeds ?? wte(inputIds!.flatMap { $0 }, shape: [batch, seq])  // (batch, seq, embd)
+    var x = drop(tokens + wpe(Array(past..<(past + seq))))
     var attentions: [Tensor] = []
-    for block in h {
-      let (next, weights) = block(x, mask: mask)
+    for (i, block) in h.enumerated() {
+      let (next, weights) = block(x, mask: mask, prefix: pastKeyValues?[i])
       x = next
       attentions.append(weights)
     }
@@ -170,9 +199,16 @@ public final class GPT2LMHeadModel: Module {
     transformer = GPT2Model(config, generator: generator)
   }
 
-  /// (batch, seq, vocabulary) logits: at position t, the scores of the token at t + 1.
-  public func callAsFunction(inputIds: [[Int]], attentionMask: [[Int]]? = nil) throws -> Tensor {
-    let hidden = try transformer(inputIds: inputIds, attentionMask: attentionMask).lastHiddenState
+  /// (batch, seq, vocabulary) logits: at position t, the scores of the token at t + 1. The
+  /// inputs are `GPT2Model`'s.
+  public func callAsFunction(
+    inputIds: [[Int]]? = nil, attentionMask: [[Int]]? = nil, inputsEmbeds: Tensor? = nil,
+    pastKeyValues: [AttentionPrefix]? = nil
+  ) throws -> Tensor {
+    let hidden = try transformer(
+      inputIds: inputIds, attentionMask: attentionMask, inputsEmbeds: inputsEmbeds,
+      pastKeyValues: pastKeyValues
+    ).lastHiddenState
     return linear(hidden, weight: transformer.wte.weight)
   }
 
@@ -234,14 +270,28 @@ public final class GPT2ForSequenceClassification: Module {
     initializeWeights(score, std: config.initializerRange, generator: generator)
   }
 
-  /// (batch, numLabels) logits. The last real token is the last one that is not
-  /// `pad_token_id` (or the last position when the config has no pad token).
-  public func callAsFunction(inputIds: [[Int]], attentionMask: [[Int]]? = nil) throws -> Tensor {
-    let hidden = try transformer(inputIds: inputIds, attentionMask: attentionMask).lastHiddenState
+  /// (batch, numLabels) logits; the inputs are `GPT2Model`'s. Each row's last real token is
+  /// the last position where `attentionMask` is 1; without a mask, the last id that is not
+  /// `pad_token_id` (Hugging Face's rule), and the last position otherwise (no pad token, or
+  /// `inputsEmbeds`).
+  public func callAsFunction(
+    inputIds: [[Int]]? = nil, attentionMask: [[Int]]? = nil, inputsEmbeds: Tensor? = nil,
+    pastKeyValues: [AttentionPrefix]? = nil
+  ) throws -> Tensor {
+    let hidden = try transformer(
+      inputIds: inputIds, attentionMask: attentionMask, inputsEmbeds: inputsEmbeds,
+      pastKeyValues: pastKeyValues
+    ).lastHiddenState
     let (batch, seq, embd) = (hidden.shape[0], hidden.shape[1], hidden.shape[2])
     let pad = transformer.config.padTokenId
-    let lastRows = inputIds.enumerated().map { b, row in
-      b * seq + (row.lastIndex { $0 != pad } ?? (seq - 1))
+    let lastRows = (0..<batch).map { b in
+      var last: Int?
+      if let attentionMask {
+        last = attentionMask[b].lastIndex(of: 1)
+      } else if let inputIds {
+        last = inputIds[b].lastIndex { $0 != pad }
+      }
+      return b * seq + (last ?? (seq - 1))
     }
     // Gathering rows is an embedding lookup into the (batch·seq, embd) table of hidden states.
     return score(hidden.reshape(batch * seq, embd).embedding(lastRows))

@@ -8,6 +8,11 @@
 // (`embeddings.…`) loads into `BertForSequenceClassification` (`bert.embeddings.…`) and back.
 // What the checkpoint lacks is reported as newly initialised; what the model does not use is
 // reported as unused.
+//
+// A few checkpoint tensors are stored transposed: GPT-2's four projection weights are (in, out),
+// as OpenAI's `Conv1D` kept them, while the kit uses one `Linear` with weight (out, in). A model
+// lists them (`TransposedCheckpointWeights`) and loading and saving transpose exactly those, so
+// checkpoints keep Hugging Face's names and layout byte for byte (nanoGPT's `from_pretrained`).
 
 import Foundation
 import TensorCore
@@ -43,7 +48,40 @@ func isIgnorableCheckpointTensor(_ name: String) -> Bool {
     || name == "lm_head.weight"
 }
 
+/// A module whose checkpoints store some of its weights transposed.
+public protocol TransposedCheckpointWeights: Module {
+  /// Name suffixes, relative to this module, of the weights a checkpoint stores transposed
+  /// (nanoGPT's `transposed` list).
+  var transposedInCheckpoint: [String] { get }
+}
+
+/// A (rows, columns) tensor's transpose, as a new tensor outside any graph.
+func transposedCopy(_ t: Tensor) -> Tensor {
+  let (rows, columns) = (t.shape[0], t.shape[1])
+  var result = [Float](repeating: 0, count: t.count)
+  t.data.withUnsafeBufferPointer { source in
+    for r in 0..<rows { for c in 0..<columns { result[c * rows + r] = source[r * columns + c] } }
+  }
+  return Tensor(result, shape: [columns, rows])
+}
+
 extension Module {
+  /// The full names (as `namedParameters()` gives them) of the parameters a checkpoint stores
+  /// transposed, collected from every `TransposedCheckpointWeights` submodule.
+  public func checkpointTransposedNames() -> Set<String> {
+    var names = Set<String>()
+    for (path, module) in namedModules() {
+      guard let suffixes = (module as? any TransposedCheckpointWeights)?.transposedInCheckpoint else {
+        continue
+      }
+      for (name, t) in module.namedParameters() where t.rank == 2 && suffixes.contains(where: name.hasSuffix)
+      {
+        names.insert(path.isEmpty ? name : path + "." + name)
+      }
+    }
+    return names
+  }
+
   /// Copies the tensors of `file` into this module's parameters, by name. `basePrefix` is the
   /// name of the base model inside a task model (`"bert"`, `"transformer"`), which checkpoints
   /// of the bare base model do not carry.
@@ -51,6 +89,7 @@ extension Module {
   public func load(from file: SafetensorsFile, basePrefix: String) throws -> LoadReport {
     var report = LoadReport()
     var used = Set<String>()
+    let transposed = checkpointTransposedNames()
     for (name, parameter) in namedParameters() {
       let candidates = [
         name,
@@ -61,7 +100,17 @@ extension Module {
         report.newlyInitialized.append(name)
         continue
       }
-      let value = try file.tensor(key)
+      var value = try file.tensor(key)
+      if transposed.contains(name) {
+        let stored = [parameter.shape[1], parameter.shape[0]]  // (in, out)
+        guard value.shape == stored else {
+          throw SafetensorsError(
+            file.path,
+            "tensor \"\(key)\" has shape \(value.shape) but the model's \(name) is stored (in, out) as \(stored)"
+          )
+        }
+        value = transposedCopy(value)
+      }
       guard value.shape == parameter.shape else {
         throw SafetensorsError(
           file.path,
@@ -76,11 +125,15 @@ extension Module {
     return report
   }
 
-  /// Writes this module's parameters to `model.safetensors` in `directory`, atomically.
+  /// Writes this module's parameters to `model.safetensors` in `directory`, atomically, in the
+  /// checkpoint's layout (the weights of `checkpointTransposedNames()` transposed).
   public func saveWeights(to directory: URL) throws {
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    let transposed = checkpointTransposedNames()
     try SafetensorsFile.write(
-      namedParameters().map { ($0.name, $0.tensor) },
+      namedParameters().map {
+        ($0.name, transposed.contains($0.name) ? transposedCopy($0.tensor) : $0.tensor)
+      },
       to: directory.appendingPathComponent("model.safetensors"))
   }
 }
@@ -95,6 +148,10 @@ func readConfig<C: Decodable>(_ type: C.Type, in directory: URL) throws -> C {
   {
     throw ConfigError(
       "\(url.path): field \(context.codingPath.map(\.stringValue).joined(separator: ".")) has the wrong type")
+  } catch let DecodingError.dataCorrupted(context) where !context.codingPath.isEmpty {
+    throw ConfigError(
+      "\(url.path): field \(context.codingPath.map(\.stringValue).joined(separator: ".")): \(context.debugDescription)"
+    )
   } catch {
     throw ConfigError("\(url.path): not a valid configuration (\(error))")
   }
@@ -128,35 +185,98 @@ public protocol ModelConfig: Codable {
 extension BertConfig: ModelConfig {}
 extension GPT2Config: ModelConfig {}
 
-/// Reads a checkpoint directory: its configuration (changed by `adjust`, e.g. the number of
-/// labels), a model made from it by `make`, and the weights loaded into that model.
-func loadCheckpoint<C: ModelConfig, M: Module>(
-  _ directory: URL, basePrefix: String, adjust: (inout C) -> Void = { _ in }, make: (C) -> M
-) throws -> (model: M, report: LoadReport) {
-  var config = try readConfig(C.self, in: directory)
-  adjust(&config)
-  try config.validate()
-  let weights = try openWeights(in: directory)  // before allocating the model: fail fast
-  let model = make(config)
-  let report = try model.load(from: weights, basePrefix: basePrefix)
-  return (model, report)
+/// A model in Hugging Face's checkpoint layout: made from a configuration, loaded from and
+/// saved to a directory (`config.json` + `model.safetensors`).
+public protocol PretrainedModel: Module {
+  associatedtype Config: ModelConfig
+  /// The class name transformers knows this model by (`architectures` in config.json).
+  static var architecture: String { get }
+  /// The base model's name inside a task model (`"bert"`, `"transformer"`), which checkpoints
+  /// of the bare base model do not carry.
+  static var basePrefix: String { get }
+  /// The configuration the model was made from.
+  var config: Config { get }
+  /// A freshly initialised model for `config` (transformers' `from_config`).
+  static func fromConfig(_ config: Config, generator: Generator) -> Self
 }
 
-/// Writes `config.json` and `model.safetensors` of `module` to `directory`.
-func saveCheckpoint<C: Encodable>(_ module: Module, config: C, architecture: String, to directory: URL) throws
-{
-  try writeConfig(config, architecture: architecture, to: directory)
-  try module.saveWeights(to: directory)
+extension PretrainedModel {
+  /// Reads a checkpoint directory: its configuration (changed by `adjust`, e.g. the number of
+  /// labels), a model made from it, and the weights loaded into that model.
+  static func load(
+    _ directory: URL, generator: Generator, adjust: (inout Config) -> Void = { _ in }
+  ) throws -> (model: Self, loadingInfo: LoadReport) {
+    var config = try readConfig(Config.self, in: directory)
+    adjust(&config)
+    try config.validate()
+    let weights = try openWeights(in: directory)  // before allocating the model: fail fast
+    let model = fromConfig(config, generator: generator)
+    let report = try model.load(from: weights, basePrefix: basePrefix)
+    return (model, report)
+  }
+
+  /// Loads a checkpoint directory (Hugging Face layout); weights it lacks are newly
+  /// initialised from `generator`.
+  public static func fromPretrained(_ directory: URL, generator: Generator = .default) throws -> Self {
+    try load(directory, generator: generator).model
+  }
+
+  /// Loads a checkpoint directory given as a path.
+  public static func fromPretrained(_ path: String, generator: Generator = .default) throws -> Self {
+    try fromPretrained(URL(fileURLWithPath: path), generator: generator)
+  }
+
+  /// Loads a checkpoint directory and says what was loaded, what was newly initialised and
+  /// what the model did not use (transformers' `output_loading_info=True`; the flag selects
+  /// this form).
+  public static func fromPretrained(
+    _ directory: URL, generator: Generator = .default, outputLoadingInfo: Bool
+  ) throws -> (model: Self, loadingInfo: LoadReport) {
+    try load(directory, generator: generator)
+  }
+
+  /// Loads a checkpoint directory given as a path, with the loading report.
+  public static func fromPretrained(
+    _ path: String, generator: Generator = .default, outputLoadingInfo: Bool
+  ) throws -> (model: Self, loadingInfo: LoadReport) {
+    try load(URL(fileURLWithPath: path), generator: generator)
+  }
+
+  /// Writes config.json (with `architectures`) and model.safetensors to `directory`.
+  public func save(to directory: URL) throws {
+    try writeConfig(config, architecture: Self.architecture, to: directory)
+    try saveWeights(to: directory)
+  }
+
+  /// Writes config.json and model.safetensors to the directory at `path`.
+  public func save(to path: String) throws { try save(to: URL(fileURLWithPath: path)) }
 }
 
-extension BertModel {
-  /// Loads a BERT checkpoint directory (Hugging Face layout) into a bare encoder.
-  public static func fromPretrained(_ directory: URL) throws -> (model: BertModel, report: LoadReport) {
-    try loadCheckpoint(directory, basePrefix: "bert") { BertModel($0) }
+extension BertModel: PretrainedModel {
+  public static var architecture: String { "BertModel" }
+  public static var basePrefix: String { "bert" }
+  public static func fromConfig(_ config: BertConfig, generator: Generator = .default) -> Self {
+    Self(config, generator: generator)
   }
 }
 
-extension BertForSequenceClassification {
+extension BertForMaskedLM: PretrainedModel {
+  public static var architecture: String { "BertForMaskedLM" }
+  public static var basePrefix: String { "bert" }
+  public var config: BertConfig { bert.config }
+  public static func fromConfig(_ config: BertConfig, generator: Generator = .default) -> Self {
+    Self(config, generator: generator)
+  }
+}
+
+extension BertForSequenceClassification: PretrainedModel {
+  public static var architecture: String { "BertForSequenceClassification" }
+  public static var basePrefix: String { "bert" }
+  public var config: BertConfig { bert.config }
+  public static func fromConfig(_ config: BertConfig, generator: Generator = .default) -> Self {
+    Self(config, generator: generator)
+  }
+
   /// Loads a BERT checkpoint with a classification head of `numLabels` classes (or one per
   /// name in `labelNames`, stored as `id2label`); a head the checkpoint lacks is newly
   /// initialised (and reported). `classifierPooling` (`"cls"` or `"mean"`) overrides the
@@ -164,22 +284,93 @@ extension BertForSequenceClassification {
   public static func fromPretrained(
     _ directory: URL, numLabels: Int? = nil, labelNames: [String]? = nil, classifierPooling: String? = nil,
     generator: Generator = .default
-  ) throws -> (model: BertForSequenceClassification, report: LoadReport) {
-    try loadCheckpoint(
-      directory, basePrefix: "bert",
-      adjust: { (c: inout BertConfig) in
-        c.relabel(numLabels, labelNames)
-        c.classifierPooling = classifierPooling ?? c.classifierPooling
-      }
-    ) {
-      BertForSequenceClassification($0, generator: generator)
-    }
+  ) throws -> BertForSequenceClassification {
+    try fromPretrained(
+      directory, numLabels: numLabels, labelNames: labelNames, classifierPooling: classifierPooling,
+      generator: generator, outputLoadingInfo: true
+    ).model
   }
 
-  /// Writes config.json and model.safetensors to `directory`.
-  public func save(to directory: URL) throws {
-    try saveCheckpoint(
-      self, config: bert.config, architecture: "BertForSequenceClassification", to: directory)
+  /// The same, from a path.
+  public static func fromPretrained(
+    _ path: String, numLabels: Int? = nil, labelNames: [String]? = nil, classifierPooling: String? = nil,
+    generator: Generator = .default
+  ) throws -> BertForSequenceClassification {
+    try fromPretrained(
+      URL(fileURLWithPath: path), numLabels: numLabels, labelNames: labelNames,
+      classifierPooling: classifierPooling, generator: generator)
+  }
+
+  /// The same, with the loading report (transformers' `output_loading_info=True`).
+  public static func fromPretrained(
+    _ directory: URL, numLabels: Int? = nil, labelNames: [String]? = nil, classifierPooling: String? = nil,
+    generator: Generator = .default, outputLoadingInfo: Bool
+  ) throws -> (model: BertForSequenceClassification, loadingInfo: LoadReport) {
+    try load(directory, generator: generator) { config in
+      config.relabel(numLabels, labelNames)
+      config.classifierPooling = classifierPooling ?? config.classifierPooling
+    }
+  }
+}
+
+extension GPT2Model: PretrainedModel {
+  public static var architecture: String { "GPT2Model" }
+  public static var basePrefix: String { "transformer" }
+  public static func fromConfig(_ config: GPT2Config, generator: Generator = .default) -> Self {
+    Self(config, generator: generator)
+  }
+}
+
+extension GPT2LMHeadModel: PretrainedModel {
+  public static var architecture: String { "GPT2LMHeadModel" }
+  public static var basePrefix: String { "transformer" }
+  public var config: GPT2Config { transformer.config }
+  public static func fromConfig(_ config: GPT2Config, generator: Generator = .default) -> Self {
+    Self(config, generator: generator)
+  }
+}
+
+extension GPT2ForSequenceClassification: PretrainedModel {
+  public static var architecture: String { "GPT2ForSequenceClassification" }
+  public static var basePrefix: String { "transformer" }
+  public var config: GPT2Config { transformer.config }
+  public static func fromConfig(_ config: GPT2Config, generator: Generator = .default) -> Self {
+    Self(config, generator: generator)
+  }
+
+  /// Loads a GPT-2 checkpoint with a classification head (`score`) of `numLabels` classes (or
+  /// one per name in `labelNames`); a head the checkpoint lacks is newly initialised (and
+  /// reported). `padTokenId` tells the head which token is padding when no attention mask is
+  /// given, since GPT-2 checkpoints usually have none.
+  public static func fromPretrained(
+    _ directory: URL, numLabels: Int? = nil, labelNames: [String]? = nil, padTokenId: Int? = nil,
+    generator: Generator = .default
+  ) throws -> GPT2ForSequenceClassification {
+    try fromPretrained(
+      directory, numLabels: numLabels, labelNames: labelNames, padTokenId: padTokenId, generator: generator,
+      outputLoadingInfo: true
+    ).model
+  }
+
+  /// The same, from a path.
+  public static func fromPretrained(
+    _ path: String, numLabels: Int? = nil, labelNames: [String]? = nil, padTokenId: Int? = nil,
+    generator: Generator = .default
+  ) throws -> GPT2ForSequenceClassification {
+    try fromPretrained(
+      URL(fileURLWithPath: path), numLabels: numLabels, labelNames: labelNames, padTokenId: padTokenId,
+      generator: generator)
+  }
+
+  /// The same, with the loading report (transformers' `output_loading_info=True`).
+  public static func fromPretrained(
+    _ directory: URL, numLabels: Int? = nil, labelNames: [String]? = nil, padTokenId: Int? = nil,
+    generator: Generator = .default, outputLoadingInfo: Bool
+  ) throws -> (model: GPT2ForSequenceClassification, loadingInfo: LoadReport) {
+    try load(directory, generator: generator) { config in
+      config.relabel(numLabels, labelNames)
+      config.padTokenId = padTokenId ?? config.padTokenId
+    }
   }
 }
 
@@ -194,56 +385,5 @@ extension LabelledConfig {
       id2label = nil
       label2id = nil
     }
-  }
-}
-
-extension BertForMaskedLM {
-  /// Loads a BERT checkpoint with its masked-language-modelling head.
-  public static func fromPretrained(_ directory: URL) throws -> (model: BertForMaskedLM, report: LoadReport) {
-    try loadCheckpoint(directory, basePrefix: "bert") { BertForMaskedLM($0) }
-  }
-
-  /// Writes config.json and model.safetensors to `directory`.
-  public func save(to directory: URL) throws {
-    try saveCheckpoint(self, config: bert.config, architecture: "BertForMaskedLM", to: directory)
-  }
-}
-
-extension GPT2LMHeadModel {
-  /// Loads a GPT-2 checkpoint directory (Hugging Face layout).
-  public static func fromPretrained(_ directory: URL) throws -> (model: GPT2LMHeadModel, report: LoadReport) {
-    try loadCheckpoint(directory, basePrefix: "transformer") { GPT2LMHeadModel($0) }
-  }
-
-  /// Writes config.json and model.safetensors to `directory`.
-  public func save(to directory: URL) throws {
-    try saveCheckpoint(self, config: transformer.config, architecture: "GPT2LMHeadModel", to: directory)
-  }
-}
-
-extension GPT2ForSequenceClassification {
-  /// Loads a GPT-2 checkpoint with a classification head (`score`) of `numLabels` classes (or
-  /// one per name in `labelNames`); a head the checkpoint lacks is newly initialised (and
-  /// reported). `padTokenId` tells the head which token is padding, since GPT-2 checkpoints
-  /// usually have none.
-  public static func fromPretrained(
-    _ directory: URL, numLabels: Int? = nil, labelNames: [String]? = nil, padTokenId: Int? = nil,
-    generator: Generator = .default
-  ) throws -> (model: GPT2ForSequenceClassification, report: LoadReport) {
-    try loadCheckpoint(
-      directory, basePrefix: "transformer",
-      adjust: { (c: inout GPT2Config) in
-        c.relabel(numLabels, labelNames)
-        c.padTokenId = padTokenId ?? c.padTokenId
-      }
-    ) {
-      GPT2ForSequenceClassification($0, generator: generator)
-    }
-  }
-
-  /// Writes config.json and model.safetensors to `directory`.
-  public func save(to directory: URL) throws {
-    try saveCheckpoint(
-      self, config: transformer.config, architecture: "GPT2ForSequenceClassification", to: directory)
   }
 }

@@ -36,7 +36,7 @@ public struct PretrainedClassifier {
     case "bert":
       let tokenizer = try WordPieceTokenizer(vocabularyFile: directory.appendingPathComponent("vocab.txt"))
       let (model, report) = try BertForSequenceClassification.fromPretrained(
-        directory, labelNames: labelNames, generator: generator)
+        directory, labelNames: labelNames, generator: generator, outputLoadingInfo: true)
       let length = min(maxLength, model.bert.config.maxPositionEmbeddings)
       return PretrainedClassifier(
         model: model, collator: DataCollatorWithPadding(tokenizer: tokenizer, maxLength: length),
@@ -51,7 +51,7 @@ public struct PretrainedClassifier {
       let config = try JSONDecoder().decode(GPT2Config.self, from: data)
       let pad = config.padTokenId ?? config.eosTokenId
       let (model, report) = try GPT2ForSequenceClassification.fromPretrained(
-        directory, labelNames: labelNames, padTokenId: pad, generator: generator)
+        directory, labelNames: labelNames, padTokenId: pad, generator: generator, outputLoadingInfo: true)
       let length = min(maxLength, model.transformer.config.nPositions)
       return PretrainedClassifier(
         model: model, collator: DataCollatorWithPadding(tokenizer: tokenizer, padID: pad, maxLength: length),

@@ -94,7 +94,7 @@ func runFillMask(_ arguments: [String]) throws -> Int32 {
   guard let maskID = tokenizer.vocabulary["[MASK]"] else {
     throw CourseToolError("\(directory.appendingPathComponent("vocab.txt").path): no [MASK] token")
   }
-  let (bert, _) = try BertForMaskedLM.fromPretrained(directory)
+  let bert = try BertForMaskedLM.fromPretrained(directory)
   try checkVocabulary(
     tokenizer: tokenizer.vocabularySize, file: "vocab.txt", model: bert.bert.config.vocabSize, in: directory)
   bert.eval()
@@ -144,21 +144,14 @@ func runEmbed(_ arguments: [String]) throws -> Int32 {
   let directory = try checkpointDirectory(
     model, command: "embed", files: ["config.json", "model.safetensors", "vocab.txt"])
   let tokenizer = try WordPieceTokenizer(vocabularyFile: directory.appendingPathComponent("vocab.txt"))
-  let (bert, _) = try BertModel.fromPretrained(directory)
+  let bert = try BertModel.fromPretrained(directory)
   try checkVocabulary(
     tokenizer: tokenizer.vocabularySize, file: "vocab.txt", model: bert.config.vocabSize, in: directory)
   bert.eval()
   for line in try inputLines(input) {
     let encoding = tokenizer(line.text, maxLength: bert.config.maxPositionEmbeddings)
     let hidden = try noGrad { try bert(inputIds: [encoding.ids]) }.lastHiddenState  // (1, seq, hidden)
-    let size = hidden.shape[2]
-    let vector: [Float] =
-      pooling == "cls"
-      ? Array(hidden.data.prefix(size))
-      : (0..<size).map { j in
-        (0..<encoding.ids.count).reduce(Float(0)) { $0 + hidden.data[$1 * size + j] }
-          / Float(encoding.ids.count)
-      }
+    let vector = pooling == "cls" ? Array(hidden.data.prefix(hidden.shape[2])) : meanPooling(hidden).data
     print(try jsonLine(vector.map(Double.init)))
   }
   return 0
@@ -195,7 +188,7 @@ func runGenerate(_ arguments: [String]) throws -> Int32 {
   guard !promptIDs.isEmpty else {
     throw CourseToolError("--prompt is empty; generate needs at least one token to continue")
   }
-  let (gpt, _) = try GPT2LMHeadModel.fromPretrained(directory)
+  let gpt = try GPT2LMHeadModel.fromPretrained(directory)
   try checkVocabulary(
     tokenizer: tokenizer.vocabularySize,
     file: FileManager.default.fileExists(atPath: directory.appendingPathComponent("tokenizer.json").path)

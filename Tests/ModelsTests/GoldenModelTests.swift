@@ -54,7 +54,7 @@ struct BertRoundTrip: Decodable, TransformersLoad {
 func assertBertMatchesTransformers(_ directory: URL, fixture: URL) throws {
   let g = try JSONDecoder().decode(BertRoundTrip.self, from: Data(contentsOf: fixture))
   let tokenizer = try assertLoadsAndTokenizesLikeTransformers(g, directory)
-  let (model, report) = try BertForMaskedLM.fromPretrained(directory)
+  let (model, report) = try BertForMaskedLM.fromPretrained(directory, outputLoadingInfo: true)
   XCTAssertEqual(report.newlyInitialized, [])
   model.eval()
   let hidden = try model.bert(inputIds: g.input_ids, attentionMask: g.attention_mask).lastHiddenState
@@ -97,7 +97,7 @@ final class GoldenModelTests: XCTestCase {
   func testTinyBertMatchesTransformers() throws {
     let directory = Self.fixtures.appendingPathComponent("tiny-bert")
     let g = try golden(directory.appendingPathComponent("golden.json"))
-    let (model, report) = try BertForMaskedLM.fromPretrained(directory)
+    let (model, report) = try BertForMaskedLM.fromPretrained(directory, outputLoadingInfo: true)
     XCTAssertEqual(report.newlyInitialized, [], "every parameter comes from the checkpoint")
     XCTAssertEqual(report.unused, [])
     model.eval()
@@ -112,7 +112,7 @@ final class GoldenModelTests: XCTestCase {
   func testTinyGPT2MatchesTransformers() throws {
     let directory = Self.fixtures.appendingPathComponent("tiny-gpt2")
     let g = try golden(directory.appendingPathComponent("golden.json"))
-    let (model, report) = try GPT2LMHeadModel.fromPretrained(directory)
+    let (model, report) = try GPT2LMHeadModel.fromPretrained(directory, outputLoadingInfo: true)
     XCTAssertEqual(report.newlyInitialized, [])
     model.eval()
     let logits = try model(inputIds: g.input_ids)
@@ -127,7 +127,7 @@ final class GoldenModelTests: XCTestCase {
       throw XCTSkip("../shared/data/real/minilm-l3 is not here")
     }
     let g = try golden(Self.fixtures.appendingPathComponent("minilm-l3-golden.json"))
-    let (model, report) = try BertModel.fromPretrained(directory)
+    let (model, report) = try BertModel.fromPretrained(directory, outputLoadingInfo: true)
     XCTAssertEqual(report.newlyInitialized, ["pooler.dense.weight", "pooler.dense.bias"])
     model.eval()
     let out = try model(
@@ -164,7 +164,7 @@ final class GoldenModelTests: XCTestCase {
       MiniLML6Golden.self,
       from: Data(contentsOf: Self.fixtures.appendingPathComponent("minilm-l6-golden.json")))
     try assertLoadsAndTokenizesLikeTransformers(g, directory)
-    let (model, report) = try BertModel.fromPretrained(directory)
+    let (model, report) = try BertModel.fromPretrained(directory, outputLoadingInfo: true)
     XCTAssertEqual(report.newlyInitialized, [], "the checkpoint has every weight, the pooler too")
     XCTAssertEqual(report.unused, [])
     XCTAssertEqual(model.config.numHiddenLayers, 6)
@@ -198,7 +198,8 @@ final class GoldenModelTests: XCTestCase {
 
   func testClassifierOnABareCheckpointReportsANewHead() throws {
     let directory = Self.fixtures.appendingPathComponent("tiny-bert")
-    let (model, report) = try BertForSequenceClassification.fromPretrained(directory, numLabels: 3)
+    let (model, report) = try BertForSequenceClassification.fromPretrained(
+      directory, numLabels: 3, outputLoadingInfo: true)
     XCTAssertEqual(
       Set(report.newlyInitialized),
       ["bert.pooler.dense.weight", "bert.pooler.dense.bias", "classifier.weight", "classifier.bias"])

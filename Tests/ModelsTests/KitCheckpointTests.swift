@@ -126,7 +126,8 @@ final class KitCheckpointTests: XCTestCase {
     XCTAssertEqual(g.unexpected_keys, [])
     let tokenizer = try XCTUnwrap(try loadTokenizer(at: KitFixtures.gpt2Directory) as? ByteLevelBPETokenizer)
     XCTAssertEqual(g.sentences.map { tokenizer.encode($0) }, g.input_ids, "the kit's ids are GPT2Tokenizer's")
-    let (model, report) = try GPT2LMHeadModel.fromPretrained(KitFixtures.gpt2Directory)
+    let (model, report) = try GPT2LMHeadModel.fromPretrained(
+      KitFixtures.gpt2Directory, outputLoadingInfo: true)
     XCTAssertEqual(report.newlyInitialized, [])
     XCTAssertEqual(report.unused, [])
     model.eval()

@@ -301,6 +301,17 @@ extension BertForSequenceClassification: PretrainedModel {
       classifierPooling: classifierPooling, generator: generator)
   }
 
+  /// The same, from a path, with the loading report.
+  public static func fromPretrained(
+    _ path: String, numLabels: Int? = nil, labelNames: [String]? = nil, classifierPooling: String? = nil,
+    generator: Generator = .default, outputLoadingInfo: Bool
+  ) throws -> (model: BertForSequenceClassification, loadingInfo: LoadReport) {
+    try fromPretrained(
+      URL(fileURLWithPath: path), numLabels: numLabels, labelNames: labelNames,
+      classifierPooling: classifierPooling,
+      generator: generator, outputLoadingInfo: true)
+  }
+
   /// The same, with the loading report (transformers' `output_loading_info=True`).
   public static func fromPretrained(
     _ directory: URL, numLabels: Int? = nil, labelNames: [String]? = nil, classifierPooling: String? = nil,
@@ -360,6 +371,16 @@ extension GPT2ForSequenceClassification: PretrainedModel {
     try fromPretrained(
       URL(fileURLWithPath: path), numLabels: numLabels, labelNames: labelNames, padTokenId: padTokenId,
       generator: generator)
+  }
+
+  /// The same, from a path, with the loading report.
+  public static func fromPretrained(
+    _ path: String, numLabels: Int? = nil, labelNames: [String]? = nil, padTokenId: Int? = nil,
+    generator: Generator = .default, outputLoadingInfo: Bool
+  ) throws -> (model: GPT2ForSequenceClassification, loadingInfo: LoadReport) {
+    try fromPretrained(
+      URL(fileURLWithPath: path), numLabels: numLabels, labelNames: labelNames, padTokenId: padTokenId,
+      generator: generator, outputLoadingInfo: true)
   }
 
   /// The same, with the loading report (transformers' `output_loading_info=True`).

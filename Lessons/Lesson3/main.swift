@@ -179,13 +179,10 @@ nb.narrate(
   then a feed-forward block (hidden → 4·hidden → hidden with GELU), again with residual and \
   LayerNorm. GPT-2 does the same with the LayerNorm first ("pre-LN") and a causal mask.
   """)
-var bertConfig = BertConfig()
-bertConfig.vocabSize = vocabulary.count + 1
-bertConfig.hiddenSize = 16
-bertConfig.numHiddenLayers = 2
-bertConfig.numAttentionHeads = 2
-bertConfig.intermediateSize = 64
-bertConfig.maxPositionEmbeddings = 32
+let bertConfig = BertConfig(
+  vocabSize: vocabulary.count + 1, hiddenSize: 16, numHiddenLayers: 2, numAttentionHeads: 2,
+  intermediateSize: 64,
+  maxPositionEmbeddings: 32)
 let bert = BertForSequenceClassification(bertConfig, generator: generator)
 bert.eval()
 let names = bert.namedParameters().map(\.name)
@@ -210,12 +207,7 @@ nb.narrate(
   to the previous position. Watch the loss fall and the attention map turn into a diagonal \
   band just below the main diagonal.
   """)
-var gptConfig = GPT2Config()
-gptConfig.vocabSize = 16
-gptConfig.nPositions = 12
-gptConfig.nEmbd = 32
-gptConfig.nLayer = 1
-gptConfig.nHead = 2
+var gptConfig = GPT2Config(vocabSize: 16, nPositions: 12, nEmbd: 32, nLayer: 1, nHead: 2)
 gptConfig.residPdrop = 0
 gptConfig.embdPdrop = 0
 gptConfig.attnPdrop = 0

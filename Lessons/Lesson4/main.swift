@@ -87,13 +87,10 @@ let liveRows = packSequences(
   sep: sep)
 let liveHeldOut = packSequences(
   heldOutDocuments, tokenizer: tokenizer, length: sequenceLength, separator: sep, cls: cls, sep: sep)
-var liveConfig = BertConfig()
-liveConfig.vocabSize = tokenizer.vocabularySize
-liveConfig.hiddenSize = 64
-liveConfig.numHiddenLayers = 2
-liveConfig.numAttentionHeads = 2
-liveConfig.intermediateSize = 256
-liveConfig.maxPositionEmbeddings = sequenceLength
+let liveConfig = BertConfig(
+  vocabSize: tokenizer.vocabularySize, hiddenSize: 64, numHiddenLayers: 2, numAttentionHeads: 2,
+  intermediateSize: 256,
+  maxPositionEmbeddings: sequenceLength)
 let live = BertForMaskedLM(liveConfig, generator: Generator(seed: options.seed))
 var liveRecipe = PretrainingRecipe()
 liveRecipe.sequenceLength = sequenceLength

@@ -142,9 +142,7 @@ final class LabelledPositionsHiddenTests: ExerciseTestCase {
       _ = splitHeads(x, heads: 2)
       _ = scaledDotProductAttention(query: x, key: x, value: x)
     }
-    var config = BertConfig()
-    (config.vocabSize, config.hiddenSize, config.numHiddenLayers) = (12, 8, 1)
-    (config.numAttentionHeads, config.intermediateSize, config.maxPositionEmbeddings) = (2, 16, 8)
+    let config = BertConfig.tiny(vocabSize: 12, hiddenSize: 8, intermediateSize: 16, maxPositionEmbeddings: 8)
     let model = BertForMaskedLM(config, generator: Generator(seed: 8))
     model.eval()
     let inputs = [[1, 4, 4, 5], [1, 6, 4, 7]]

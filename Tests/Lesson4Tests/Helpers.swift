@@ -56,13 +56,7 @@ func handBuiltSafetensors(_ header: String, length: UInt64? = nil, data: [UInt8]
 
 /// A small MLM model for the loss tests, in evaluation mode (no dropout).
 func tinyMaskedLM(seed: UInt64) -> BertForMaskedLM {
-  var config = BertConfig()
-  config.vocabSize = 16
-  config.hiddenSize = 8
-  config.numHiddenLayers = 1
-  config.numAttentionHeads = 2
-  config.intermediateSize = 16
-  config.maxPositionEmbeddings = 8
+  let config = BertConfig.tiny(vocabSize: 16, hiddenSize: 8, intermediateSize: 16, maxPositionEmbeddings: 8)
   let model = BertForMaskedLM(config, generator: Generator(seed: seed))
   model.eval()
   return model

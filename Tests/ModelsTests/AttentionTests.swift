@@ -8,16 +8,7 @@ final class AttentionTests: XCTestCase {
     try skipUnlessAttentionExercisesDone()
   }
 
-  func tinyBertConfig() -> BertConfig {
-    var config = BertConfig()
-    config.vocabSize = 30
-    config.hiddenSize = 8
-    config.numHiddenLayers = 1
-    config.numAttentionHeads = 2
-    config.intermediateSize = 12
-    config.maxPositionEmbeddings = 16
-    return config
-  }
+  func tinyBertConfig() -> BertConfig { .tiny(vocabSize: 30, hiddenSize: 8, intermediateSize: 12) }
 
   func testMaskedKeysGetExactlyZeroWeight() throws {
     let model = BertModel(tinyBertConfig(), generator: Generator(seed: 1))
@@ -45,13 +36,8 @@ final class AttentionTests: XCTestCase {
   }
 
   func testCausalOutputIgnoresLaterTokens() throws {
-    var config = GPT2Config()
-    config.vocabSize = 40
-    config.nPositions = 12
-    config.nEmbd = 8
-    config.nLayer = 2
-    config.nHead = 2
-    let model = GPT2LMHeadModel(config, generator: Generator(seed: 3))
+    let model = GPT2LMHeadModel(
+      .tiny(vocabSize: 40, nPositions: 12, nEmbd: 8, nLayer: 2), generator: Generator(seed: 3))
     model.eval()
     let a = try model(inputIds: [[1, 2, 3, 4, 5, 6]])
     let b = try model(inputIds: [[1, 2, 3, 30, 31, 32]])  // only positions 3... differ

@@ -38,9 +38,8 @@ enum KitFixtures {
   /// uniform, so comparing them tests something.
   static func gpt2() -> (model: GPT2LMHeadModel, tokenizer: ByteLevelBPETokenizer) {
     let tokenizer = ByteLevelBPETokenizer.train(corpus: corpus, vocabularySize: 300)
-    var config = GPT2Config()
-    config.vocabSize = tokenizer.vocabularySize
-    (config.nPositions, config.nEmbd, config.nLayer, config.nHead, config.nInner) = (64, 16, 2, 2, 32)
+    var config = GPT2Config(
+      vocabSize: tokenizer.vocabularySize, nPositions: 64, nEmbd: 16, nLayer: 2, nHead: 2, nInner: 32)
     let eos = tokenizer.vocabulary["<|endoftext|>"]!
     (config.bosTokenId, config.eosTokenId, config.initializerRange) = (eos, eos, 0.2)
     return (GPT2LMHeadModel(config, generator: Generator(seed: 6)), tokenizer)
@@ -48,10 +47,10 @@ enum KitFixtures {
 
   static func bert() throws -> (model: BertForMaskedLM, tokenizer: WordPieceTokenizer) {
     let tokenizer = try WordPieceTokenizer.train(corpus: corpus, vocabularySize: 120)
-    var config = BertConfig()
-    config.vocabSize = tokenizer.vocabularySize
-    (config.hiddenSize, config.numHiddenLayers, config.numAttentionHeads) = (16, 2, 2)
-    (config.intermediateSize, config.maxPositionEmbeddings, config.initializerRange) = (32, 64, 0.2)
+    var config = BertConfig(
+      vocabSize: tokenizer.vocabularySize, hiddenSize: 16, numHiddenLayers: 2, numAttentionHeads: 2,
+      intermediateSize: 32, maxPositionEmbeddings: 64)
+    config.initializerRange = 0.2
     return (BertForMaskedLM(config, generator: Generator(seed: 6)), tokenizer)
   }
 

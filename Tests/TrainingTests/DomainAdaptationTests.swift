@@ -26,14 +26,7 @@ final class DomainAdaptationTests: XCTestCase {
   ]
 
   func tinyModel(vocabularySize: Int, seed: UInt64 = 3) -> BertForMaskedLM {
-    var config = BertConfig()
-    config.vocabSize = vocabularySize
-    config.hiddenSize = 16
-    config.numHiddenLayers = 1
-    config.numAttentionHeads = 2
-    config.intermediateSize = 32
-    config.maxPositionEmbeddings = 16
-    let model = BertForMaskedLM(config, generator: Generator(seed: seed))
+    let model = BertForMaskedLM(.tiny(vocabSize: vocabularySize), generator: Generator(seed: seed))
     // A non-zero bias, so that the bias rows are checked too.
     for i in 0..<model.cls.predictions.bias.count { model.cls.predictions.bias.data[i] = Float(i) * 0.01 }
     return model

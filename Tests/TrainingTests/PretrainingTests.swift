@@ -82,13 +82,7 @@ final class PretrainingTests: XCTestCase {
     let sep = tokenizer.id(of: "[SEP]")
     let rows = packSequences(
       corpus, tokenizer: tokenizer, length: 16, separator: sep, cls: tokenizer.id(of: "[CLS]"), sep: sep)
-    var config = BertConfig()
-    config.vocabSize = tokenizer.vocabularySize
-    config.hiddenSize = 32
-    config.numHiddenLayers = 1
-    config.numAttentionHeads = 2
-    config.intermediateSize = 64
-    config.maxPositionEmbeddings = 16
+    let config = BertConfig.tiny(vocabSize: tokenizer.vocabularySize, hiddenSize: 32, intermediateSize: 64)
     let model = BertForMaskedLM(config, generator: Generator(seed: 3))
     var recipe = PretrainingRecipe()
     recipe.sequenceLength = 16

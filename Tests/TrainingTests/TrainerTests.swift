@@ -68,15 +68,9 @@ enum TinyTask {
   }
 
   static func model(seed: UInt64 = 3, dropout: Float = 0.1) -> BertForSequenceClassification {
-    var config = BertConfig()
+    var config = BertConfig.tiny(vocabSize: tokenizer.vocabularySize)
     config.hiddenDropoutProb = dropout
     config.attentionProbsDropoutProb = dropout
-    config.vocabSize = tokenizer.vocabularySize
-    config.hiddenSize = 16
-    config.numHiddenLayers = 1
-    config.numAttentionHeads = 2
-    config.intermediateSize = 32
-    config.maxPositionEmbeddings = 16
     return BertForSequenceClassification(config, generator: Generator(seed: seed))
   }
 

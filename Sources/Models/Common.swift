@@ -28,8 +28,8 @@ func validateBatch(_ rows: [[Int]], name: String, limit: Int, maxLength: Int) th
 }
 
 /// The (batch, seq) a forward pass runs on, from exactly one of `input_ids` (checked against
-/// the vocabulary) or `inputs_embeds` ((batch, seq, hidden), as transformers takes them), with
-/// room left for `pastLength` prefix positions.
+/// the vocabulary) or `inputs_embeds` ((batch, seq, hidden), as transformers takes them), at
+/// most `maxLength` long.
 func inputShape(
   inputIds: [[Int]]?, inputsEmbeds: Tensor?, vocabSize: Int, hiddenSize: Int, maxLength: Int
 ) throws -> (batch: Int, seq: Int) {

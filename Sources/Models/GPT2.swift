@@ -9,11 +9,14 @@
 import Exercises
 import TensorCore
 
-/// A `Linear` for GPT-2's projections. Its weights are overwritten by `initializeWeights`, so
-/// its own initialisation draws from a private generator: building a GPT-2 leaves
-/// `Generator.default` (which dropout uses) where it was.
+/// A `Linear` with zero weight and bias, for GPT-2's projections: `initializeWeights` fills
+/// them, so PyTorch's default initialisation would be wasted draws, and would move
+/// `Generator.default`, which dropout uses (OpenAI's `Conv1D` was created empty too).
 func projection(_ inFeatures: Int, _ outFeatures: Int) -> Linear {
-  Linear(inFeatures, outFeatures, generator: Generator(seed: 0))
+  let layer = Linear(1, 1, generator: Generator(seed: 0))
+  layer.weight = Tensor(zeros: [outFeatures, inFeatures], requiresGrad: true)
+  layer.bias = Tensor(zeros: [outFeatures], requiresGrad: true)
+  return layer
 }
 
 /// Causal multi-head self-attention: one projection makes query, key and value (`c_attn`).

@@ -203,7 +203,7 @@ public protocol PretrainedModel: Module {
 extension PretrainedModel {
   /// Reads a checkpoint directory: its configuration (changed by `adjust`, e.g. the number of
   /// labels), a model made from it, and the weights loaded into that model.
-  static func load(
+  static func loadCheckpoint(
     _ directory: URL, generator: Generator, adjust: (inout Config) -> Void = { _ in }
   ) throws -> (model: Self, loadingInfo: LoadReport) {
     var config = try readConfig(Config.self, in: directory)
@@ -218,7 +218,7 @@ extension PretrainedModel {
   /// Loads a checkpoint directory (Hugging Face layout); weights it lacks are newly
   /// initialised from `generator`.
   public static func fromPretrained(_ directory: URL, generator: Generator = .default) throws -> Self {
-    try load(directory, generator: generator).model
+    try loadCheckpoint(directory, generator: generator).model
   }
 
   /// Loads a checkpoint directory given as a path.
@@ -232,14 +232,14 @@ extension PretrainedModel {
   public static func fromPretrained(
     _ directory: URL, generator: Generator = .default, outputLoadingInfo: Bool
   ) throws -> (model: Self, loadingInfo: LoadReport) {
-    try load(directory, generator: generator)
+    try loadCheckpoint(directory, generator: generator)
   }
 
   /// Loads a checkpoint directory given as a path, with the loading report.
   public static func fromPretrained(
     _ path: String, generator: Generator = .default, outputLoadingInfo: Bool
   ) throws -> (model: Self, loadingInfo: LoadReport) {
-    try load(URL(fileURLWithPath: path), generator: generator)
+    try loadCheckpoint(URL(fileURLWithPath: path), generator: generator)
   }
 
   /// Writes config.json (with `architectures`) and model.safetensors to `directory`.
@@ -317,7 +317,7 @@ extension BertForSequenceClassification: PretrainedModel {
     _ directory: URL, numLabels: Int? = nil, labelNames: [String]? = nil, classifierPooling: String? = nil,
     generator: Generator = .default, outputLoadingInfo: Bool
   ) throws -> (model: BertForSequenceClassification, loadingInfo: LoadReport) {
-    try load(directory, generator: generator) { config in
+    try loadCheckpoint(directory, generator: generator) { config in
       config.relabel(numLabels, labelNames)
       config.classifierPooling = classifierPooling ?? config.classifierPooling
     }
@@ -388,7 +388,7 @@ extension GPT2ForSequenceClassification: PretrainedModel {
     _ directory: URL, numLabels: Int? = nil, labelNames: [String]? = nil, padTokenId: Int? = nil,
     generator: Generator = .default, outputLoadingInfo: Bool
   ) throws -> (model: GPT2ForSequenceClassification, loadingInfo: LoadReport) {
-    try load(directory, generator: generator) { config in
+    try loadCheckpoint(directory, generator: generator) { config in
       config.relabel(numLabels, labelNames)
       config.padTokenId = padTokenId ?? config.padTokenId
     }

@@ -1,3 +1,4 @@
+import Foundation
 import Models
 import TensorCore
 import XCTest
@@ -148,6 +149,52 @@ final class ModelInputsTests: XCTestCase {
     let cached = try model(inputIds: [tail], pastKeyValues: cache)  // (1, 4, vocabulary)
     let vocabulary = 12
     for (a, b) in zip(whole.data.suffix(4 * vocabulary), cached.data) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+  }
+
+  struct PrefixGolden: Decodable {
+    struct Run: Decodable {
+      var input_ids: [[Int]]
+      var attention_mask: [[Int]]
+      var keys: [[Float]]
+      var values: [[Float]]
+      var logits: [Float]
+    }
+    var prefix_length: Int
+    var bert: Run
+    var gpt2: Run
+  }
+
+  /// Prefixes as PEFT's prefix tuning hands them to transformers (a cache of per-layer keys and
+  /// values, the attention mask extended by ones) give transformers' logits
+  /// (scripts/golden_prefix.py, on the tiny fixture models).
+  func testPrefixesMatchTransformersPastKeyValues() throws {
+    try skipUnlessCheckpointExercisesDone()
+    let g = try JSONDecoder().decode(
+      PrefixGolden.self,
+      from: Data(contentsOf: GoldenModelTests.fixtures.appendingPathComponent("prefix-golden.json")))
+    func prefixes(_ run: PrefixGolden.Run, heads: Int) -> [AttentionPrefix] {
+      let shape = [
+        run.input_ids.count, heads, g.prefix_length,
+        run.keys[0].count / (run.input_ids.count * heads * g.prefix_length),
+      ]
+      return zip(run.keys, run.values).map {
+        AttentionPrefix(key: Tensor($0, shape: shape), value: Tensor($1, shape: shape))
+      }
+    }
+    let bert = try BertForMaskedLM.fromPretrained(
+      GoldenModelTests.fixtures.appendingPathComponent("tiny-bert"))
+    bert.eval()
+    let bertLogits = try bert(
+      inputIds: g.bert.input_ids, attentionMask: g.bert.attention_mask,
+      pastKeyValues: prefixes(g.bert, heads: bert.config.numAttentionHeads))
+    assertClose(bertLogits.data, g.bert.logits, tolerance: 1e-4, "BERT logits with a prefix")
+    let gpt2 = try GPT2LMHeadModel.fromPretrained(
+      GoldenModelTests.fixtures.appendingPathComponent("tiny-gpt2"))
+    gpt2.eval()
+    let gptLogits = try gpt2(
+      inputIds: g.gpt2.input_ids, attentionMask: g.gpt2.attention_mask,
+      pastKeyValues: prefixes(g.gpt2, heads: gpt2.config.nHead))
+    assertClose(gptLogits.data, g.gpt2.logits, tolerance: 1e-4, "GPT-2 logits with a prefix")
   }
 
   /// GPT-2 has no padding token by default: the head finds each row's last real token from

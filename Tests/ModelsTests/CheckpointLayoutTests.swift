@@ -41,6 +41,23 @@ final class CheckpointLayoutTests: XCTestCase {
     }
   }
 
+  /// The checkpoints shipped in datasets/models (written by the kit when it had GPT-2's
+  /// Conv1D) load and save back byte for byte: the layout has not changed.
+  func testShippedCheckpointsSaveBackByteForByte() throws {
+    let models = GoldenModelTests.packageRoot.appendingPathComponent("datasets/models")
+    let gpt = try GPT2LMHeadModel.fromPretrained(models.appendingPathComponent("gpt-mini"))
+    try gpt.save(to: scratch.appendingPathComponent("gpt-mini"))
+    let bert = try BertForMaskedLM.fromPretrained(models.appendingPathComponent("bert-mini"))
+    try bert.save(to: scratch.appendingPathComponent("bert-mini"))
+    for name in ["gpt-mini", "bert-mini"] {
+      XCTAssertEqual(
+        try Data(contentsOf: models.appendingPathComponent(name).appendingPathComponent("model.safetensors")),
+        try Data(
+          contentsOf: scratch.appendingPathComponent(name).appendingPathComponent("model.safetensors")),
+        name)
+    }
+  }
+
   func testGPT2ProjectionsAreStoredInHuggingFaceLayout() throws {
     let model = GPT2LMHeadModel(.tiny(vocabSize: 20, nEmbd: 8, nInner: 24), generator: Generator(seed: 4))
     XCTAssertEqual(

@@ -68,6 +68,7 @@ public struct AttentionPrefix {
   /// (batch, heads, prefixLength, headDim).
   public var value: Tensor
 
+  /// A prefix of `key` and `value`, both (batch, heads, prefixLength, headDim).
   public init(key: Tensor, value: Tensor) {
     self.key = key
     self.value = value

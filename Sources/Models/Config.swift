@@ -285,9 +285,11 @@ public enum Activation: String, Codable, Sendable, CaseIterable {
   case geluNew = "gelu_new"
   /// The same tanh approximation under PyTorch's name.
   case geluPytorchTanh = "gelu_pytorch_tanh"
+  /// max(0, x).
   case relu
   /// x·sigmoid(x), also called swish.
   case silu
+  /// The hyperbolic tangent.
   case tanh
   /// The identity.
   case linear

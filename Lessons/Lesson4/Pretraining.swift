@@ -1,0 +1,56 @@
+// The lesson's pre-training runs: the Trainer configured for masked language modelling, its
+// progress in a notebook bar, and what the lesson plots and tabulates from it.
+
+import Models
+import Notebook
+import TensorCore
+import Tokenizers
+import Training
+
+/// A pre-training run as the lesson shows it: the loss of every step and the held-out
+/// evaluations, the first one before any training.
+struct PretrainingRun {
+  var trainingLosses: [Double]
+  var evaluations: [EvaluationPoint]
+  var seconds: Double
+  var tokens: Int
+}
+
+/// Shows the Trainer's training loss (and the last held-out loss) in a progress bar.
+final class ProgressCallback: TrainerCallback {
+  let bar: ProgressBar
+  var heldOutLoss: Double?
+
+  init(_ bar: ProgressBar) { self.bar = bar }
+
+  func onLog(args: TrainingArguments, state: TrainerState, logs: [String: Double]) {
+    if let loss = logs["eval_loss"] { heldOutLoss = loss }
+    guard let loss = logs["loss"] else { return }
+    var metrics = ["loss": loss, "lr": logs["learning_rate"] ?? 0]
+    if let heldOutLoss { metrics["held-out loss"] = heldOutLoss }
+    bar.update(step: state.globalStep, metrics: metrics)
+  }
+}
+
+/// Masked-language-model pre-training of `model` by the Trainer, as run_mlm.py: rows masked
+/// afresh in every batch, the held-out rows masked once (so their evaluations compare), and
+/// an evaluation before the first step and after the last.
+func pretrainMaskedLM(
+  _ model: BertForMaskedLM, tokenizer: WordPieceTokenizer, training: [[Int]], heldOut: [[Int]],
+  args: TrainingArguments, bar: ProgressBar
+) throws -> PretrainingRun {
+  let trainer = try Trainer(
+    model: model, args: args, trainDataset: training, evalDataset: heldOut,
+    dataCollator: DataCollatorForLanguageModeling(tokenizer: tokenizer, mlmProbability: 0.15),
+    callbacks: [ProgressCallback(bar)])
+  let before = try trainer.evaluate()
+  let output = try trainer.train()
+  if trainer.evaluations.last?.step != output.globalStep { try trainer.evaluate() }
+  bar.finish()
+  let seconds = output.metrics["train_runtime"]!
+  return PretrainingRun(
+    trainingLosses: trainer.stepLosses,
+    evaluations: [EvaluationPoint(step: 0, loss: before["eval_loss"]!, accuracy: before["eval_accuracy"]!)]
+      + trainer.evaluations,
+    seconds: seconds, tokens: Int((output.metrics["train_tokens_per_second"]! * seconds).rounded()))
+}

@@ -16,19 +16,30 @@ struct PretrainingRun {
   var tokens: Int
 }
 
-/// Shows the Trainer's training loss (and the last held-out loss) in a progress bar.
+/// Shows the Trainer's training loss and the last held-out loss in a progress bar. A step's
+/// line waits until the next step begins, so that an evaluation at that step is in it.
 final class ProgressCallback: TrainerCallback {
   let bar: ProgressBar
   var heldOutLoss: Double?
+  var pending: (step: Int, metrics: [String: Double])?
 
   init(_ bar: ProgressBar) { self.bar = bar }
 
   func onLog(args: TrainingArguments, state: TrainerState, logs: [String: Double]) {
     if let loss = logs["eval_loss"] { heldOutLoss = loss }
-    guard let loss = logs["loss"] else { return }
-    var metrics = ["loss": loss, "lr": logs["learning_rate"] ?? 0]
-    if let heldOutLoss { metrics["held-out loss"] = heldOutLoss }
-    bar.update(step: state.globalStep, metrics: metrics)
+    if let loss = logs["loss"] {
+      pending = (state.globalStep, ["loss": loss, "lr": logs["learning_rate"] ?? 0])
+    }
+  }
+
+  func onStepBegin(args: TrainingArguments, state: TrainerState, control: inout TrainerControl) { flush() }
+  func onTrainEnd(args: TrainingArguments, state: TrainerState, control: inout TrainerControl) { flush() }
+
+  func flush() {
+    guard var line = pending else { return }
+    if let heldOutLoss { line.metrics["held-out loss"] = heldOutLoss }
+    bar.update(step: line.step, metrics: line.metrics)
+    pending = nil
   }
 }
 

@@ -228,6 +228,7 @@ extension Trainer where Example == ClassificationExample, Batch == Classificatio
 
   /// Evaluates on `dataset` (tokenized now): the loss and `computeMetrics`' figures, each
   /// prefixed `prefix_`; logged in the state's history.
+  @discardableResult
   public func evaluate(_ dataset: TextClassificationDataset, metricKeyPrefix prefix: String = "eval") throws
     -> [String: Double]
   {

@@ -374,6 +374,7 @@ public final class Trainer<Example, Batch> {
   /// (mean over every scored item), `eval_perplexity` for language models, and
   /// `computeMetrics`' figures, each prefixed `prefix_`; logged in the state's history and
   /// passed to the callbacks' `onEvaluate`.
+  @discardableResult
   public func evaluate(_ examples: [Example]? = nil, metricKeyPrefix prefix: String = "eval") throws
     -> [String: Double]
   {

@@ -112,7 +112,7 @@ final class LanguageModelTrainingTests: XCTestCase {
     }
     let uninterrupted = try run("a", model: try maskedLMSetup(seed: 1).0)
     XCTAssertGreaterThan(uninterrupted.state.globalStep, 8, "the stop at step 5 is mid-run")
-    try run("b", model: try maskedLMSetup(seed: 1).0, callbacks: [StopAt()])
+    _ = try run("b", model: try maskedLMSetup(seed: 1).0, callbacks: [StopAt()])
     let checkpoint = directory.appendingPathComponent("b/checkpoint-5")
     let resumed = try run("b", model: try maskedLMSetup(seed: 77).0, resume: checkpoint)
     XCTAssertEqual(resumed.state.globalStep, uninterrupted.state.globalStep)

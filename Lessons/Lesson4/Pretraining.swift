@@ -1,6 +1,7 @@
 // The lesson's pre-training runs: the Trainer configured for masked language modelling, its
 // progress in a notebook bar, and what the lesson plots and tabulates from it.
 
+import Foundation
 import Models
 import Notebook
 import TensorCore
@@ -16,6 +17,30 @@ struct PretrainingRun {
   var tokens: Int
 }
 
+/// The settings of a pre-training run (transformers' TrainingArguments, as run_mlm.py takes
+/// them): batches of 16 rows, linear warm-up and decay, AdamW with weight decay 0.01, gradients
+/// clipped to norm 1, held-out evaluations `evaluations` times in the run, no checkpoints;
+/// `directory` receives trainer_state.json.
+func pretrainingArguments(
+  _ directory: URL, seed: UInt64, steps: Int, learningRate: Double, warmupRatio: Double, evaluations: Int
+)
+  -> TrainingArguments
+{
+  var args = TrainingArguments(
+    outputDir: directory.path, perDeviceTrainBatchSize: 16,
+    learningRate: learningRate)
+  args.maxSteps = steps
+  args.perDeviceEvalBatchSize = 16
+  args.warmupRatio = warmupRatio
+  args.weightDecay = 0.01
+  args.evalStrategy = .steps
+  args.evalSteps = max(1, steps / evaluations)
+  args.saveStrategy = .no
+  args.loggingSteps = 1  // every step's loss reaches the progress bar (ProgressCallback)
+  args.disableTqdm = true
+  args.seed = seed
+  return args
+}
 /// Shows the Trainer's training loss and the last held-out loss in a progress bar. A step's
 /// line waits until the next step begins, so that an evaluation at that step is in it.
 final class ProgressCallback: TrainerCallback {

@@ -95,31 +95,9 @@ liveConfig.numAttentionHeads = 2
 liveConfig.intermediateSize = 256
 liveConfig.maxPositionEmbeddings = sequenceLength
 let live = BertForMaskedLM(liveConfig, generator: Generator(seed: options.seed))
-/// The settings of a pre-training run (transformers' TrainingArguments, as run_mlm.py takes
-/// them): batches of 16 rows, linear warm-up and decay, AdamW with weight decay 0.01, gradients
-/// clipped to norm 1, held-out evaluations `evaluations` times in the run, no checkpoints.
-@MainActor func pretrainingArguments(
-  _ name: String, steps: Int, learningRate: Double, warmupRatio: Double, evaluations: Int
-)
-  -> TrainingArguments
-{
-  var args = TrainingArguments(
-    outputDir: outputDirectory.appendingPathComponent(name).path, perDeviceTrainBatchSize: 16,
-    learningRate: learningRate)
-  args.maxSteps = steps
-  args.perDeviceEvalBatchSize = 16
-  args.warmupRatio = warmupRatio
-  args.weightDecay = 0.01
-  args.evalStrategy = .steps
-  args.evalSteps = max(1, steps / evaluations)
-  args.saveStrategy = .no
-  args.loggingSteps = 1  // every step's loss reaches the progress bar (ProgressCallback)
-  args.disableTqdm = true
-  args.seed = options.seed
-  return args
-}
 let liveArgs = pretrainingArguments(
-  "live-mlm", steps: quick ? 30 : options.int("steps"), learningRate: 2e-3, warmupRatio: 0.05, evaluations: 8)
+  outputDirectory.appendingPathComponent("live-mlm"), seed: options.seed,
+  steps: quick ? 30 : options.int("steps"), learningRate: 2e-3, warmupRatio: 0.05, evaluations: 8)
 nb.narrate(
   """
   A small BERT (hidden \(liveConfig.hiddenSize), \(liveConfig.numHiddenLayers) layers, \(live.parameterCount()) \
@@ -230,7 +208,7 @@ nb.output(
     + "vocabulary \(bertConfig.vocabSize), \(bert.parameterCount()) parameters")
 nb.narrate(
   """
-  datasets/models/bert-mini was pre-trained by the kit with the same loop, longer and on all \
+  datasets/models/bert-mini was pre-trained by the kit (`course pretrain`), longer and on all \
   of the general corpus (section 6). Asked to fill the blank, it gives a distribution over its \
   vocabulary; these are its five best guesses, with probabilities:
   """)
@@ -463,7 +441,8 @@ let generalHeldOutRows = Array(
     heldOutDocuments, tokenizer: domainTokenizer, length: adaptLength, separator: dsep, cls: dcls, sep: dsep
   ).prefix(quick ? 16 : 48))
 let adaptArgs = pretrainingArguments(
-  "continued-mlm", steps: quick ? 6 : options.int("adapt-steps"), learningRate: options.double("adapt-lr"),
+  outputDirectory.appendingPathComponent("continued-mlm"), seed: options.seed,
+  steps: quick ? 6 : options.int("adapt-steps"), learningRate: options.double("adapt-lr"),
   warmupRatio: 0.1, evaluations: 4)
 let evaluationBatch = adaptArgs.perDeviceEvalBatchSize  // as pre-training evaluates: the same masked batch
 func heldOutLoss(_ model: BertForMaskedLM, _ rows: [[Int]]) throws -> EvaluationPoint {
@@ -547,7 +526,7 @@ let bertCurve = try PretrainingCurve(contentsOf: bertDirectory.appendingPathComp
 let card = (try? String(contentsOf: bertDirectory.appendingPathComponent("README.md"), encoding: .utf8)) ?? ""
 nb.narrate(
   """
-  The shipped bert-mini came out of the same loop, run longer by `course pretrain`. Its model \
+  The shipped bert-mini came out of `course pretrain`: the same objective, run longer. Its model \
   card (datasets/models/bert-mini/README.md) gives the recipe:
   """)
 nb.output(

@@ -151,9 +151,9 @@ func runPretrain(_ arguments: [String]) throws -> Int32 {
   }
   // The freshly initialised model first (its held-out figures are the "before" row), then the
   // run, resumed from the newest checkpoint in --output with --resume.
-  let before = try trainer.evaluate()
   let checkpoint = resume ? trainer.lastCheckpoint : nil
   if resume && checkpoint == nil { throw CourseToolError("--resume: no checkpoint-N directory in \(output)") }
+  let before = try trainer.evaluate()
   if let checkpoint { print("resuming from \(checkpoint.path)") }
   let result = try trainer.train(resumeFrom: checkpoint)
   // The last step is evaluated too, when the evaluation interval does not end on it.

@@ -92,31 +92,27 @@ let liveConfig = BertConfig(
   intermediateSize: 256,
   maxPositionEmbeddings: sequenceLength)
 let live = BertForMaskedLM(liveConfig, generator: Generator(seed: options.seed))
-var liveRecipe = PretrainingRecipe()
-liveRecipe.sequenceLength = sequenceLength
-liveRecipe.batchSize = 16
-liveRecipe.steps = quick ? 30 : options.int("steps")
-liveRecipe.learningRate = 2e-3
-liveRecipe.warmupRatio = 0.05
-liveRecipe.evaluateEvery = max(1, liveRecipe.steps / 8)
-liveRecipe.seed = options.seed
+let liveArgs = pretrainingArguments(
+  outputDirectory.appendingPathComponent("live-mlm"), seed: options.seed,
+  steps: quick ? 30 : options.int("steps"), learningRate: 2e-3, warmupRatio: 0.05, evaluations: 8)
 nb.narrate(
   """
   A small BERT (hidden \(liveConfig.hiddenSize), \(liveConfig.numHiddenLayers) layers, \(live.parameterCount()) \
   parameters) from random weights, on the first \(liveDocuments) documents of the general corpus packed \
   into \(liveRows.count) rows of \(sequenceLength) tokens; \(liveHeldOut.count) rows of held-out documents \
-  are scored every \(liveRecipe.evaluateEvery) steps with the same fixed masking, so the points are comparable.
+  are scored every \(liveArgs.evaluationInterval) steps with the same fixed masking, so the points are comparable.
   """)
 nb.code(
   """
   let model = BertForMaskedLM(config)
-  let report = try pretrainMaskedLM(model, tokenizer: tokenizer, training: rows, heldOut: heldOut, recipe: recipe)
+  let trainer = try Trainer(
+    model: model, args: args, trainDataset: rows, evalDataset: heldOut,
+    dataCollator: DataCollatorForLanguageModeling(tokenizer: tokenizer, mlmProbability: 0.15))
+  try trainer.train()  // trainer.stepLosses; trainer.evaluations: loss, perplexity, accuracy
   """)
-let liveBar = nb.progress("MLM pre-training", total: liveRecipe.steps)
 let liveReport = try pretrainMaskedLM(
-  live, tokenizer: tokenizer, training: liveRows, heldOut: liveHeldOut, recipe: liveRecipe
-) { step, metrics in liveBar.update(step: step, metrics: metrics) }
-liveBar.finish()
+  live, tokenizer: tokenizer, training: liveRows, heldOut: liveHeldOut, args: liveArgs,
+  bar: nb.progress("MLM pre-training", total: liveArgs.maxSteps))
 let liveSmooth = movingAverage(liveReport.trainingLosses, size: quick ? 5 : 20)
 let liveSeries = [
   ChartSeries(name: "training loss (moving average)", values: liveSmooth.y, x: liveSmooth.x),
@@ -134,7 +130,7 @@ nb.table(
   rows: [
     ["before training", f(liveFirst.loss), f(liveFirst.perplexity, 1), percent(liveFirst.accuracy)],
     [
-      "after \(liveRecipe.steps) steps", f(liveLast.loss), f(liveLast.perplexity, 1),
+      "after \(liveArgs.maxSteps) steps", f(liveLast.loss), f(liveLast.perplexity, 1),
       percent(liveLast.accuracy),
     ],
   ],
@@ -145,7 +141,7 @@ nb.narrate(
   \(f(log(Double(tokenizer.vocabularySize)), 2)). The first few hundred steps mostly learn which tokens are \
   frequent; learning to use the context comes later, as the full run's curve in section 6 shows.
   """)
-nb.record("live_steps", liveRecipe.steps)
+nb.record("live_steps", liveArgs.maxSteps)
 nb.record("live_parameters", live.parameterCount())
 nb.record("live_training_loss", liveReport.trainingLosses)
 nb.record("live_heldout_loss_before", liveFirst.loss)
@@ -211,7 +207,7 @@ nb.output(
     + "vocabulary \(bertConfig.vocabSize), \(bert.parameterCount()) parameters")
 nb.narrate(
   """
-  datasets/models/bert-mini was pre-trained by the kit with the same loop, longer and on all \
+  datasets/models/bert-mini was pre-trained by the kit (`course pretrain`), longer and on all \
   of the general corpus (section 6). Asked to fill the blank, it gives a distribution over its \
   vocabulary; these are its five best guesses, with probabilities:
   """)
@@ -443,15 +439,11 @@ let generalHeldOutRows = Array(
   packSequences(
     heldOutDocuments, tokenizer: domainTokenizer, length: adaptLength, separator: dsep, cls: dcls, sep: dsep
   ).prefix(quick ? 16 : 48))
-var adaptRecipe = PretrainingRecipe()
-adaptRecipe.sequenceLength = adaptLength
-adaptRecipe.batchSize = 16
-adaptRecipe.steps = quick ? 6 : options.int("adapt-steps")
-adaptRecipe.learningRate = Float(options.double("adapt-lr"))
-adaptRecipe.warmupRatio = 0.1
-adaptRecipe.evaluateEvery = max(1, adaptRecipe.steps / 4)
-adaptRecipe.seed = options.seed
-let evaluationBatch = adaptRecipe.batchSize  // as pre-training evaluates: the same masked batch
+let adaptArgs = pretrainingArguments(
+  outputDirectory.appendingPathComponent("continued-mlm"), seed: options.seed,
+  steps: quick ? 6 : options.int("adapt-steps"), learningRate: options.double("adapt-lr"),
+  warmupRatio: 0.1, evaluations: 4)
+let evaluationBatch = adaptArgs.perDeviceEvalBatchSize  // as pre-training evaluates: the same masked batch
 func heldOutLoss(_ model: BertForMaskedLM, _ rows: [[Int]]) throws -> EvaluationPoint {
   try evaluateMaskedLM(model, tokenizer: domainTokenizer, rows: rows, batchSize: evaluationBatch)
 }
@@ -463,17 +455,15 @@ let original = try evaluateMaskedLM(
 let randomBefore = try heldOutLoss(randomStart, domainHeldOutRows)
 let domainBefore = try heldOutLoss(adapted, domainHeldOutRows)
 let generalBefore = try heldOutLoss(adapted, generalHeldOutRows)
-let adaptBar = nb.progress("continued pre-training", total: adaptRecipe.steps)
 let adaptReport = try pretrainMaskedLM(
-  adapted, tokenizer: domainTokenizer, training: domainRows, heldOut: domainHeldOutRows, recipe: adaptRecipe
-) { step, metrics in adaptBar.update(step: step, metrics: metrics) }
-adaptBar.finish()
+  adapted, tokenizer: domainTokenizer, training: domainRows, heldOut: domainHeldOutRows, args: adaptArgs,
+  bar: nb.progress("continued pre-training", total: adaptArgs.maxSteps))
 let domainAfter = try heldOutLoss(adapted, domainHeldOutRows)
 let generalAfter = try heldOutLoss(adapted, generalHeldOutRows)
 nb.narrate(
   """
-  Continued pre-training: the same MLM loop, \(adaptRecipe.steps) steps of \(adaptRecipe.batchSize) in-domain \
-  rows of \(adaptLength) tokens, learning rate \(adaptRecipe.learningRate). Every loss below is measured \
+  Continued pre-training: the same MLM loop, \(adaptArgs.maxSteps) steps of \(adaptArgs.perDeviceTrainBatchSize) in-domain \
+  rows of \(adaptLength) tokens, learning rate \(adaptArgs.learningRate). Every loss below is measured \
   on the same masked batch (evaluateMaskedLM: same rows, same masking seed), \
   \(domainHeldOutRows.count) rows of held-out in-domain text and \(generalHeldOutRows.count) of general text.
   """)
@@ -487,7 +477,7 @@ nb.table(
       f(generalBefore.loss),
     ],
     [
-      "+ \(adaptRecipe.steps) steps on in-domain text", f(domainAfter.loss), percent(domainAfter.accuracy),
+      "+ \(adaptArgs.maxSteps) steps on in-domain text", f(domainAfter.loss), percent(domainAfter.accuracy),
       f(generalAfter.loss),
     ],
   ],
@@ -526,7 +516,7 @@ nb.record("domain_accuracy_before", domainBefore.accuracy)
 nb.record("domain_accuracy_after", domainAfter.accuracy)
 nb.record("general_loss_before_adaptation", generalBefore.loss)
 nb.record("general_loss_after_adaptation", generalAfter.loss)
-nb.record("adapt_steps", adaptRecipe.steps)
+nb.record("adapt_steps", adaptArgs.maxSteps)
 
 // MARK: - 6. The full recipe
 
@@ -535,7 +525,7 @@ let bertCurve = try PretrainingCurve(contentsOf: bertDirectory.appendingPathComp
 let card = (try? String(contentsOf: bertDirectory.appendingPathComponent("README.md"), encoding: .utf8)) ?? ""
 nb.narrate(
   """
-  The shipped bert-mini came out of the same loop, run longer by `course pretrain`. Its model \
+  The shipped bert-mini came out of `course pretrain`: the same objective, run longer. Its model \
   card (datasets/models/bert-mini/README.md) gives the recipe:
   """)
 nb.output(
@@ -560,12 +550,12 @@ nb.table(
     $0.offset % 2 == 0 || $0.offset == bertCurve.evaluations.count - 1
   }
   .map { _, e in ["\(e.step)", f(e.loss), f(e.perplexity, 1), percent(e.accuracy)] })
-let plateau = bertCurve.evaluations.first { $0.step >= liveRecipe.steps }
+let plateau = bertCurve.evaluations.first { $0.step >= liveArgs.maxSteps }
 nb.narrate(
   """
   The held-out loss falls fast, stalls on a plateau where the model predicts frequent tokens, \
   then drops again once it starts to use the context. The live run of section 1 stopped at step \
-  \(liveRecipe.steps) with held-out loss \(f(liveLast.loss)) (a smaller model on shorter rows); \
+  \(liveArgs.maxSteps) with held-out loss \(f(liveLast.loss)) (a smaller model on shorter rows); \
   the full run was at \(plateau.map { f($0.loss) } ?? "n/a") by step \(plateau?.step ?? 0), and ended at \
   \(f(bertCurve.evaluations.last!.loss)) after \(bertCurve.evaluations.last!.step) steps.
   """)

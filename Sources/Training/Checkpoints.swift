@@ -2,15 +2,33 @@
 // (config.json, model.safetensors, the tokenizer's files) and what resuming needs: the
 // optimizer's moving averages, the random state, trainer_state.json and training_args.json.
 // A checkpoint is written to a temporary directory and renamed into place, so a run killed
-// mid-save never leaves a half-written checkpoint-N behind.
+// mid-save never leaves a half-written checkpoint-N behind. The optimizer state is saved for
+// AdamW (the default); a run with another optimizer saves none and cannot be resumed.
 
 import Foundation
 import Models
 import TensorCore
 
 extension Trainer {
+  /// Writes the model (config.json, model.safetensors), the tokenizer's files (through
+  /// `saveTokenizer`) and training_args.json to `directory` (default: `output_dir`), as
+  /// transformers' `trainer.save_model`: a directory `fromPretrained` can load.
+  public func saveModel(to directory: URL? = nil) throws {
+    let directory = directory ?? outputDirectory
+    do {
+      try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+      try model.save(to: directory)
+      try saveTokenizer?(directory)
+      try writeJSON(args, to: directory.appendingPathComponent("training_args.json"))
+    } catch let error as TrainerError {
+      throw error
+    } catch {
+      throw TrainerError("\(directory.path): cannot save the model (\(error))")
+    }
+  }
+
   /// Saves `checkpoint-<step>` and drops old ones beyond `save_total_limit`.
-  func saveCheckpoint(optimizer: AdamW) throws {
+  func saveCheckpoint(optimizer: any Optimizer) throws {
     let name = "checkpoint-\(state.globalStep)"
     let manager = FileManager.default
     let final = outputDirectory.appendingPathComponent(name)
@@ -19,18 +37,19 @@ extension Trainer {
       try manager.createDirectory(at: outputDirectory, withIntermediateDirectories: true)
       try? manager.removeItem(at: temporary)
       try manager.createDirectory(at: temporary, withIntermediateDirectories: true)
-      try model.save(to: temporary)
-      try saveTokenizer?(temporary)
-      try saveOptimizer(optimizer, to: temporary.appendingPathComponent("optimizer.safetensors"))
+      try saveModel(to: temporary)
+      if let adamW = optimizer as? AdamW {
+        try saveOptimizer(adamW, to: temporary.appendingPathComponent("optimizer.safetensors"))
+      }
       try writeJSON(Generator.default.state, to: temporary.appendingPathComponent("rng_state.json"))
       try writeJSON(state, to: temporary.appendingPathComponent("trainer_state.json"))
-      try writeJSON(args, to: temporary.appendingPathComponent("training_args.json"))
       if manager.fileExists(atPath: final.path) { try manager.removeItem(at: final) }
       try manager.moveItem(at: temporary, to: final)
     } catch {
       throw TrainerError("\(final.path): cannot save the checkpoint (\(error.localizedDescription))")
     }
     try rotateCheckpoints()
+    notify { $0.onSave(args: args, state: state, control: &$1) }
   }
 
   /// Deletes the oldest checkpoints beyond `save_total_limit`, never the best or the newest.
@@ -63,7 +82,7 @@ extension Trainer {
   }
 
   /// Restores the weights, optimizer, random state and trainer state of `checkpoint`.
-  func restore(from checkpoint: URL, optimizer: AdamW) throws {
+  func restore(from checkpoint: URL, optimizer: any Optimizer) throws {
     let stateURL = checkpoint.appendingPathComponent("trainer_state.json")
     guard let data = FileManager.default.contents(atPath: stateURL.path) else {
       throw TrainerError(
@@ -73,7 +92,12 @@ extension Trainer {
       throw TrainerError("\(stateURL.path): not a trainer state (\(error))")
     }
     try loadWeights(from: checkpoint)
-    try loadOptimizer(optimizer, from: checkpoint.appendingPathComponent("optimizer.safetensors"))
+    guard let adamW = optimizer as? AdamW else {
+      throw TrainerError(
+        "\(checkpoint.path): resuming needs the optimizer's state, and checkpoints hold AdamW's only (this run uses \(type(of: optimizer)))"
+      )
+    }
+    try loadOptimizer(adamW, from: checkpoint.appendingPathComponent("optimizer.safetensors"))
     let rngURL = checkpoint.appendingPathComponent("rng_state.json")
     guard let rng = FileManager.default.contents(atPath: rngURL.path),
       let saved = try? JSONDecoder().decode(Generator.State.self, from: rng), saved.words.count == 4

@@ -1,5 +1,6 @@
 // Sequence classification: the models the Trainer fine-tunes, the labelled text they learn
-// from, the collator that pads each batch, the loss, and the metrics that judge them.
+// from, the collator that pads each batch, the loss, and the Trainer's configuration for them
+// (its metrics are in Metrics.swift).
 
 import Foundation
 import Models
@@ -8,15 +9,11 @@ import Tokenizers
 
 /// A model that reads a padded batch of token ids and gives one row of logits per sequence:
 /// `BertForSequenceClassification` and `GPT2ForSequenceClassification`.
-public protocol SequenceClassifier: Module {
+public protocol SequenceClassifier: TrainerModel {
   /// The number of classes (the width of the logits).
   var numLabels: Int { get }
   /// (batch, numLabels) logits. `attentionMask` is 1 for tokens and 0 for padding.
   func logits(inputIds: [[Int]], attentionMask: [[Int]]) throws -> Tensor
-  /// Writes `config.json` and `model.safetensors` (Hugging Face layout) to `directory`.
-  func save(to directory: URL) throws
-  /// The prefix of the encoder's tensor names (`bert`, `transformer`), for loading checkpoints.
-  var basePrefix: String { get }
 }
 
 extension BertForSequenceClassification: SequenceClassifier {
@@ -124,29 +121,124 @@ public struct DataCollatorWithPadding: Sendable {
   }
 }
 
-/// What `evaluate` and `predict` hand to `computeMetrics`: the logits and the true labels.
-public struct EvalPrediction: Sendable {
-  /// (examples, numLabels), row-major.
-  public var logits: [[Float]]
-  public var labels: [Int]
-  /// The arg-max class of each row.
-  public var predictions: [Int] { logits.map { row in row.indices.max { row[$0] < row[$1] } ?? 0 } }
+/// One labelled text, tokenized once: what a classification Trainer's datasets hold.
+public struct ClassificationExample: Sendable {
+  public var encoding: Encoding
+  /// The class id.
+  public var label: Int
+
+  public init(encoding: Encoding, label: Int) {
+    self.encoding = encoding
+    self.label = label
+  }
 }
 
-/// Accuracy and macro-averaged F1 (the mean over classes of each class's F1), the figures the
-/// course reports for every classifier.
-public func classificationMetrics(_ prediction: EvalPrediction) -> [String: Double] {
-  let predicted = prediction.predictions
-  let labels = prediction.labels
-  guard !labels.isEmpty else { return [:] }
-  let classes = Set(labels).union(predicted).sorted()  // as scikit-learn: the classes seen
-  let accuracy = Double(zip(predicted, labels).filter { $0 == $1 }.count) / Double(labels.count)
-  var f1s: [Double] = []
-  for c in classes {
-    let tp = Double(zip(predicted, labels).filter { $0 == c && $1 == c }.count)
-    let fp = Double(zip(predicted, labels).filter { $0 == c && $1 != c }.count)
-    let fn = Double(zip(predicted, labels).filter { $0 != c && $1 == c }.count)
-    f1s.append(tp == 0 ? 0 : 2 * tp / (2 * tp + fp + fn))
+/// A padded batch for a classifier: what the classification loss hook reads.
+public struct ClassificationBatch: Sendable {
+  /// (batch, longest) ids and attention mask.
+  public var inputIds: [[Int]]
+  public var attentionMask: [[Int]]
+  /// One class id per row.
+  public var labels: [Int]
+
+  public init(inputIds: [[Int]], attentionMask: [[Int]], labels: [Int]) {
+    self.inputIds = inputIds
+    self.attentionMask = attentionMask
+    self.labels = labels
   }
-  return ["accuracy": accuracy, "f1": f1s.reduce(0, +) / Double(classes.count)]
+}
+
+/// The Trainer that fine-tunes a `SequenceClassifier` on labelled text.
+public typealias SequenceClassificationTrainer = Trainer<ClassificationExample, ClassificationBatch>
+
+extension Trainer where Example == ClassificationExample, Batch == ClassificationBatch {
+  /// A trainer for `model`. The datasets are tokenized once here; each batch is padded only to
+  /// its longest row by `dataCollator`. The loss is `classificationLoss`, with
+  /// `args.labelSmoothingFactor` in training (evaluation reports the plain cross-entropy).
+  public convenience init(
+    model: any SequenceClassifier, args: TrainingArguments, trainDataset: TextClassificationDataset? = nil,
+    evalDataset: TextClassificationDataset? = nil, dataCollator: DataCollatorWithPadding,
+    computeMetrics: ((EvalPrediction) -> [String: Double])? = nil, callbacks: [TrainerCallback] = [],
+    optimizers: (optimizer: (any Optimizer)?, lrScheduler: LRLambda?) = (nil, nil)
+  ) throws {
+    for (name, dataset) in [("train", trainDataset), ("eval", evalDataset)] {
+      guard let dataset else { continue }
+      if let bad = dataset.labels.firstIndex(where: { $0 < 0 || $0 >= model.numLabels }) {
+        throw TrainerError(
+          "\(name) dataset, example \(bad + 1): label id \(dataset.labels[bad]) but the model has \(model.numLabels) labels"
+        )
+      }
+    }
+    let encodeAll: (TextClassificationDataset) -> [ClassificationExample] = { dataset in
+      zip(dataset.texts, dataset.labels).map {
+        ClassificationExample(encoding: dataCollator.encode($0), label: $1)
+      }
+    }
+    try self.init(
+      model: model, args: args, trainDataset: trainDataset.map(encodeAll),
+      evalDataset: evalDataset.map(encodeAll),
+      dataCollator: { examples in
+        let (ids, mask) = dataCollator.pad(examples.map(\.encoding))
+        return ClassificationBatch(inputIds: ids, attentionMask: mask, labels: examples.map(\.label))
+      },
+      computeLoss: Self.classificationLossHook(model, labelSmoothing: Float(args.labelSmoothingFactor)),
+      computeMetrics: computeMetrics, callbacks: callbacks, optimizers: optimizers)
+    exampleLength = { $0.encoding.ids.count }
+    tokenCount = { $0.attentionMask.joined().reduce(0, +) }
+    makeExamples = encodeAll
+  }
+
+  /// A trainer for a BERT-style model, padding with `tokenizer` (whose vocab.txt goes into
+  /// every checkpoint).
+  public convenience init(
+    model: any SequenceClassifier, args: TrainingArguments, trainDataset: TextClassificationDataset? = nil,
+    evalDataset: TextClassificationDataset? = nil, tokenizer: WordPieceTokenizer, maxLength: Int = 128,
+    computeMetrics: ((EvalPrediction) -> [String: Double])? = nil, callbacks: [TrainerCallback] = [],
+    optimizers: (optimizer: (any Optimizer)?, lrScheduler: LRLambda?) = (nil, nil)
+  ) throws {
+    try self.init(
+      model: model, args: args, trainDataset: trainDataset, evalDataset: evalDataset,
+      dataCollator: DataCollatorWithPadding(tokenizer: tokenizer, maxLength: maxLength),
+      computeMetrics: computeMetrics, callbacks: callbacks, optimizers: optimizers)
+    saveTokenizer = { try tokenizer.write(to: $0.appendingPathComponent("vocab.txt")) }
+  }
+
+  /// The default loss hook of a classifier: its logits and `classificationLoss` against the
+  /// batch's labels, smoothed by `labelSmoothing` in training mode only. A batch with a label
+  /// outside the model's classes (in `predict`) is not scored.
+  public static func classificationLossHook(_ classifier: any SequenceClassifier, labelSmoothing: Float = 0)
+    -> (any TrainerModel, ClassificationBatch) throws -> LossOutput
+  {
+    { model, batch in
+      // (batch, numLabels)
+      let logits = try classifier.logits(inputIds: batch.inputIds, attentionMask: batch.attentionMask)
+      guard batch.labels.allSatisfy({ $0 >= 0 && $0 < classifier.numLabels }) else {
+        return LossOutput(loss: Tensor(0), count: 0, logits: logits, labels: batch.labels)
+      }
+      let loss = classificationLoss(
+        logits: logits, labels: batch.labels, labelSmoothing: model.training ? labelSmoothing : 0)
+      return LossOutput(loss: loss, count: batch.labels.count, logits: logits, labels: batch.labels)
+    }
+  }
+
+  /// The examples of a labelled dataset, tokenized as the trainer's own.
+  func examples(_ dataset: TextClassificationDataset) -> [ClassificationExample] {
+    makeExamples?(dataset) ?? []
+  }
+
+  /// Evaluates on `dataset` (tokenized now): the loss and `computeMetrics`' figures, each
+  /// prefixed `prefix_`; logged in the state's history.
+  @discardableResult
+  public func evaluate(_ dataset: TextClassificationDataset, metricKeyPrefix prefix: String = "eval") throws
+    -> [String: Double]
+  {
+    try evaluate(examples(dataset), metricKeyPrefix: prefix)
+  }
+
+  /// Predictions for `dataset`: logits, labels and metrics (`test_…`).
+  public func predict(_ dataset: TextClassificationDataset, metricKeyPrefix prefix: String = "test") throws
+    -> PredictionOutput
+  {
+    try predict(examples(dataset), metricKeyPrefix: prefix)
+  }
 }

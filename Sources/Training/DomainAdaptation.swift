@@ -9,7 +9,8 @@
 //   1. add the domain's frequent words to the vocabulary and grow the embedding table by one row
 //      per word, starting each new row at the mean of the word's former pieces' rows (a better
 //      start than random: the model already half-knows the word through its pieces);
-//   2. continue masked-language-model pre-training on in-domain text (`pretrainMaskedLM`).
+//   2. continue masked-language-model pre-training on in-domain text (the Trainer with
+//      `DataCollatorForLanguageModeling`).
 //
 // Whether it helped is measured on held-out in-domain text with fixed masking, so the numbers
 // before and after are computed on the very same masked batch (`evaluateMaskedLM`).

@@ -29,30 +29,59 @@ public struct TrainerState: Codable, Sendable, Equatable {
   }
 }
 
-/// What callbacks can ask of the training loop.
+/// What callbacks can ask of the training loop (transformers' `TrainerControl`). Before
+/// `onStepEnd` (and `onEpochEnd`) the loop sets the flags its strategies call for; a callback
+/// may set more, and the loop then logs, evaluates and saves (in that order) and clears them.
 public struct TrainerControl: Sendable {
   /// Stop after the current step (its evaluation and checkpoint still happen).
   public var shouldTrainingStop = false
+  /// Write a training log entry (`loss`, `learning_rate`, `grad_norm`) now.
+  public var shouldLog = false
+  /// Evaluate on the eval dataset now.
+  public var shouldEvaluate = false
+  /// Save a checkpoint now.
+  public var shouldSave = false
   public init() {}
 }
 
-/// Code that runs at fixed points of training (transformers' `TrainerCallback`). Every method
-/// has an empty default, so a callback implements only what it needs.
+/// Code that runs at fixed points of training (transformers' `TrainerCallback`, the same
+/// events in the same order: `onTrainBegin`, then per epoch `onEpochBegin`, per optimizer step
+/// `onStepBegin` and `onStepEnd` (followed by `onLog`, `onEvaluate`, `onSave` when they
+/// happen), `onEpochEnd`, and finally `onTrainEnd`). Every method has an empty default, so a
+/// callback implements only what it needs.
 public protocol TrainerCallback: AnyObject {
+  /// Before the first step (after a checkpoint has been restored, when resuming).
+  func onTrainBegin(args: TrainingArguments, state: TrainerState, control: inout TrainerControl)
+  /// After the last step, the final log and the loading of the best model.
+  func onTrainEnd(args: TrainingArguments, state: TrainerState, control: inout TrainerControl)
+  /// Before the first step of each epoch.
+  func onEpochBegin(args: TrainingArguments, state: TrainerState, control: inout TrainerControl)
+  /// After the last step of each epoch (or the step that stopped training).
+  func onEpochEnd(args: TrainingArguments, state: TrainerState, control: inout TrainerControl)
+  /// Before each optimizer step's batches are run.
+  func onStepBegin(args: TrainingArguments, state: TrainerState, control: inout TrainerControl)
   /// After each optimizer step.
   func onStepEnd(args: TrainingArguments, state: TrainerState, control: inout TrainerControl)
   /// After each evaluation, with its metrics (`eval_loss`, …).
   func onEvaluate(
     args: TrainingArguments, state: TrainerState, metrics: [String: Double], control: inout TrainerControl)
+  /// After each checkpoint is saved.
+  func onSave(args: TrainingArguments, state: TrainerState, control: inout TrainerControl)
   /// After each log entry.
   func onLog(args: TrainingArguments, state: TrainerState, logs: [String: Double])
 }
 
 extension TrainerCallback {
+  public func onTrainBegin(args: TrainingArguments, state: TrainerState, control: inout TrainerControl) {}
+  public func onTrainEnd(args: TrainingArguments, state: TrainerState, control: inout TrainerControl) {}
+  public func onEpochBegin(args: TrainingArguments, state: TrainerState, control: inout TrainerControl) {}
+  public func onEpochEnd(args: TrainingArguments, state: TrainerState, control: inout TrainerControl) {}
+  public func onStepBegin(args: TrainingArguments, state: TrainerState, control: inout TrainerControl) {}
   public func onStepEnd(args: TrainingArguments, state: TrainerState, control: inout TrainerControl) {}
   public func onEvaluate(
     args: TrainingArguments, state: TrainerState, metrics: [String: Double], control: inout TrainerControl
   ) {}
+  public func onSave(args: TrainingArguments, state: TrainerState, control: inout TrainerControl) {}
   public func onLog(args: TrainingArguments, state: TrainerState, logs: [String: Double]) {}
 }
 

@@ -1,6 +1,8 @@
-// `course pretrain --arch bert|gpt --output DIR [--steps N] [--seed N]`: pre-trains the kit's
-// BERT-style (MLM) or GPT-style (causal LM) model on datasets/corpus/general.txt and writes a Hugging Face checkpoint
-// directory with its vocabulary, its training curve and a model card.
+// `course pretrain --arch bert|gpt --output DIR [--steps N] [--seed N] [--resume]`: pre-trains
+// the kit's BERT-style (MLM) or GPT-style (causal LM) model on datasets/corpus/general.txt with
+// the Trainer and writes a Hugging Face checkpoint directory with its vocabulary, its training
+// curve and a model card. Checkpoints go to DIR/checkpoint-N (the newest is kept); `--resume`
+// continues from it.
 
 import CourseTools
 import Foundation
@@ -10,9 +12,12 @@ import Tokenizers
 import Training
 
 func runPretrain(_ arguments: [String]) throws -> Int32 {
-  let (options, positional) = try parseArguments(arguments)
+  let (options, positional) = try parseArguments(arguments, switches: ["--resume"])
   try rejectUnknown(
-    options, allowed: ["--arch", "--output", "--steps", "--seed", "--corpus", "--vocabulary"])
+    options,
+    allowed: [
+      "--arch", "--output", "--steps", "--seed", "--corpus", "--vocabulary", "--save-steps", "--resume",
+    ])
   guard positional.isEmpty else { throw CourseToolError("unexpected argument \(positional[0])") }
   let arch = options["--arch"] ?? "bert"
   guard ["bert", "gpt"].contains(arch) else {
@@ -26,9 +31,21 @@ func runPretrain(_ arguments: [String]) throws -> Int32 {
     return value
   }
   guard let output = options["--output"] else { throw CourseToolError("--output DIR is required") }
-  var recipe = PretrainingRecipe()
-  recipe.steps = try int("--steps", 3000)
-  recipe.seed = UInt64(try int("--seed", 42))
+  // The recipe: transformers' TrainingArguments, as run_mlm.py / run_clm.py take them.
+  let (sequenceLength, evaluateEvery) = (64, 250)
+  var args = TrainingArguments(outputDir: output, perDeviceTrainBatchSize: 32, learningRate: 1e-3)
+  args.maxSteps = try int("--steps", 3000)
+  args.seed = UInt64(try int("--seed", 42))
+  args.perDeviceEvalBatchSize = 32
+  args.warmupRatio = 0.05
+  args.weightDecay = 0.01
+  args.evalStrategy = .steps
+  args.evalSteps = evaluateEvery
+  args.loggingSteps = max(1, args.maxSteps / 20)
+  args.saveSteps = try int("--save-steps", 500)
+  args.saveTotalLimit = 1
+  args.disableTqdm = true
+  let resume = options["--resume"] != nil
   let vocabularySize = try int("--vocabulary", 2000)
   let corpusPath = options["--corpus"] ?? "datasets/corpus/general.txt"
   guard let text = try? String(contentsOfFile: corpusPath, encoding: .utf8) else {
@@ -46,43 +63,55 @@ func runPretrain(_ arguments: [String]) throws -> Int32 {
   let heldOutCount = max(1, documents.count / 50)
   let training = Array(documents.dropLast(heldOutCount))
   let heldOut = Array(documents.suffix(heldOutCount))
-  manualSeed(recipe.seed)
+  manualSeed(args.seed)
   let start = Date()
   let directory = URL(fileURLWithPath: output)
-  let report: PretrainingReport
+  func checkSize(_ rows: [[Int]], _ heldOutRows: [[Int]]) throws {
+    guard !rows.isEmpty, !heldOutRows.isEmpty else {
+      throw CourseToolError(
+        "the corpus is too small: pre-training needs at least one row of \(sequenceLength) tokens of training "
+          + "text and one held-out row, and got \(rows.count) training and \(heldOutRows.count) held-out rows"
+      )
+    }
+  }
+  /// Prints the training and evaluation log lines (about 20 of each kind in a run).
+  final class PrintLogs: TrainerCallback {
+    func onLog(args: TrainingArguments, state: TrainerState, logs: [String: Double]) {
+      let keys = ["loss", "learning_rate", "eval_loss", "eval_perplexity", "eval_accuracy"].filter {
+        logs[$0] != nil
+      }
+      guard !keys.isEmpty, logs["train_runtime"] == nil else { return }
+      let values = keys.map { String(format: "%@ %.4g", $0, logs[$0]!) }.joined(separator: "  ")
+      print("step \(state.globalStep)/\(args.maxSteps)  \(values)")
+    }
+  }
+  let trainer: LanguageModelingTrainer
   let parameters: Int
   var (rowCount, heldOutRowCount) = (0, 0)
   var description: [String] = []
-  var lastPrinted = 0
-  func progress(_ step: Int, _ metrics: [String: Double]) {
-    if step * 20 / recipe.steps > lastPrinted || step == recipe.steps {
-      lastPrinted = step * 20 / recipe.steps
-      let values = metrics.keys.sorted().map { String(format: "%@ %.4g", $0, metrics[$0]!) }.joined(
-        separator: "  ")
-      print("step \(step)/\(recipe.steps)  \(values)")
-    }
-  }
   if arch == "bert" {
     print("training a WordPiece vocabulary of \(vocabularySize) on \(training.count) documents...")
     let tokenizer = try WordPieceTokenizer.train(corpus: training, vocabularySize: vocabularySize)
     let (cls, sep) = (tokenizer.id(of: "[CLS]"), tokenizer.id(of: "[SEP]"))
     let rows = packSequences(
-      training, tokenizer: tokenizer, length: recipe.sequenceLength, separator: sep, cls: cls, sep: sep)
+      training, tokenizer: tokenizer, length: sequenceLength, separator: sep, cls: cls, sep: sep)
     let heldOutRows = packSequences(
-      heldOut, tokenizer: tokenizer, length: recipe.sequenceLength, separator: sep, cls: cls, sep: sep)
+      heldOut, tokenizer: tokenizer, length: sequenceLength, separator: sep, cls: cls, sep: sep)
+    try checkSize(rows, heldOutRows)
     var config = BertConfig(
       vocabSize: tokenizer.vocabularySize, hiddenSize: 128, numHiddenLayers: 2, numAttentionHeads: 2,
       intermediateSize: 512, maxPositionEmbeddings: 128)
     // MLM alone never trains the [CLS] state (BERT's came from next-sentence prediction), so a
     // classifier fine-tuned from this checkpoint reads the mean of the tokens (Lesson 5).
     config.classifierPooling = "mean"
-    let model = BertForMaskedLM(config, generator: Generator(seed: recipe.seed))
+    let model = BertForMaskedLM(config, generator: Generator(seed: args.seed))
     print(
       "\(rows.count) training sequences, \(heldOutRows.count) held out; \(model.parameterCount()) parameters")
-    report = try pretrainMaskedLM(
-      model, tokenizer: tokenizer, training: rows, heldOut: heldOutRows, recipe: recipe, progress: progress)
-    try model.save(to: directory)
-    try tokenizer.write(to: directory.appendingPathComponent("vocab.txt"))
+    trainer = try Trainer(
+      model: model, args: args, trainDataset: rows, evalDataset: heldOutRows,
+      dataCollator: DataCollatorForLanguageModeling(tokenizer: tokenizer, mlmProbability: 0.15),
+      callbacks: [PrintLogs()])
+    trainer.saveTokenizer = { try tokenizer.write(to: $0.appendingPathComponent("vocab.txt")) }
     (parameters, rowCount, heldOutRowCount) = (model.parameterCount(), rows.count, heldOutRows.count)
     description = [
       "A small BERT (Hugging Face `BertForMaskedLM` layout) pre-trained by the kit itself with masked language modelling",
@@ -95,22 +124,23 @@ func runPretrain(_ arguments: [String]) throws -> Int32 {
     print("training a byte-level BPE vocabulary of \(vocabularySize) on \(training.count) documents...")
     let tokenizer = ByteLevelBPETokenizer.train(corpus: training, vocabularySize: vocabularySize)
     let eos = tokenizer.vocabulary["<|endoftext|>"]!
-    let rows = packSequences(training, tokenizer: tokenizer, length: recipe.sequenceLength, separator: eos)
-    let heldOutRows = packSequences(
-      heldOut, tokenizer: tokenizer, length: recipe.sequenceLength, separator: eos)
+    let rows = packSequences(training, tokenizer: tokenizer, length: sequenceLength, separator: eos)
+    let heldOutRows = packSequences(heldOut, tokenizer: tokenizer, length: sequenceLength, separator: eos)
+    try checkSize(rows, heldOutRows)
     var config = GPT2Config()
     config.vocabSize = tokenizer.vocabularySize
     (config.nPositions, config.nEmbd, config.nLayer, config.nHead, config.nInner) = (128, 128, 2, 2, 512)
     (config.bosTokenId, config.eosTokenId) = (eos, eos)
-    let model = GPT2LMHeadModel(config, generator: Generator(seed: recipe.seed))
+    let model = GPT2LMHeadModel(config, generator: Generator(seed: args.seed))
     print(
       "\(rows.count) training sequences, \(heldOutRows.count) held out; \(model.parameterCount()) parameters")
-    report = try pretrainCausalLM(
-      model, training: rows, heldOut: heldOutRows, recipe: recipe, progress: progress)
-    try model.save(to: directory)
-    try tokenizer.write(
-      vocabularyFile: directory.appendingPathComponent("vocab.json"),
-      mergesFile: directory.appendingPathComponent("merges.txt"))
+    trainer = try Trainer(
+      model: model, args: args, trainDataset: rows, evalDataset: heldOutRows, callbacks: [PrintLogs()])
+    trainer.saveTokenizer = {
+      try tokenizer.write(
+        vocabularyFile: $0.appendingPathComponent("vocab.json"),
+        mergesFile: $0.appendingPathComponent("merges.txt"))
+    }
     (parameters, rowCount, heldOutRowCount) = (model.parameterCount(), rows.count, heldOutRows.count)
     description = [
       "A small GPT-2 (Hugging Face `GPT2LMHeadModel` layout) pre-trained by the kit itself with causal language modelling",
@@ -119,16 +149,31 @@ func runPretrain(_ arguments: [String]) throws -> Int32 {
       "next tokens of the held-out documents", "next-token accuracy",
     ]
   }
+  // The freshly initialised model first (its held-out figures are the "before" row), then the
+  // run, resumed from the newest checkpoint in --output with --resume.
+  let checkpoint = resume ? trainer.lastCheckpoint : nil
+  if resume && checkpoint == nil { throw CourseToolError("--resume: no checkpoint-N directory in \(output)") }
+  let before = try trainer.evaluate()
+  if let checkpoint { print("resuming from \(checkpoint.path)") }
+  let result = try trainer.train(resumeFrom: checkpoint)
+  // The last step is evaluated too, when the evaluation interval does not end on it.
+  if trainer.evaluations.last?.step != result.globalStep { try trainer.evaluate() }
+  try trainer.saveModel(to: directory)
+  let evaluations =
+    [EvaluationPoint(step: 0, loss: before["eval_loss"]!, accuracy: before["eval_accuracy"] ?? .nan)]
+    + trainer.evaluations
+  let trainingSeconds = result.metrics["train_runtime"]!
+  let tokens = Int((result.metrics["train_tokens_per_second"]! * trainingSeconds).rounded())
   let curve: [String: Any] = [
-    "training_loss": report.trainingLosses,
-    "evaluations": report.evaluations.map {
+    "training_loss": trainer.stepLosses,
+    "evaluations": evaluations.map {
       ["step": $0.step, "loss": $0.loss, "perplexity": $0.perplexity, "accuracy": $0.accuracy]
     },
   ]
   try JSONSerialization.data(withJSONObject: curve, options: [.sortedKeys]).write(
     to: directory.appendingPathComponent("pretraining.json"), options: .atomic)
-  let first = report.evaluations.first!
-  let last = report.evaluations.last!
+  let first = evaluations.first!
+  let last = evaluations.last!
   let seconds = Date().timeIntervalSince(start)
   let card = """
     # \(directory.lastPathComponent): the kit's pre-trained \(arch == "bert" ? "BERT" : "GPT")-style model
@@ -138,28 +183,28 @@ func runPretrain(_ arguments: [String]) throws -> Int32 {
     ## Recipe (reproduce with this command from the package root, release build)
 
     ```sh
-    swift run -c release course pretrain --arch \(arch) --output \(output) --steps \(recipe.steps) --seed \(recipe.seed) --vocabulary \(vocabularySize)
+    swift run -c release course pretrain --arch \(arch) --output \(output) --steps \(args.maxSteps) --seed \(args.seed) --vocabulary \(vocabularySize)
     ```
 
     - Tokenizer: \(description[1]).
     - Model: hidden 128, 2 layers, 2 heads, FFN 512, dropout 0.1, \(parameters) parameters.\(arch == "bert" ? "\n- Classification head: `classifier_pooling: \"mean\"` in config.json: MLM never trains the [CLS]\n  state, so a fine-tuned classifier reads the mean of the token states (Lesson 5 measures both)." : "")
-    - Data: \(training.count) documents packed into \(rowCount) sequences of \(recipe.sequenceLength) tokens
+    - Data: \(training.count) documents packed into \(rowCount) sequences of \(sequenceLength) tokens
       (\(description[2])); the last \(heldOutCount) documents (\(heldOutRowCount) sequences) held out.
     - \(description[3])
-    - Optimisation: AdamW (β 0.9/0.999, ε 1e-8, weight decay \(recipe.weightDecay) except biases and LayerNorm),
-      learning rate \(recipe.learningRate), linear warm-up over \(Int(Double(recipe.steps) * recipe.warmupRatio)) steps then linear
-      decay, batch \(recipe.batchSize), \(recipe.steps) steps (\(report.tokens) tokens), seed \(recipe.seed).
-    - Time: \(String(format: "%.0f", seconds)) s in all on \(Threads.count) threads (training \(String(format: "%.0f", report.seconds)) s).
+    - Optimisation: the kit's Trainer: AdamW (β 0.9/0.999, ε 1e-8, weight decay \(args.weightDecay) except biases
+      and LayerNorm), learning rate \(args.learningRate), linear warm-up over \(args.warmupSteps(totalSteps: args.maxSteps)) steps then linear
+      decay, gradients clipped to norm \(args.maxGradNorm), batch \(args.perDeviceTrainBatchSize), \(args.maxSteps) steps (\(tokens) tokens), seed \(args.seed).
+    - Time: \(String(format: "%.0f", seconds)) s in all on \(Threads.count) threads (training \(String(format: "%.0f", trainingSeconds)) s).
 
     ## Held-out figures (\(description[4]))
 
     | | loss | perplexity | \(description[5]) |
     | --- | ---: | ---: | ---: |
     | before training | \(String(format: "%.3f", first.loss)) | \(String(format: "%.1f", first.perplexity)) | \(String(format: "%.1f%%", first.accuracy * 100)) |
-    | after \(recipe.steps) steps | \(String(format: "%.3f", last.loss)) | \(String(format: "%.2f", last.perplexity)) | \(String(format: "%.1f%%", last.accuracy * 100)) |
+    | after \(result.globalStep) steps | \(String(format: "%.3f", last.loss)) | \(String(format: "%.2f", last.perplexity)) | \(String(format: "%.1f%%", last.accuracy * 100)) |
 
-    The whole curve (training loss per step, held-out figures every \(recipe.evaluateEvery) steps) is in
-    `pretraining.json`.
+    The whole curve (training loss per step, held-out figures every \(evaluateEvery) steps) is in
+    `pretraining.json`; the Trainer's log is in `trainer_state.json`.
 
     """
   try Data(card.utf8).write(to: directory.appendingPathComponent("README.md"), options: .atomic)

@@ -31,7 +31,8 @@ let commands: [Command] = [
     run: runMakeDatasets),
   Command(
     name: "pretrain",
-    summary: "pre-train: pretrain --arch bert|gpt --output DIR [--steps N] [--seed N]",
+    summary:
+      "pre-train: pretrain --arch bert|gpt --output DIR [--steps N] [--seed N] [--save-steps 500] [--resume]",
     run: runPretrain),
   Command(
     name: "finetune",

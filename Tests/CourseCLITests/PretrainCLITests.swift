@@ -29,3 +29,50 @@ final class PretrainCLITests: CourseCLITestCase {
     XCTAssertTrue(refused.stderr.contains("\(single): needs at least 2 non-empty lines"), refused.stderr)
   }
 }
+
+/// `course pretrain` runs the Trainer: a complete model directory, checkpoints, and `--resume`.
+final class PretrainResumeCLITests: CourseCLITestCase {
+  func testPretrainWritesAModelDirectoryAndResumesFromItsCheckpoint() throws {
+    let words = ["crema", "shot", "grind", "tamper", "beans", "roast", "milk", "foam", "cup", "water"]
+    let lines = (0..<300).map { i in
+      (0..<12).map { words[($0 * 7 + i * 3 + $0 * i) % words.count] }.joined(separator: " ")
+    }
+    let corpus = try file("corpus.txt", lines.joined(separator: "\n"))
+    let output = scratch.appendingPathComponent("gpt").path
+    let common = ["pretrain", "--arch", "gpt", "--corpus", corpus, "--output", output, "--vocabulary", "300"]
+    let first = try course(common + ["--steps", "2", "--save-steps", "1"])
+    XCTAssertEqual(first.status, 0, first.stderr)
+    for name in [
+      "config.json", "model.safetensors", "vocab.json", "merges.txt", "pretraining.json", "README.md",
+      "trainer_state.json", "checkpoint-2/optimizer.safetensors",
+    ] {
+      XCTAssertTrue(FileManager.default.fileExists(atPath: output + "/" + name), name)
+    }
+    XCTAssertFalse(
+      FileManager.default.fileExists(atPath: output + "/checkpoint-1"),
+      "save_total_limit keeps the newest only")
+
+    let resumed = try course(common + ["--steps", "3", "--resume"])
+    XCTAssertEqual(resumed.status, 0, resumed.stderr)
+    XCTAssertTrue(resumed.stdout.contains("resuming from \(output)/checkpoint-2"), resumed.stdout)
+    let state =
+      try JSONSerialization.jsonObject(
+        with: Data(contentsOf: URL(fileURLWithPath: output + "/trainer_state.json"))) as? [String: Any]
+    XCTAssertEqual(state?["global_step"] as? Int, 3)
+    let curve =
+      try JSONSerialization.jsonObject(
+        with: Data(contentsOf: URL(fileURLWithPath: output + "/pretraining.json"))) as? [String: Any]
+    let evaluations = curve?["evaluations"] as? [[String: Double]] ?? []
+    XCTAssertEqual(evaluations.map { $0["step"] }, [0, 3], "before training and after the last step")
+    XCTAssertEqual(
+      evaluations.last?["perplexity"] ?? 0, exp(evaluations.last?["loss"] ?? 1), accuracy: 1e-6)
+
+    let nothing = try course([
+      "pretrain", "--arch", "gpt", "--corpus", corpus, "--output",
+      scratch.appendingPathComponent("none").path,
+      "--steps", "1", "--resume",
+    ])
+    XCTAssertEqual(nothing.status, 1)
+    XCTAssertTrue(nothing.stderr.contains("no checkpoint-N directory"), nothing.stderr)
+  }
+}

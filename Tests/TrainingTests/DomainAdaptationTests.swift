@@ -119,15 +119,21 @@ final class DomainAdaptationTests: XCTestCase {
     XCTAssertEqual(
       try evaluateMaskedLM(model, tokenizer: tokenizer, rows: heldOut, batchSize: 4).loss, before.loss)
     XCTAssertTrue(model.training, "the model is back in training mode")
-    // It is the masked batch pre-training evaluates on, so it matches the run's own curve.
-    var recipe = PretrainingRecipe()
-    (recipe.sequenceLength, recipe.batchSize, recipe.steps, recipe.evaluateEvery) = (12, 4, 30, 30)
-    recipe.learningRate = 3e-3
-    let report = try pretrainMaskedLM(
-      model, tokenizer: tokenizer, training: Array(rows.dropLast(6)), heldOut: heldOut, recipe: recipe)
+    // It is the masked batch the Trainer evaluates on, so it matches the run's own curve.
+    var args = TrainingArguments(
+      outputDir: FileManager.default.temporaryDirectory.appendingPathComponent("adapt-\(UUID().uuidString)")
+        .path,
+      perDeviceTrainBatchSize: 4, learningRate: 3e-3)
+    defer { try? FileManager.default.removeItem(atPath: args.outputDir) }
+    (args.maxSteps, args.perDeviceEvalBatchSize, args.disableTqdm) = (30, 4, true)
+    (args.evalStrategy, args.evalSteps, args.saveStrategy) = (.steps, 30, .no)
+    let trainer = try Trainer(
+      model: model, args: args, trainDataset: Array(rows.dropLast(6)), evalDataset: heldOut,
+      dataCollator: DataCollatorForLanguageModeling(tokenizer: tokenizer))
+    XCTAssertEqual(try trainer.evaluate()["eval_loss"]!, before.loss, accuracy: 1e-9)
+    try trainer.train()
     let after = try evaluateMaskedLM(model, tokenizer: tokenizer, rows: heldOut, batchSize: 4)
-    XCTAssertEqual(report.evaluations.first!.loss, before.loss, accuracy: 1e-9)
-    XCTAssertEqual(report.evaluations.last!.loss, after.loss, accuracy: 1e-9)
+    XCTAssertEqual(trainer.evaluations.last!.loss, after.loss, accuracy: 1e-9)
     XCTAssertLessThan(after.loss, before.loss, "continued pre-training lowers the held-out loss")
   }
 }

@@ -84,16 +84,21 @@ final class PretrainingTests: XCTestCase {
       corpus, tokenizer: tokenizer, length: 16, separator: sep, cls: tokenizer.id(of: "[CLS]"), sep: sep)
     let config = BertConfig.tiny(vocabSize: tokenizer.vocabularySize, hiddenSize: 32, intermediateSize: 64)
     let model = BertForMaskedLM(config, generator: Generator(seed: 3))
-    var recipe = PretrainingRecipe()
-    recipe.sequenceLength = 16
-    recipe.batchSize = 8
-    recipe.steps = 60
-    recipe.learningRate = 3e-3
-    recipe.evaluateEvery = 60
-    let report = try pretrainMaskedLM(
-      model, tokenizer: tokenizer, training: rows, heldOut: Array(rows.prefix(8)), recipe: recipe)
-    XCTAssertEqual(report.trainingLosses.count, 60)
+    var args = TrainingArguments(
+      outputDir: FileManager.default.temporaryDirectory.appendingPathComponent("mlm-\(UUID().uuidString)")
+        .path,
+      perDeviceTrainBatchSize: 8, learningRate: 3e-3)
+    defer { try? FileManager.default.removeItem(atPath: args.outputDir) }
+    (args.maxSteps, args.warmupRatio, args.weightDecay, args.disableTqdm) = (60, 0.05, 0.01, true)
+    (args.evalStrategy, args.evalSteps, args.saveStrategy) = (.steps, 60, .no)
+    let trainer = try Trainer(
+      model: model, args: args, trainDataset: rows, evalDataset: Array(rows.prefix(8)),
+      dataCollator: DataCollatorForLanguageModeling(tokenizer: tokenizer))
+    let before = try trainer.evaluate()
+    try trainer.train()
+    XCTAssertEqual(trainer.stepLosses.count, 60)
+    XCTAssertEqual(trainer.evaluations.map(\.step), [60])
     XCTAssertLessThan(
-      report.evaluations.last!.loss, report.evaluations.first!.loss - 1, "held-out MLM loss falls")
+      trainer.evaluations.last!.loss, before["eval_loss"]! - 1, "held-out MLM loss falls")
   }
 }

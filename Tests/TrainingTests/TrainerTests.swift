@@ -84,6 +84,26 @@ enum TinyTask {
   }
 }
 
+/// Training runs Lessons 2-5's exercises (tokenizer, attention, schedule, loss, clipping,
+/// decay groups) and checkpoints read safetensors headers (4.3). In the student edition these
+/// tests are skipped until those are done. Each exercise is called directly on tiny inputs:
+/// a whole model built on unfinished ones could not run.
+func skipUnlessFineTuningExercisesDone() throws {
+  try skipUnlessExercisesDone {
+    _ = try WordPieceTokenizer(tokens: ["[UNK]", "a"]).wordPieces("a")
+    _ = pad(
+      Encoding(ids: [1], tokens: ["a"], typeIds: [0], attentionMask: [1], offsets: [nil]), to: 2, padID: 0)
+    let x = Tensor(zeros: [1, 2, 4])
+    _ = splitHeads(x, heads: 2)
+    _ = scaledDotProductAttention(query: x, key: x, value: x)
+    _ = try? readSafetensorsHeader(Data([2, 0, 0, 0, 0, 0, 0, 0, 123, 125]))
+    _ = linearWarmupDecay(step: 1, totalSteps: 2, warmupSteps: 1)
+    _ = clipGradNorm([], maxNorm: 1)
+    _ = classificationLoss(logits: Tensor(zeros: [1, 2]), labels: [0])
+    _ = isDecayed(parameterName: "bias")
+  }
+}
+
 final class TrainerTests: XCTestCase {
   var directory: URL!
 
@@ -95,30 +115,13 @@ final class TrainerTests: XCTestCase {
     try? FileManager.default.removeItem(at: directory)
   }
 
-  /// Training runs Lessons 2-5's exercises (tokenizer, attention, schedule, loss, clipping,
-  /// decay groups) and checkpoints read safetensors headers (4.3). In the student edition these
-  /// tests are skipped until those are done. Each exercise is called directly on tiny inputs:
-  /// a whole model built on unfinished ones could not run.
-  func skipUnlessTrainingExercisesDone() throws {
-    try skipUnlessExercisesDone {
-      _ = try WordPieceTokenizer(tokens: ["[UNK]", "a"]).wordPieces("a")
-      _ = pad(
-        Encoding(ids: [1], tokens: ["a"], typeIds: [0], attentionMask: [1], offsets: [nil]), to: 2, padID: 0)
-      let x = Tensor(zeros: [1, 2, 4])
-      _ = splitHeads(x, heads: 2)
-      _ = scaledDotProductAttention(query: x, key: x, value: x)
-      _ = try? readSafetensorsHeader(Data([2, 0, 0, 0, 0, 0, 0, 0, 123, 125]))
-      _ = linearWarmupDecay(step: 1, totalSteps: 2, warmupSteps: 1)
-      _ = clipGradNorm([], maxNorm: 1)
-      _ = classificationLoss(logits: Tensor(zeros: [1, 2]), labels: [0])
-      _ = isDecayed(parameterName: "bias")
-    }
-  }
+  /// Training runs Lessons 2-5's exercises: see `skipUnlessFineTuningExercisesDone`.
+  func skipUnlessTrainingExercisesDone() throws { try skipUnlessFineTuningExercisesDone() }
 
   func trainer(
     _ args: TrainingArguments, model: BertForSequenceClassification = TinyTask.model(),
     callbacks: [TrainerCallback] = [], train: Int = 24
-  ) throws -> Trainer {
+  ) throws -> SequenceClassificationTrainer {
     try Trainer(
       model: model, args: args, trainDataset: TinyTask.dataset(count: train, seed: 1),
       evalDataset: TinyTask.dataset(count: 16, seed: 2), tokenizer: TinyTask.tokenizer,
@@ -286,7 +289,7 @@ final class TrainerTests: XCTestCase {
     args.perDeviceTrainBatchSize = 2
     let trainer = try trainer(args, train: 40)  // megabatches of min(40 / 8, 50) · 2 = 10 examples
     let batches = trainer.batches(epoch: 0, examples: 40)
-    let lengths = batches.joined().map { trainer.trainEncodings[$0].ids.count }
+    let lengths = batches.joined().map { trainer.trainDataset![$0].encoding.ids.count }
     XCTAssertEqual(Set(batches.joined()), Set(0..<40), "every example once")
     XCTAssertEqual(lengths.first, lengths.max(), "the longest batch first")
     for start in stride(from: 0, to: 40, by: 10) {

@@ -97,7 +97,8 @@ public func gpt2PreTokenize(_ text: String) -> [String] {
 /// A byte-level BPE vocabulary (vocab.json) and its merges (merges.txt).
 public final class ByteLevelBPETokenizer: Tokenizer, @unchecked Sendable {
   public let vocabulary: [String: Int]
-  public let tokens: [Int: String]
+  /// Id → token; an id the vocabulary skips (none in GPT-2's) holds "".
+  public let tokens: [String]
   /// The merges in the order they were learned; a pair's rank is its index.
   public let merges: [(String, String)]
   let ranks: [String: Int]
@@ -107,7 +108,13 @@ public final class ByteLevelBPETokenizer: Tokenizer, @unchecked Sendable {
   /// A tokenizer from a vocabulary and ranked merges.
   public init(vocabulary: [String: Int], merges: [(String, String)]) {
     self.vocabulary = vocabulary
-    self.tokens = Dictionary(vocabulary.map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+    var tokens = [String](repeating: "", count: (vocabulary.values.max() ?? -1) + 1)
+    // Two tokens with one id (a broken vocab.json): the alphabetically first, so the table is
+    // the same on every run.
+    for (token, id) in vocabulary where id >= 0 && (tokens[id].isEmpty || token < tokens[id]) {
+      tokens[id] = token
+    }
+    self.tokens = tokens
     self.merges = merges
     var ranks: [String: Int] = [:]
     for (rank, pair) in merges.enumerated() where ranks[pair.0 + " " + pair.1] == nil {
@@ -150,7 +157,29 @@ public final class ByteLevelBPETokenizer: Tokenizer, @unchecked Sendable {
     try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: mergesFile, options: .atomic)
   }
 
+  /// Writes what transformers' `GPT2Tokenizer` reads: vocab.json and merges.txt, and
+  /// tokenizer_config.json naming the class and its end-of-text token.
+  public func save(to directory: URL) throws {
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    try write(
+      vocabularyFile: directory.appendingPathComponent("vocab.json"),
+      mergesFile: directory.appendingPathComponent("merges.txt"))
+    var config: [String: Any] = ["tokenizer_class": "GPT2Tokenizer", "add_prefix_space": false]
+    if let eos = eosTokenId {
+      for key in ["bos_token", "eos_token", "unk_token"] { config[key] = tokens[eos] }
+    }
+    try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys, .prettyPrinted]).write(
+      to: directory.appendingPathComponent("tokenizer_config.json"), options: .atomic)
+  }
+
   public var vocabularySize: Int { vocabulary.count }
+
+  /// Always `nil`: GPT-2 has no padding token. Batches are padded with `eosTokenId` instead
+  /// (`DataCollatorWithPadding`, `PretrainedClassifier`), which the attention mask hides.
+  public var padTokenId: Int? { nil }
+
+  /// `<|endoftext|>`'s id (`eos_token_id`), if the vocabulary has it.
+  public var eosTokenId: Int? { vocabulary["<|endoftext|>"] }
 
   /// The BPE symbols of one pre-token (already mapped to byte characters).
   func bpe(_ word: String) -> [String] {
@@ -205,16 +234,57 @@ public final class ByteLevelBPETokenizer: Tokenizer, @unchecked Sendable {
 
   /// Ids of the pieces; a piece missing from the vocabulary (an inconsistent vocab.json and
   /// merges.txt) is spelled byte by byte.
-  public func encode(_ text: String) -> [Int] {
-    tokenize(text).flatMap { piece -> [Int] in
-      if let id = vocabulary[piece] { return [id] }
-      return piece.compactMap { vocabulary[String($0)] }
+  public func encode(_ text: String) -> [Int] { pieces(text).map(\.id) }
+
+  /// The text's tokens with their ids and character ranges in `text` (a range covers the
+  /// characters whose bytes the token spells; a leading space belongs to its word, as in
+  /// transformers' GPT-2 offsets).
+  func pieces(_ text: String) -> [(id: Int, token: String, offsets: Range<Int>)] {
+    // characterOf[b]: the index of the character that holds the text's UTF-8 byte b.
+    var characterOf: [Int] = []
+    for (index, character) in text.enumerated() {
+      characterOf += [Int](repeating: index, count: character.utf8.count)
     }
+    var result: [(Int, String, Range<Int>)] = []
+    var byte = 0
+    for word in gpt2PreTokenize(text) {
+      for symbol in bpe(String(word.utf8.map { byteToCharacter[Int($0)] })) {
+        // One character per byte, so a symbol's length is its byte count.
+        let spelled = vocabulary[symbol] != nil ? [symbol] : symbol.map { String($0) }
+        for piece in spelled {
+          let end = byte + piece.count
+          if let id = vocabulary[piece] {
+            result.append((id, piece, characterOf[byte]..<(characterOf[end - 1] + 1)))
+          }
+          byte = end
+        }
+      }
+    }
+    return result
+  }
+
+  /// GPT-2's encoding: the text's tokens (then the pair's) with no special tokens, as
+  /// transformers' GPT-2 tokenizer gives them, truncated longest-first to `maxLength`. Type ids
+  /// are 0 for the text and 1 for the pair.
+  public func callAsFunction(_ text: String, pair: String?, maxLength: Int?) -> Encoding {
+    var first = pieces(text)
+    var second = pair.map(pieces) ?? []
+    if let maxLength {
+      while first.count + second.count > max(0, maxLength) {
+        if first.count >= second.count { first.removeLast() } else { second.removeLast() }
+      }
+    }
+    let all = first + second
+    return Encoding(
+      ids: all.map(\.id), tokens: all.map(\.token),
+      typeIds: [Int](repeating: 0, count: first.count) + [Int](repeating: 1, count: second.count),
+      attentionMask: [Int](repeating: 1, count: all.count), offsets: all.map(\.offsets))
   }
 
   /// The exact text: pieces joined, characters mapped back to bytes, bytes read as UTF-8.
   public func decode(_ ids: [Int]) -> String {
-    let bytes = ids.compactMap { tokens[$0] }.joined().compactMap { characterToByte[$0] }
+    let bytes = ids.compactMap { $0 >= 0 && $0 < tokens.count ? tokens[$0] : nil }.joined()
+      .compactMap { characterToByte[$0] }
     return String(decoding: bytes, as: UTF8.self)
   }
 }

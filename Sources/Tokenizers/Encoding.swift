@@ -155,6 +155,12 @@ extension WordPieceTokenizer {
       offsets: offsets)
   }
 
+  /// `[CLS] text [SEP]` (or the pair), truncated longest-first to `maxLength` tokens: the
+  /// shape every `Tokenizer` has.
+  public func callAsFunction(_ text: String, pair: String?, maxLength: Int?) -> Encoding {
+    self(text, pair: pair, maxLength: maxLength, truncation: .longestFirst)
+  }
+
   /// A batch, truncated and padded as asked (by default to the longest in the batch).
   public func encodeBatch(
     _ texts: [String], pairs: [String]? = nil, maxLength: Int? = nil, truncation: Truncation = .longestFirst,

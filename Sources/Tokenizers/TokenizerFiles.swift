@@ -3,34 +3,45 @@
 
 import Foundation
 
-/// Loads the tokenizer at `url`: a vocab.txt, a tokenizer.json, or a directory holding
-/// tokenizer.json, vocab.txt or vocab.json + merges.txt (looked for in that order).
-public func loadTokenizer(at url: URL) throws -> Tokenizer {
+/// Loads the tokenizer at `url`: a vocab.txt, a tokenizer.json, or a checkpoint directory
+/// holding tokenizer.json, vocab.txt or vocab.json + merges.txt (looked for in that order, so
+/// `tokenizer.json` wins, as in transformers' `AutoTokenizer`). Every checkpoint reader in the
+/// kit loads its tokenizer through here.
+public func loadTokenizer(at url: URL) throws -> any Tokenizer {
   var isDirectory: ObjCBool = false
   guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
     throw TokenizerError(file: url.path, "not found")
   }
-  if isDirectory.boolValue {
-    for name in ["tokenizer.json", "vocab.txt"]
-    where FileManager.default.fileExists(atPath: url.appendingPathComponent(name).path) {
-      return try loadTokenizer(at: url.appendingPathComponent(name))
-    }
-    let vocabulary = url.appendingPathComponent("vocab.json")
-    let merges = url.appendingPathComponent("merges.txt")
-    if FileManager.default.fileExists(atPath: vocabulary.path)
-      && FileManager.default.fileExists(atPath: merges.path)
-    {
-      return try ByteLevelBPETokenizer(vocabularyFile: vocabulary, mergesFile: merges)
-    }
+  guard isDirectory.boolValue else {
+    if url.pathExtension == "json" { return try readTokenizerJSON(url) }
+    return try WordPieceTokenizer(vocabularyFile: url)
+  }
+  guard let file = tokenizerFile(in: url) else {
     throw TokenizerError(
       file: url.path, "no tokenizer.json, vocab.txt, or vocab.json + merges.txt in this directory")
   }
-  if url.pathExtension == "json" { return try readTokenizerJSON(url) }
-  return try WordPieceTokenizer(vocabularyFile: url)
+  if file.lastPathComponent == "vocab.json" {
+    return try ByteLevelBPETokenizer(
+      vocabularyFile: file, mergesFile: url.appendingPathComponent("merges.txt"))
+  }
+  return try loadTokenizer(at: file)
+}
+
+/// The file `loadTokenizer(at: directory)` reads: the directory's tokenizer.json, else its
+/// vocab.txt, else its vocab.json (when merges.txt is beside it); `nil` when there is none.
+/// For messages that name the file ("tokenizer.json: 120 tokens, but …").
+public func tokenizerFile(in directory: URL) -> URL? {
+  let exists = { (name: String) in
+    FileManager.default.fileExists(atPath: directory.appendingPathComponent(name).path)
+  }
+  if let name = ["tokenizer.json", "vocab.txt"].first(where: exists) {
+    return directory.appendingPathComponent(name)
+  }
+  return exists("vocab.json") && exists("merges.txt") ? directory.appendingPathComponent("vocab.json") : nil
 }
 
 /// Reads a Hugging Face `tokenizer.json` whose model is WordPiece or BPE.
-public func readTokenizerJSON(_ url: URL) throws -> Tokenizer {
+public func readTokenizerJSON(_ url: URL) throws -> any Tokenizer {
   guard let data = try? Data(contentsOf: url) else {
     throw TokenizerError(file: url.path, "cannot read the file")
   }
@@ -77,5 +88,72 @@ public func readTokenizerJSON(_ url: URL) throws -> Tokenizer {
   case let other:
     throw TokenizerError(
       file: url.path, "model.type \(other.map { "\"\($0)\"" } ?? "missing"): expected WordPiece or BPE")
+  }
+}
+
+/// BERT's special tokens, in the order transformers lists them in `added_tokens`.
+let bertSpecialTokens = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+
+extension WordPieceTokenizer {
+  /// The `tokenizer.json` transformers writes for this vocabulary (BertTokenizerFast's
+  /// normalizer, pre-tokenizer, `[CLS] A [SEP] B [SEP]` template, decoder and WordPiece model),
+  /// field for field; the keys are sorted, which readers ignore.
+  func tokenizerJSON() throws -> Data {
+    let specials = bertSpecialTokens.compactMap { token in vocabulary[token].map { (token, $0) } }
+      .sorted { $0.1 < $1.1 }
+    let addedTokens: [[String: Any]] = specials.map { token, id in
+      [
+        "id": id, "content": token, "single_word": false, "lstrip": false, "rstrip": false,
+        "normalized": false, "special": true,
+      ]
+    }
+    func special(_ token: String, typeId: Int) -> [String: Any] {
+      ["SpecialToken": ["id": token, "type_id": typeId]]
+    }
+    func sequence(_ name: String, typeId: Int) -> [String: Any] {
+      ["Sequence": ["id": name, "type_id": typeId]]
+    }
+    let root: [String: Any] = [
+      "version": "1.0", "truncation": NSNull(), "padding": NSNull(), "added_tokens": addedTokens,
+      "normalizer": [
+        "type": "BertNormalizer", "clean_text": true, "handle_chinese_chars": true,
+        // null: strip accents exactly when lower-casing, as BasicTokenizer does.
+        "strip_accents": NSNull(), "lowercase": basic.lowercase,
+      ],
+      "pre_tokenizer": ["type": "BertPreTokenizer"],
+      "post_processor": [
+        "type": "TemplateProcessing",
+        "single": [special("[CLS]", typeId: 0), sequence("A", typeId: 0), special("[SEP]", typeId: 0)],
+        "pair": [
+          special("[CLS]", typeId: 0), sequence("A", typeId: 0), special("[SEP]", typeId: 0),
+          sequence("B", typeId: 1), special("[SEP]", typeId: 1),
+        ],
+        "special_tokens": Dictionary(
+          uniqueKeysWithValues: ["[CLS]", "[SEP]"].map { token in
+            (token, ["id": token, "ids": [id(of: token)], "tokens": [token]] as [String: Any])
+          }),
+      ],
+      "decoder": ["type": "WordPiece", "prefix": continuationPrefix, "cleanup": true],
+      "model": [
+        "type": "WordPiece", "unk_token": unknownToken, "continuing_subword_prefix": continuationPrefix,
+        "max_input_chars_per_word": maxCharactersPerWord, "vocab": vocabulary,
+      ],
+    ]
+    return try JSONSerialization.data(withJSONObject: root, options: [.sortedKeys])
+  }
+
+  /// `tokenizer_config.json`: the class and its casing (without it, transformers would lower-case
+  /// a cased vocabulary, its default), and the special tokens this vocabulary has.
+  func tokenizerConfigJSON() throws -> Data {
+    var config: [String: Any] = [
+      "tokenizer_class": "BertTokenizer", "do_lower_case": basic.lowercase, "strip_accents": NSNull(),
+      "tokenize_chinese_chars": true,
+    ]
+    for (key, token) in zip(
+      ["pad_token", "unk_token", "cls_token", "sep_token", "mask_token"], bertSpecialTokens)
+    where vocabulary[token] != nil {
+      config[key] = token
+    }
+    return try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys, .prettyPrinted])
   }
 }

@@ -68,7 +68,24 @@ public struct WordPieceTokenizer: Tokenizer, Sendable {
     try Data((tokens.joined(separator: "\n") + "\n").utf8).write(to: url, options: .atomic)
   }
 
+  /// Writes what transformers' `save_pretrained` writes for a BERT tokenizer: `tokenizer.json`
+  /// (which this kit and `AutoTokenizer` read first), `tokenizer_config.json` (so transformers
+  /// keeps the casing) and, for older readers, `vocab.txt`.
+  public func save(to directory: URL) throws {
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    try write(to: directory.appendingPathComponent("vocab.txt"))
+    try tokenizerJSON().write(to: directory.appendingPathComponent("tokenizer.json"), options: .atomic)
+    try tokenizerConfigJSON().write(
+      to: directory.appendingPathComponent("tokenizer_config.json"), options: .atomic)
+  }
+
   public var vocabularySize: Int { tokens.count }
+
+  /// `[PAD]`'s id (`pad_token_id`), `nil` if the vocabulary has no `[PAD]`.
+  public var padTokenId: Int? { vocabulary["[PAD]"] }
+
+  /// Always `nil`: BERT marks the end of a text with `[SEP]`, and has no end-of-text token.
+  public var eosTokenId: Int? { nil }
 
   /// The id of a token, or of `[UNK]`.
   public func id(of token: String) -> Int { vocabulary[token] ?? vocabulary[unknownToken]! }

@@ -83,35 +83,31 @@ public struct TextClassificationDataset: Sendable {
 /// (transformers' `DataCollatorWithPadding`, built on Lesson 2's `pad`): each text is
 /// tokenized once, each batch padded only as far as it needs, so short batches cost little.
 public struct DataCollatorWithPadding: Sendable {
-  let encodeOne: @Sendable (String) -> Encoding
+  /// Encodes each text: `[CLS] text [SEP]` for WordPiece, the bare tokens for GPT-2's BPE.
+  public let tokenizer: any Tokenizer
+  /// Texts are truncated to this many tokens (special tokens included).
+  public let maxLength: Int
   /// The id used for padding, and its token.
   public let padID: Int
   let padToken: String
 
-  /// For a BERT-style model: `[CLS] text [SEP]`, truncated to `maxLength` tokens.
-  public init(tokenizer: WordPieceTokenizer, maxLength: Int = 128) {
-    encodeOne = { tokenizer($0, maxLength: maxLength) }
-    padID = tokenizer.id(of: "[PAD]")
-    padToken = "[PAD]"
-  }
-
-  /// For a GPT-style model: the text's tokens, truncated to `maxLength`, padded with `padID`
-  /// (GPT-2 has no padding token; the end-of-text token is used, as is usual).
-  public init(tokenizer: ByteLevelBPETokenizer, padID: Int, maxLength: Int = 128) {
-    encodeOne = { text in
-      let ids = Array(tokenizer.encode(text).prefix(maxLength))
-      return Encoding(
-        ids: ids, tokens: ids.map { tokenizer.tokens[$0] ?? "" },
-        typeIds: [Int](repeating: 0, count: ids.count),
-        attentionMask: [Int](repeating: 1, count: ids.count),
-        offsets: [Range<Int>?](repeating: nil, count: ids.count))
+  /// Encodes with `tokenizer`, truncated to `maxLength` tokens, and pads with `padID`: by
+  /// default the tokenizer's padding token or, when it has none (GPT-2), its end-of-text token,
+  /// as transformers users set `tokenizer.pad_token = tokenizer.eos_token`. The attention mask
+  /// hides the padding either way.
+  public init(tokenizer: any Tokenizer, padID: Int? = nil, maxLength: Int = 128) {
+    guard let id = padID ?? tokenizer.padTokenId ?? tokenizer.eosTokenId else {
+      preconditionFailure(
+        "DataCollatorWithPadding: the tokenizer has no padding or end-of-text token; pass padID:")
     }
-    self.padID = padID
-    padToken = tokenizer.tokens[padID] ?? ""
+    self.tokenizer = tokenizer
+    self.maxLength = maxLength
+    self.padID = id
+    padToken = id >= 0 && id < tokenizer.tokens.count ? tokenizer.tokens[id] : ""
   }
 
   /// The encoding of one text.
-  public func encode(_ text: String) -> Encoding { encodeOne(text) }
+  public func encode(_ text: String) -> Encoding { tokenizer(text, maxLength: maxLength) }
 
   /// Encodings padded to the longest: (input ids, attention mask), each (batch, longest).
   public func pad(_ rows: [Encoding]) -> (inputIds: [[Int]], attentionMask: [[Int]]) {

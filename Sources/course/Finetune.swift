@@ -108,7 +108,7 @@ func runFinetune(_ arguments: [String]) throws -> Int32 {
     model: loaded.model, args: args, trainDataset: try dataset(train, trainPath),
     evalDataset: try dataset(validation, validationPath), dataCollator: loaded.collator,
     computeMetrics: classificationMetrics)
-  trainer.saveTokenizer = loaded.saveTokenizer
+  trainer.saveTokenizer = { [tokenizer = loaded.tokenizer] in try tokenizer.save(to: $0) }
   print(
     "fine-tuning \(loaded.modelType) from \(modelPath) on \(train.count) examples (\(labelNames.joined(separator: ", "))), \(Threads.count) threads"
   )
@@ -146,7 +146,7 @@ func runFinetune(_ arguments: [String]) throws -> Int32 {
   if let out = options["--output"] {
     let directory = URL(fileURLWithPath: out)
     try loaded.model.save(to: directory)
-    try loaded.saveTokenizer(directory)  // trainer_state.json is already there (Trainer.train)
+    try loaded.tokenizer.save(to: directory)  // trainer_state.json is already there (Trainer.train)
     print("saved the fine-tuned model to \(out)")
   }
   return 0

@@ -68,11 +68,36 @@ func intOption(_ options: [String: String], _ name: String, default fallback: In
   return value
 }
 
+/// The checkpoint's tokenizer, loaded as every command loads it (`loadTokenizer(at:)`:
+/// tokenizer.json first, then vocab.txt, then vocab.json + merges.txt), and the file it came from.
+func checkpointTokenizer(in directory: URL, model path: String) throws -> (
+  tokenizer: any Tokenizer, file: URL
+) {
+  guard let file = tokenizerFile(in: directory) else {
+    throw CourseToolError(
+      "--model \(path): no tokenizer.json, vocab.txt, or vocab.json + merges.txt in this directory")
+  }
+  return (try loadTokenizer(at: directory), file)
+}
+
+/// A BERT-style (WordPiece) checkpoint tokenizer, for the commands that put [CLS] and [MASK] in.
+func wordPieceTokenizer(in directory: URL, model path: String, command: String) throws -> (
+  tokenizer: WordPieceTokenizer, file: URL
+) {
+  let (tokenizer, file) = try checkpointTokenizer(in: directory, model: path)
+  guard let wordPiece = tokenizer as? WordPieceTokenizer else {
+    throw CourseToolError(
+      "--model \(path): no vocab.txt or WordPiece tokenizer.json in this directory (\(file.lastPathComponent) holds a byte-level BPE tokenizer); \(command) needs a BERT checkpoint"
+    )
+  }
+  return (wordPiece, file)
+}
+
 /// A tokenizer whose ids the model's embedding table must cover.
-func checkVocabulary(tokenizer size: Int, file: String, model vocabSize: Int, in directory: URL) throws {
+func checkVocabulary(tokenizer size: Int, file: URL, model vocabSize: Int) throws {
   guard size <= vocabSize else {
     throw CourseToolError(
-      "\(directory.appendingPathComponent(file).path): \(size) tokens, but config.json has vocab_size \(vocabSize); the tokenizer does not belong to this model"
+      "\(file.path): \(size) tokens, but config.json has vocab_size \(vocabSize); the tokenizer does not belong to this model"
     )
   }
 }
@@ -89,14 +114,13 @@ func runFillMask(_ arguments: [String]) throws -> Int32 {
   }
   let top = try intOption(options, "--top", default: 5, minimum: 1)
   let directory = try checkpointDirectory(
-    model, command: "fill-mask", files: ["config.json", "model.safetensors", "vocab.txt"])
-  let tokenizer = try WordPieceTokenizer(vocabularyFile: directory.appendingPathComponent("vocab.txt"))
+    model, command: "fill-mask", files: ["config.json", "model.safetensors"])
+  let (tokenizer, file) = try wordPieceTokenizer(in: directory, model: model, command: "fill-mask")
   guard let maskID = tokenizer.vocabulary["[MASK]"] else {
-    throw CourseToolError("\(directory.appendingPathComponent("vocab.txt").path): no [MASK] token")
+    throw CourseToolError("\(file.path): no [MASK] token")
   }
   let bert = try BertForMaskedLM.fromPretrained(directory)
-  try checkVocabulary(
-    tokenizer: tokenizer.vocabularySize, file: "vocab.txt", model: bert.bert.config.vocabSize, in: directory)
+  try checkVocabulary(tokenizer: tokenizer.vocabularySize, file: file, model: bert.bert.config.vocabSize)
   bert.eval()
   let limit = bert.bert.config.maxPositionEmbeddings
   let lines = try inputLines(input)
@@ -142,11 +166,10 @@ func runEmbed(_ arguments: [String]) throws -> Int32 {
     throw CourseToolError("--pooling must be cls or mean, got \"\(pooling)\"")
   }
   let directory = try checkpointDirectory(
-    model, command: "embed", files: ["config.json", "model.safetensors", "vocab.txt"])
-  let tokenizer = try WordPieceTokenizer(vocabularyFile: directory.appendingPathComponent("vocab.txt"))
+    model, command: "embed", files: ["config.json", "model.safetensors"])
+  let (tokenizer, file) = try wordPieceTokenizer(in: directory, model: model, command: "embed")
   let bert = try BertModel.fromPretrained(directory)
-  try checkVocabulary(
-    tokenizer: tokenizer.vocabularySize, file: "vocab.txt", model: bert.config.vocabSize, in: directory)
+  try checkVocabulary(tokenizer: tokenizer.vocabularySize, file: file, model: bert.config.vocabSize)
   bert.eval()
   for line in try inputLines(input) {
     let encoding = tokenizer(line.text, maxLength: bert.config.maxPositionEmbeddings)
@@ -180,7 +203,8 @@ func runGenerate(_ arguments: [String]) throws -> Int32 {
   }
   let directory = try checkpointDirectory(
     model, command: "generate", files: ["config.json", "model.safetensors"])
-  guard let tokenizer = try loadTokenizer(at: directory) as? ByteLevelBPETokenizer else {
+  let (loaded, file) = try checkpointTokenizer(in: directory, model: model)
+  guard let tokenizer = loaded as? ByteLevelBPETokenizer else {
     throw CourseToolError(
       "--model \(model): generate needs a GPT-2 style tokenizer (vocab.json + merges.txt or tokenizer.json)")
   }
@@ -190,14 +214,11 @@ func runGenerate(_ arguments: [String]) throws -> Int32 {
   }
   let gpt = try GPT2LMHeadModel.fromPretrained(directory)
   try checkVocabulary(
-    tokenizer: tokenizer.vocabularySize,
-    file: FileManager.default.fileExists(atPath: directory.appendingPathComponent("tokenizer.json").path)
-      ? "tokenizer.json" : "vocab.json", model: gpt.transformer.config.vocabSize,
-    in: directory)
+    tokenizer: tokenizer.vocabularySize, file: file, model: gpt.transformer.config.vocabSize)
   gpt.eval()
   let ids = try gpt.generate(
     prompt: promptIDs, maxNewTokens: maxNewTokens, temperature: temperature, topK: topK,
-    eosTokenId: tokenizer.vocabulary["<|endoftext|>"], generator: Generator(seed: seed))
+    eosTokenId: tokenizer.eosTokenId, generator: Generator(seed: seed))
   print(tokenizer.decode(ids))
   return 0
 }

@@ -64,6 +64,49 @@ final class GoldenTokenizerTests: XCTestCase {
     }
   }
 
+  /// MiniLM's directory holds vocab.txt and tokenizer.json: `loadTokenizer` reads tokenizer.json
+  /// and, through the `Tokenizer` protocol, gives transformers' ids for texts and pairs.
+  func testMiniLMDirectoryThroughTheProtocolGivesTransformersIds() throws {
+    let directory = try realFile("minilm-l3")
+    XCTAssertEqual(tokenizerFile(in: directory)?.lastPathComponent, "tokenizer.json")
+    let tokenizer: any Tokenizer = try loadTokenizer(at: directory)
+    let g = try golden()
+    for (i, text) in g.texts.enumerated() {
+      XCTAssertEqual(tokenizer(text).ids, g.bert_ids[i], "ids of \(text.debugDescription)")
+    }
+    for pair in g.bert_pairs {
+      let encoded = tokenizer(pair.a, pair: pair.b, maxLength: nil)
+      XCTAssertEqual(encoded.ids, pair.input_ids)
+      XCTAssertEqual(encoded.typeIds, pair.token_type_ids)
+    }
+    XCTAssertEqual(tokenizer.padTokenId, 0)
+  }
+
+  /// The tokenizer.json the kit writes for MiniLM's vocabulary is MiniLM's own, apart from the
+  /// truncation and padding settings its authors saved in it.
+  func testMiniLMTokenizerJSONWrittenByTheKitIsTransformers() throws {
+    let tokenizer = try WordPieceTokenizer(vocabularyFile: realFile("minilm-l3/vocab.txt"))
+    let original = try XCTUnwrap(
+      try JSONSerialization.jsonObject(with: Data(contentsOf: realFile("minilm-l3/tokenizer.json")))
+        as? [String: Any])
+    let written = try XCTUnwrap(
+      try JSONSerialization.jsonObject(with: tokenizer.tokenizerJSON()) as? [String: Any])
+    for key in Set(original.keys).union(written.keys).subtracting(["truncation", "padding"]).sorted() {
+      XCTAssertEqual(written[key] as? NSObject, original[key] as? NSObject, key)
+    }
+  }
+
+  func testByteLevelBPEThroughTheProtocolGivesGPT2Ids() throws {
+    let tokenizer: any Tokenizer = try loadTokenizer(at: realFile("gpt2-bpe"))
+    let g = try golden()
+    for (i, text) in g.texts.enumerated() {
+      XCTAssertEqual(tokenizer(text).ids, g.gpt2_ids[i], "ids of \(text.debugDescription)")
+      XCTAssertEqual(tokenizer(text, maxLength: 4).ids, Array(g.gpt2_ids[i].prefix(4)))
+    }
+    XCTAssertNil(tokenizer.padTokenId)
+    XCTAssertEqual(tokenizer.eosTokenId, 50256)
+  }
+
   func testByteLevelBPEMatchesGPT2() throws {
     let tokenizer = try ByteLevelBPETokenizer(
       vocabularyFile: realFile("gpt2-bpe/vocab.json"), mergesFile: realFile("gpt2-bpe/merges.txt"))

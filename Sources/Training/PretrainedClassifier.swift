@@ -1,0 +1,75 @@
+// Loading any checkpoint directory for classification, whichever architecture it holds (what
+// transformers' `AutoModelForSequenceClassification` + `AutoTokenizer` do): config.json's
+// `model_type` picks BERT or GPT-2; the tokenizer is whatever `loadTokenizer(at:)` finds beside
+// it (tokenizer.json first, as `AutoTokenizer` does).
+
+import Foundation
+import Models
+import TensorCore
+import Tokenizers
+
+/// A classifier loaded from a checkpoint directory, with what it needs to read text.
+public struct PretrainedClassifier {
+  public let model: any SequenceClassifier
+  /// The checkpoint's tokenizer; `tokenizer.save(to:)` writes its files into a new checkpoint.
+  public let tokenizer: any Tokenizer
+  public let collator: DataCollatorWithPadding
+  /// `"bert"` or `"gpt2"`.
+  public let modelType: String
+  /// Class names stored in the checkpoint (`id2label`), if any.
+  public let labelNames: [String]?
+  /// What loading did: which tensors were newly initialised.
+  public let report: LoadReport
+
+  /// Loads `directory` with a classification head for `labelNames` (or the checkpoint's own
+  /// classes when `nil`), reading at most `maxLength` tokens per text.
+  public static func fromPretrained(
+    _ directory: URL, labelNames: [String]? = nil, maxLength: Int = 128, generator: Generator = .default
+  ) throws -> PretrainedClassifier {
+    let configURL = directory.appendingPathComponent("config.json")
+    guard let data = FileManager.default.contents(atPath: configURL.path) else {
+      throw TrainerError(
+        "\(configURL.path): not found; --model must be a checkpoint directory with config.json")
+    }
+    let modelType =
+      (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["model_type"] as? String
+    guard modelType == "bert" || modelType == "gpt2" else {
+      throw TrainerError(
+        "\(configURL.path): model_type is \(modelType.map { "\"\($0)\"" } ?? "missing"); the kit classifies with \"bert\" or \"gpt2\" checkpoints"
+      )
+    }
+    let tokenizer = try loadTokenizer(at: directory)
+    let tokenizerPath = tokenizerFile(in: directory)?.path ?? directory.path
+    func checkVocabulary(_ vocabSize: Int) throws {
+      guard tokenizer.vocabularySize <= vocabSize else {
+        throw TrainerError(
+          "\(tokenizerPath): \(tokenizer.vocabularySize) tokens, but config.json has vocab_size \(vocabSize); the tokenizer does not belong to this model"
+        )
+      }
+    }
+    if modelType == "bert" {
+      guard let pad = tokenizer.padTokenId else {
+        throw TrainerError("\(tokenizerPath): no [PAD] token; a BERT tokenizer needs one to pad batches")
+      }
+      let (model, report) = try BertForSequenceClassification.fromPretrained(
+        directory, labelNames: labelNames, generator: generator, outputLoadingInfo: true)
+      try checkVocabulary(model.bert.config.vocabSize)
+      let length = min(maxLength, model.bert.config.maxPositionEmbeddings)
+      return PretrainedClassifier(
+        model: model, tokenizer: tokenizer,
+        collator: DataCollatorWithPadding(tokenizer: tokenizer, padID: pad, maxLength: length),
+        modelType: "bert", labelNames: model.bert.config.labelNames, report: report)
+    }
+    // GPT-2 has no padding token: pad with end-of-text, as is usual, and tell the head.
+    let config = try JSONDecoder().decode(GPT2Config.self, from: data)
+    let pad = config.padTokenId ?? config.eosTokenId
+    let (model, report) = try GPT2ForSequenceClassification.fromPretrained(
+      directory, labelNames: labelNames, padTokenId: pad, generator: generator, outputLoadingInfo: true)
+    try checkVocabulary(model.transformer.config.vocabSize)
+    let length = min(maxLength, model.transformer.config.nPositions)
+    return PretrainedClassifier(
+      model: model, tokenizer: tokenizer,
+      collator: DataCollatorWithPadding(tokenizer: tokenizer, padID: pad, maxLength: length),
+      modelType: "gpt2", labelNames: model.transformer.config.labelNames, report: report)
+  }
+}

@@ -250,6 +250,9 @@ extension PretrainedModel {
 
   /// Writes config.json and model.safetensors to the directory at `path`.
   public func save(to path: String) throws { try save(to: URL(fileURLWithPath: path)) }
+
+  /// `Self.basePrefix`, for code that holds the model as an existential.
+  public var basePrefix: String { Self.basePrefix }
 }
 
 extension BertModel: PretrainedModel {

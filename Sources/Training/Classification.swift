@@ -18,7 +18,6 @@ public protocol SequenceClassifier: TrainerModel {
 
 extension BertForSequenceClassification: SequenceClassifier {
   public var numLabels: Int { bert.config.numLabels }
-  public var basePrefix: String { "bert" }
   public func logits(inputIds: [[Int]], attentionMask: [[Int]]) throws -> Tensor {
     try self(inputIds: inputIds, attentionMask: attentionMask)
   }
@@ -26,7 +25,6 @@ extension BertForSequenceClassification: SequenceClassifier {
 
 extension GPT2ForSequenceClassification: SequenceClassifier {
   public var numLabels: Int { transformer.config.numLabels }
-  public var basePrefix: String { "transformer" }
   public func logits(inputIds: [[Int]], attentionMask: [[Int]]) throws -> Tensor {
     try self(inputIds: inputIds, attentionMask: attentionMask)
   }

@@ -15,7 +15,8 @@ import TensorCore
 import Tokenizers
 
 /// A model the Trainer can train and checkpoint (transformers' `PreTrainedModel`): it writes a
-/// Hugging Face model directory and names its base model, for loading checkpoints.
+/// Hugging Face model directory and names its base model, for loading checkpoints. Every
+/// `PretrainedModel` has both.
 public protocol TrainerModel: Module {
   /// Writes `config.json` and `model.safetensors` (Hugging Face layout) to `directory`.
   func save(to directory: URL) throws
@@ -23,13 +24,8 @@ public protocol TrainerModel: Module {
   var basePrefix: String { get }
 }
 
-extension BertForMaskedLM: TrainerModel {
-  public var basePrefix: String { "bert" }
-}
-
-extension GPT2LMHeadModel: TrainerModel {
-  public var basePrefix: String { "transformer" }
-}
+extension BertForMaskedLM: TrainerModel {}
+extension GPT2LMHeadModel: TrainerModel {}
 
 /// What a loss hook returns for one batch (transformers' `compute_loss(model, inputs,
 /// return_outputs=True)`): the loss to minimise and what evaluation needs.

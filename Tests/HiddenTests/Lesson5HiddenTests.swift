@@ -64,19 +64,19 @@ final class ClassificationLossHiddenTests: ExerciseTestCase {
   }
 }
 
+/// A layer exercise 5.4's solution has never seen: its weight is decayed, its bias is not.
+private final class UnseenLayer: Module {
+  let weight = Tensor(zeros: [3, 2], requiresGrad: true)
+  let bias = Tensor(zeros: [3], requiresGrad: true)
+}
+
 /// Hidden checks of exercise 5.4: the rule is the layer's type and the property, not a name.
 final class WeightDecayGroupsHiddenTests: ExerciseTestCase {
   override class var exerciseID: String { "5.4" }
 
-  /// A layer the solution has never seen: its weight is decayed, its bias is not.
-  final class Scores: Module {
-    let weight = Tensor(zeros: [3, 2], requiresGrad: true)
-    let bias = Tensor(zeros: [3], requiresGrad: true)
-  }
-
   func testAnyLayersWeightButNoBias() {
-    XCTAssertTrue(isDecayed(parameterName: "weight", in: Scores()))
-    XCTAssertFalse(isDecayed(parameterName: "bias", in: Scores()))
+    XCTAssertTrue(isDecayed(parameterName: "weight", in: UnseenLayer()))
+    XCTAssertFalse(isDecayed(parameterName: "bias", in: UnseenLayer()))
     XCTAssertFalse(isDecayed(parameterName: "bias", in: Embedding(4, 2)), "a bias is never decayed")
   }
 

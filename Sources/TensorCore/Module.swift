@@ -162,7 +162,7 @@ open class Module {
   }
 }
 
-/// `trainable params: 1,234 || all params: 5,678 || trainable%: 21.7322`, PEFT's format
+/// `trainable params: 1,234 || all params: 5,678 || trainable%: 21.7330`, PEFT's format
 /// (`{:,d}` counts, the percentage with four decimals).
 func trainableParametersLine(trainable: Int, all: Int) -> String {
   /// 1234567 → "1,234,567".

@@ -79,7 +79,8 @@ extension Module {
   /// Offers every submodule, with its path, to `transform`; where it returns a module, that
   /// module takes the old one's place (mlx-swift's `update(modules:)`, PEFT's
   /// `_replace_module`). Returns the replaced paths. The new modules are not offered in turn,
-  /// so a wrapper may contain the module it wraps.
+  /// so a wrapper may contain the module it wraps. An error (a path that is not `@Child`, a
+  /// module of the wrong type) stops the walk; the replacements before it stay made.
   ///
   ///     try model.replaceModules { path, module in
   ///       guard path.hasSuffix(".query"), let linear = module as? Linear else { return nil }

@@ -6,7 +6,8 @@ import XCTest
 
 /// makeAdamW's groups: weight decay decided by layer type, frozen parameters left out.
 final class OptimizationTests: XCTestCase {
-  override func setUp() async throws {
+  /// The groups come from exercise 5.4: in the student edition these tests wait for it.
+  func skipUnlessDecayExerciseDone() throws {
     try skipUnlessExercisesDone { _ = isDecayed(parameterName: "bias", in: Linear(1, 1)) }
   }
 
@@ -39,7 +40,8 @@ final class OptimizationTests: XCTestCase {
     return !parts.contains { $0.contains("LayerNorm") || $0.hasPrefix("ln_") }
   }
 
-  func testDecayGroupsAreTheSameSetsAsTheNameRule() {
+  func testDecayGroupsAreTheSameSetsAsTheNameRule() throws {
+    try skipUnlessDecayExerciseDone()
     for model in [Self.bert(), Self.gpt2(), Self.bertForMaskedLM()] as [Module] {
       let names = model.namedParameters().map(\.name)
       let expected = names.filter(decayedByName)
@@ -55,7 +57,8 @@ final class OptimizationTests: XCTestCase {
     }
   }
 
-  func testFrozenParametersAreLeftOutAndGetNoState() {
+  func testFrozenParametersAreLeftOutAndGetNoState() throws {
+    try skipUnlessDecayExerciseDone()
     let model = Self.bert()
     model.freeze { !$0.hasPrefix("classifier") }
     let frozen = model.parameters().filter { !$0.requiresGrad }

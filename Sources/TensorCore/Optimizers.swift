@@ -24,7 +24,8 @@ public protocol Optimizer: AnyObject {
   var groups: [ParameterGroup] { get set }
   /// Updates every parameter that has a gradient. One without (a frozen parameter never gets
   /// one) is skipped entirely, as PyTorch skips `p.grad is None`: no step, no weight decay, no
-  /// state. So freezing between steps (gradual unfreezing) needs no new optimizer.
+  /// state. So an optimizer given every parameter follows freezing and unfreezing between
+  /// steps (gradual unfreezing).
   func step()
 }
 

@@ -10,6 +10,7 @@
 
 /// A submodule that can be replaced by name (`replaceModule(at:with:)`) or by assignment, with
 /// any module of type `M`, e.g. a subclass of `Linear`. Named like a plain property: `query`.
+/// It holds one module (not an optional or an array: replace the modules inside an array).
 @propertyWrapper
 public final class Child<M: Module> {
   public var wrappedValue: M

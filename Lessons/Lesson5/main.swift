@@ -142,7 +142,8 @@ nb.lineChart(
     ChartSeries(name: "linear (exercise 5.1)", values: schedulePoints.map { $0[0] }),
     ChartSeries(name: "cosine", values: schedulePoints.map { $0[1] }),
   ], title: "learning-rate factor per step", xLabel: "step")
-let decayed = preview.namedParameters().filter { isDecayed(parameterName: $0.name) }
+let decayedNames = Set(decayParameterNames(preview))
+let decayed = preview.namedParameters().filter { decayedNames.contains($0.name) }
 nb.narrate(
   """
   Weight decay (exercise 5.4) applies to \(decayed.count) of the model's \

@@ -3,11 +3,23 @@
 // A model is a tree of modules. `namedParameters()` walks it (by reflection over stored
 // properties, so a new layer needs no registration code) and names each parameter by its path,
 // `encoder.layer.0.attention.self.query.weight`: the names a checkpoint file uses.
+//
+// What the walk sees in a stored property, in declaration order (superclass properties first):
+// - a `Tensor`: a parameter, named after the property;
+// - a `Module`: a submodule, walked in turn (`@Child var` makes it replaceable, ModuleSlots.swift);
+// - `@Buffer var`: a tensor saved with the model but never trained (ModuleSlots.swift);
+// - optionals, arrays (`layer.0`, `layer.1`, ...) and `[String: …]` dictionaries (sorted by key,
+//   `adapters.default`) of the above.
+// Everything else is invisible on purpose: numbers, strings, configurations, and structs and
+// tuples even when they hold tensors. BERT's `TiedWeight` (a struct) relies on that to use the
+// word embeddings without listing them a second time.
+
+import Foundation
 
 /// A layer or a model: something with parameters and a training/evaluation mode.
 ///
 /// Subclasses store their parameters as `Tensor` properties and their sublayers as `Module`
-/// properties (or arrays of them, named `layer.0`, `layer.1`, ...).
+/// properties (or optionals, arrays or string-keyed dictionaries of them).
 open class Module {
   /// Training mode turns dropout on; `eval()` turns it off (PyTorch's `model.train()/eval()`).
   public private(set) var training = true
@@ -18,12 +30,15 @@ open class Module {
   /// legal Swift identifier, e.g. Hugging Face's `self` for a property called `selfAttention`.
   open func parameterName(forProperty property: String) -> String { property }
 
-  /// Every parameter with its dotted path, in declaration order, each tensor once.
-  public func namedParameters() -> [(name: String, tensor: Tensor)] {
+  /// Every parameter with its dotted path, in declaration order, each tensor once. With
+  /// `recurse: false`, only the module's own parameters (PyTorch's `named_parameters(recurse=False)`).
+  public func namedParameters(recurse: Bool = true) -> [(name: String, tensor: Tensor)] {
     var result: [(String, Tensor)] = []
     var seen = Set<ObjectIdentifier>()
-    visit(prefix: "") { name, child in
-      if case .tensor(let t) = child, seen.insert(ObjectIdentifier(t)).inserted { result.append((name, t)) }
+    visit(prefix: "", recurse: recurse) { name, entry in
+      if case .parameter(let t) = entry, seen.insert(ObjectIdentifier(t)).inserted {
+        result.append((name, t))
+      }
     }
     return result
   }
@@ -31,11 +46,35 @@ open class Module {
   /// Every parameter, in the order of `namedParameters()`.
   public func parameters() -> [Tensor] { namedParameters().map(\.tensor) }
 
+  /// Every buffer (`@Buffer` tensors: saved, never trained) with its dotted path, each tensor once.
+  public func namedBuffers() -> [(name: String, tensor: Tensor)] {
+    var result: [(String, Tensor)] = []
+    var seen = Set<ObjectIdentifier>()
+    visit(prefix: "") { name, entry in
+      if case .buffer(let t, _) = entry, seen.insert(ObjectIdentifier(t)).inserted {
+        result.append((name, t))
+      }
+    }
+    return result
+  }
+
+  /// Everything a checkpoint stores, by name: the parameters, then the persistent buffers
+  /// (PyTorch's `state_dict()`). Loading and saving go through this list.
+  public func stateDict() -> [(name: String, tensor: Tensor)] {
+    var buffers: [(String, Tensor)] = []
+    visit(prefix: "") { name, entry in
+      if case .buffer(let t, persistent: true) = entry, !buffers.contains(where: { $0.1 === t }) {
+        buffers.append((name, t))
+      }
+    }
+    return namedParameters() + buffers
+  }
+
   /// Direct and indirect submodules with their paths ("" is this module).
   public func namedModules() -> [(name: String, module: Module)] {
     var result: [(String, Module)] = [("", self)]
-    visit(prefix: "") { name, child in
-      if case .module(let m) = child { result.append((name, m)) }
+    visit(prefix: "") { name, entry in
+      if case .module(let m, _) = entry { result.append((name, m)) }
     }
     return result
   }
@@ -44,6 +83,15 @@ open class Module {
   public func parameterCount(trainableOnly: Bool = false) -> Int {
     parameters().filter { !trainableOnly || $0.requiresGrad }.reduce(0) { $0 + $1.count }
   }
+
+  /// PEFT's `print_trainable_parameters()` line, e.g.
+  /// `trainable params: 1,538 || all params: 4,386,178 || trainable%: 0.0351`.
+  public func trainableParametersSummary() -> String {
+    trainableParametersLine(trainable: parameterCount(trainableOnly: true), all: parameterCount())
+  }
+
+  /// Prints `trainableParametersSummary()`: a quick check that freezing froze what it should.
+  public func printTrainableParameters() { print(trainableParametersSummary()) }
 
   /// Stops gradients to the parameters whose name satisfies `predicate` (all by default):
   /// they keep their values during training.
@@ -62,20 +110,32 @@ open class Module {
   /// Switches this module and all submodules to evaluation mode (no dropout).
   public func eval() { namedModules().forEach { $0.module.training = false } }
 
-  private enum Child {
-    case tensor(Tensor)
-    case module(Module)
+  /// What the walk reports: a parameter, a buffer, or a submodule (with its `@Child` box, which
+  /// can store a replacement, or nil for a `let`, an array element or a dictionary value).
+  enum Entry {
+    case parameter(Tensor)
+    case buffer(Tensor, persistent: Bool)
+    case module(Module, slot: (any ChildSlot)?)
   }
 
-  /// Depth-first walk over stored properties: tensors, modules, optionals and arrays of them.
-  private func visit(prefix: String, _ body: (String, Child) -> Void) {
-    func walk(_ value: Any, _ path: String) {
-      if let t = value as? Tensor {
-        body(path, .tensor(t))
-      } else if let m = value as? Module {
-        body(path, .module(m))
-        m.visit(prefix: path + ".", body)
-      } else {
+  /// Depth-first walk over stored properties; `recurse: false` reports submodules without
+  /// entering them.
+  func visit(prefix: String, recurse: Bool = true, _ body: (String, Entry) -> Void) {
+    func walk(_ value: Any, _ path: String, slot: (any ChildSlot)? = nil) {
+      switch value {
+      case let t as Tensor:
+        body(path, .parameter(t))
+      case let m as Module:
+        body(path, .module(m, slot: slot))
+        if recurse { m.visit(prefix: path + ".", body) }
+      case let box as any ChildSlot:
+        walk(box.module, path, slot: box)
+      case let box as Buffer:
+        body(path, .buffer(box.wrappedValue, persistent: box.persistent))
+      case let dictionary as [String: Any]:
+        // Sorted, so the names and their order do not depend on hashing.
+        for key in dictionary.keys.sorted() { walk(dictionary[key]!, "\(path).\(key)") }
+      default:
         let mirror = Mirror(reflecting: value)
         if mirror.displayStyle == .optional {
           if let some = mirror.children.first { walk(some.value, path) }
@@ -93,75 +153,29 @@ open class Module {
     // Superclass properties first, as they were declared first.
     for level in levels.reversed() {
       for child in level.children {
-        guard let label = child.label, label != "training" else { continue }
+        guard var label = child.label, label != "training" else { continue }
+        // A property wrapper's storage is `_query` for the property `query`.
+        if child.value is any ChildSlot || child.value is Buffer, label.hasPrefix("_") { label.removeFirst() }
         walk(child.value, prefix + parameterName(forProperty: label))
       }
     }
   }
 }
 
-/// A fully connected layer, y = x·Wᵀ + b (PyTorch's `nn.Linear`; weight is (out, in)).
-public final class Linear: Module {
-  /// (outFeatures, inFeatures).
-  public var weight: Tensor
-  /// (outFeatures), or nil without bias.
-  public var bias: Tensor?
-
-  /// PyTorch's default initialisation: weight and bias uniform in ±1/√inFeatures.
-  public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true, generator: Generator = .default) {
-    let bound = 1 / Float(inFeatures).squareRoot()
-    weight = Tensor.uniform(
-      [outFeatures, inFeatures], low: -bound, high: bound, generator: generator, requiresGrad: true)
-    self.bias =
-      bias
-      ? Tensor.uniform([outFeatures], low: -bound, high: bound, generator: generator, requiresGrad: true)
-      : nil
+/// `trainable params: 1,234 || all params: 5,678 || trainable%: 21.7330`, PEFT's format
+/// (`{:,d}` counts, the percentage with four decimals).
+func trainableParametersLine(trainable: Int, all: Int) -> String {
+  /// 1234567 → "1,234,567".
+  func grouped(_ n: Int) -> String {
+    let digits = String(n.magnitude)
+    var out = ""
+    for (i, c) in digits.enumerated() {
+      if i > 0 && (digits.count - i) % 3 == 0 { out += "," }
+      out.append(c)
+    }
+    return (n < 0 ? "-" : "") + out
   }
-
-  /// Applies the layer to (..., inFeatures).
-  public func callAsFunction(_ x: Tensor) -> Tensor { linear(x, weight: weight, bias: bias) }
-}
-
-/// A lookup table of vectors, one row per token id (PyTorch's `nn.Embedding`, rows ~ N(0, 1)).
-public final class Embedding: Module {
-  /// (count, dimension).
-  public var weight: Tensor
-
-  public init(_ count: Int, _ dimension: Int, std: Float = 1, generator: Generator = .default) {
-    weight = Tensor.randn([count, dimension], std: std, generator: generator, requiresGrad: true)
-  }
-
-  /// The rows for `ids`, shaped `shape + [dimension]`.
-  public func callAsFunction(_ ids: [Int], shape: [Int]? = nil) -> Tensor {
-    weight.embedding(ids, shape: shape)
-  }
-}
-
-/// Layer normalisation over the last dimension (PyTorch's `nn.LayerNorm`): weight 1, bias 0.
-public final class LayerNorm: Module {
-  public var weight: Tensor
-  public var bias: Tensor
-  /// Added to the variance; BERT uses 1e-12, PyTorch's default is 1e-5.
-  public let eps: Float
-
-  public init(_ dimension: Int, eps: Float = 1e-5) {
-    weight = Tensor(repeating: 1, shape: [dimension], requiresGrad: true)
-    bias = Tensor(zeros: [dimension], requiresGrad: true)
-    self.eps = eps
-  }
-
-  public func callAsFunction(_ x: Tensor) -> Tensor { layerNorm(x, weight: weight, bias: bias, eps: eps) }
-}
-
-/// Dropout as a layer: active in training mode only (PyTorch's `nn.Dropout`).
-public final class Dropout: Module {
-  public let p: Float
-  public let generator: Generator
-
-  public init(_ p: Float, generator: Generator = .default) {
-    self.p = p
-    self.generator = generator
-  }
-
-  public func callAsFunction(_ x: Tensor) -> Tensor { x.dropout(p, training: training, generator: generator) }
+  let percent = all == 0 ? 0 : 100 * Double(trainable) / Double(all)
+  return "trainable params: \(grouped(trainable)) || all params: \(grouped(all)) || trainable%: "
+    + String(format: "%.4f", percent)
 }

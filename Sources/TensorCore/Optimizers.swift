@@ -22,7 +22,10 @@ public struct ParameterGroup {
 public protocol Optimizer: AnyObject {
   /// The parameter groups, whose learning rates a scheduler may change between steps.
   var groups: [ParameterGroup] { get set }
-  /// Updates every parameter that has a gradient.
+  /// Updates every parameter that has a gradient. One without (a frozen parameter never gets
+  /// one) is skipped entirely, as PyTorch skips `p.grad is None`: no step, no weight decay, no
+  /// state. So an optimizer given every parameter follows freezing and unfreezing between
+  /// steps (gradual unfreezing).
   func step()
 }
 
@@ -163,7 +166,7 @@ public final class AdamW: Optimizer {
     }
   }
 
-  /// The number of steps taken so far by the first parameter that has stepped.
+  /// The number of steps taken so far: the largest step count of any parameter.
   public var stepCount: Int { state.values.map(\.step).max() ?? 0 }
 
   public func step() {

@@ -4,28 +4,47 @@
 import Foundation
 import TensorCore
 
-/// Whether the parameter called `name` gets weight decay. transformers' Trainer decays every
-/// weight matrix and embedding table, but not biases and LayerNorm weights: shrinking those
-/// towards zero does not simplify the model, it only shifts or rescales activations.
-public func isDecayed(parameterName name: String) -> Bool {
+/// Whether the parameter `name` of `module` (its property name there: `"weight"`, `"bias"`)
+/// gets weight decay. transformers' Trainer decays every weight matrix and embedding table, but
+/// not biases and no parameter of a LayerNorm (`get_decay_parameter_names`: `ALL_LAYERNORM_LAYERS`
+/// and names containing "bias"): shrinking those towards zero does not simplify the model, it
+/// only shifts or rescales activations. Deciding by the layer's type, not by its name, works for
+/// any model, whatever it calls its norms (`LayerNorm`, `ln_1`, `ln_f`, `norm`).
+public func isDecayed(parameterName name: String, in module: Module) -> Bool {
   // BEGIN EXERCISE 5.4 "Which parameters get weight decay" points=2
-  // hint: Hugging Face names end in "bias" for biases; BERT's LayerNorm modules are called "LayerNorm", GPT-2's are "ln_1", "ln_2" and "ln_f". Everything else is decayed.
-  let parts = name.split(separator: ".")
-  if parts.last == "bias" { return false }
-  return !parts.contains { $0.contains("LayerNorm") || $0.hasPrefix("ln_") }
+  // hint: `module` is the layer that declares the parameter and `name` its property there; Swift's `is` tests what kind of layer a module is.
+  // hint: Two kinds of parameter are left alone: biases, whatever layer holds them, and everything that belongs to a normalisation layer. All others, embedding tables included, are decayed.
+  if module is LayerNorm { return false }
+  return name != "bias"
   // END EXERCISE 5.4
 }
 
-/// AdamW with weight decay on weights only: biases and LayerNorm weights are not decayed, as
-/// transformers' Trainer does. Parameters listed in `frozen` are left out.
+/// The names of the parameters that get weight decay, in `namedParameters()` order, frozen ones
+/// included (transformers' `get_decay_parameter_names`): each module's own parameters judged by
+/// `isDecayed(parameterName:in:)`, as minGPT's `configure_optimizers` walks them.
+public func decayParameterNames(_ model: Module) -> [String] {
+  var decayed = Set<String>()
+  for (path, module) in model.namedModules() {
+    for (name, _) in module.namedParameters(recurse: false) where isDecayed(parameterName: name, in: module) {
+      decayed.insert(path.isEmpty ? name : path + "." + name)
+    }
+  }
+  return model.namedParameters().map(\.name).filter(decayed.contains)
+}
+
+/// AdamW as transformers' Trainer builds it (`create_optimizer`): two groups, weight decay on
+/// the parameters `decayParameterNames` lists and none on the others. Frozen parameters
+/// (`requiresGrad == false`) are left out, so they get no optimizer state: freeze before
+/// building the optimizer (and build a new one after unfreezing).
 public func makeAdamW(
   _ model: Module, learningRate: Float, weightDecay: Float, betas: (Float, Float) = (0.9, 0.999),
   eps: Float = 1e-8
 ) -> AdamW {
+  let decay = Set(decayParameterNames(model))
   var decayed: [Tensor] = []
   var plain: [Tensor] = []
-  for (name, p) in model.namedParameters() {
-    if isDecayed(parameterName: name) { decayed.append(p) } else { plain.append(p) }
+  for (name, p) in model.namedParameters() where p.requiresGrad {
+    if decay.contains(name) { decayed.append(p) } else { plain.append(p) }
   }
   return AdamW(
     groups: [

@@ -1,5 +1,6 @@
 import ExerciseTesting
 import Foundation
+import Models
 import TensorCore
 import Training
 import XCTest
@@ -88,26 +89,39 @@ final class ClassificationLossTests: ExerciseTestCase {
   }
 }
 
-/// Exercise 5.4: `isDecayed(parameterName:)` (Sources/Training/Optimization.swift).
+/// Exercise 5.4: `isDecayed(parameterName:in:)` (Sources/Training/Optimization.swift).
 final class WeightDecayGroupsTests: ExerciseTestCase {
   override class var exerciseID: String { "5.4" }
 
-  func testWeightsAreDecayed() {
-    for name in [
-      "bert.encoder.layer.0.attention.self.query.weight", "bert.embeddings.word_embeddings.weight",
-      "classifier.weight", "transformer.h.0.attn.c_attn.weight",
-    ] {
-      XCTAssertTrue(isDecayed(parameterName: name), name)
-    }
+  func testWeightMatricesAndEmbeddingsAreDecayed() {
+    XCTAssertTrue(isDecayed(parameterName: "weight", in: Linear(4, 3)))
+    XCTAssertTrue(
+      isDecayed(parameterName: "weight", in: Embedding(10, 4)), "embedding tables are decayed too")
   }
 
   func testBiasesAndLayerNormsAreNot() {
-    for name in [
-      "bert.encoder.layer.0.attention.self.query.bias", "bert.embeddings.LayerNorm.weight",
-      "bert.encoder.layer.1.output.LayerNorm.bias", "transformer.h.0.ln_1.weight", "transformer.ln_f.weight",
-      "classifier.bias",
-    ] {
-      XCTAssertFalse(isDecayed(parameterName: name), name)
-    }
+    XCTAssertFalse(isDecayed(parameterName: "bias", in: Linear(4, 3)))
+    XCTAssertFalse(isDecayed(parameterName: "weight", in: LayerNorm(4)), "a LayerNorm's weight is a scale")
+    XCTAssertFalse(isDecayed(parameterName: "bias", in: LayerNorm(4)))
+  }
+
+  /// BERT's groups: every Linear and Embedding weight, nothing of its LayerNorms or biases.
+  func testBertDecayGroups() {
+    var config = BertConfig()
+    (config.vocabSize, config.hiddenSize, config.numHiddenLayers) = (20, 8, 1)
+    (config.numAttentionHeads, config.intermediateSize, config.maxPositionEmbeddings) = (2, 16, 12)
+    let model = BertForSequenceClassification(config)
+    let decayed = decayParameterNames(model)
+    XCTAssertEqual(
+      decayed,
+      [
+        "bert.embeddings.word_embeddings.weight", "bert.embeddings.position_embeddings.weight",
+        "bert.embeddings.token_type_embeddings.weight",
+        "bert.encoder.layer.0.attention.self.query.weight", "bert.encoder.layer.0.attention.self.key.weight",
+        "bert.encoder.layer.0.attention.self.value.weight",
+        "bert.encoder.layer.0.attention.output.dense.weight",
+        "bert.encoder.layer.0.intermediate.dense.weight", "bert.encoder.layer.0.output.dense.weight",
+        "bert.pooler.dense.weight", "classifier.weight",
+      ])
   }
 }

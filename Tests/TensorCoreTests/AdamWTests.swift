@@ -66,6 +66,17 @@ final class AdamWTests: XCTestCase {
     XCTAssertEqual(adam.stepCount, 1)
   }
 
+  func testFrozenParametersGetNoGradientSoNoStateAndNoDecay() {
+    let layer = Linear(3, 2, generator: Generator(seed: 2))
+    layer.freeze { $0 == "weight" }
+    let weight = layer.weight.data
+    let adam = AdamW(layer.parameters(), weightDecay: 0.1)
+    layer(Tensor.randn([4, 3], generator: Generator(seed: 3))).sum().backward()
+    adam.step()
+    XCTAssertEqual(layer.weight.data, weight)
+    XCTAssertEqual(adam.parameterStates.map { $0 != nil }, [false, true], "state for the bias only")
+  }
+
   func testUpdatesInPlaceAndFirstStepMovesByTheLearningRate() {
     let layer = Linear(2, 1, generator: Generator(seed: 1))
     let weight = layer.weight

@@ -22,7 +22,7 @@ final class LanguageModelTrainingTests: XCTestCase {
       _ = labelledPositions([[-100, 1]])
       _ = linearWarmupDecay(step: 1, totalSteps: 2, warmupSteps: 1)
       _ = clipGradNorm([], maxNorm: 1)
-      _ = isDecayed(parameterName: "bias")
+      _ = isDecayed(parameterName: "bias", in: Linear(1, 1))
       _ = try? readSafetensorsHeader(Data([2, 0, 0, 0, 0, 0, 0, 0, 123, 125]))
     }
     try skipUnlessMaskingExercisesDone()

@@ -100,7 +100,7 @@ func skipUnlessFineTuningExercisesDone() throws {
     _ = linearWarmupDecay(step: 1, totalSteps: 2, warmupSteps: 1)
     _ = clipGradNorm([], maxNorm: 1)
     _ = classificationLoss(logits: Tensor(zeros: [1, 2]), labels: [0])
-    _ = isDecayed(parameterName: "bias")
+    _ = isDecayed(parameterName: "bias", in: Linear(1, 1))
   }
 }
 

@@ -48,9 +48,9 @@ public final class BertEmbeddings: Module {
 
 /// Multi-head self-attention: query, key and value projections, then attention per head.
 public final class BertSelfAttention: Module {
-  public let query: Linear
-  public let key: Linear
-  public let value: Linear
+  @Child public var query: Linear
+  @Child public var key: Linear
+  @Child public var value: Linear
   public let heads: Int
   public let dropout: Dropout
 
@@ -85,7 +85,7 @@ public final class BertSelfAttention: Module {
 
 /// A projection, dropout, and the residual connection into a LayerNorm ("Add & Norm").
 public final class BertSelfOutput: Module {
-  public let dense: Linear
+  @Child public var dense: Linear
   public let layerNorm: LayerNorm
   public let dropout: Dropout
 
@@ -129,7 +129,7 @@ public final class BertAttention: Module {
 
 /// The first half of the feed-forward block: hidden → intermediate, then the activation.
 public final class BertIntermediate: Module {
-  public let dense: Linear
+  @Child public var dense: Linear
   public let act: Activation
 
   public init(_ config: BertConfig) {
@@ -174,7 +174,7 @@ public final class BertEncoder: Module {
 
 /// tanh(dense(first token's hidden state)): the sentence vector a classifier reads.
 public final class BertPooler: Module {
-  public let dense: Linear
+  @Child public var dense: Linear
 
   public init(_ config: BertConfig) { dense = Linear(config.hiddenSize, config.hiddenSize) }
 
@@ -266,7 +266,7 @@ public final class BertModel: Module {
 public final class BertForSequenceClassification: Module {
   public let bert: BertModel
   public let dropout: Dropout
-  public let classifier: Linear
+  @Child public var classifier: Linear
 
   public init(_ config: BertConfig, generator: Generator = .default) {
     bert = BertModel(config, generator: generator)
@@ -295,7 +295,7 @@ public final class BertForSequenceClassification: Module {
 
 /// dense → activation → LayerNorm, before the MLM decoder.
 public final class BertPredictionHeadTransform: Module {
-  public let dense: Linear
+  @Child public var dense: Linear
   public let layerNorm: LayerNorm
   public let act: Activation
 

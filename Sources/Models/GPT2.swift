@@ -25,8 +25,8 @@ func projection(_ inFeatures: Int, _ outFeatures: Int) -> Linear {
 /// them (in, out), as the `Conv1D` of OpenAI's code; loading and saving transpose them (see
 /// `GPT2Model.transposedInCheckpoint`), as nanoGPT does.
 public final class GPT2Attention: Module {
-  public let cAttn: Linear
-  public let cProj: Linear
+  @Child public var cAttn: Linear
+  @Child public var cProj: Linear
   public let attnDropout: Dropout
   public let residDropout: Dropout
   public let heads: Int
@@ -65,8 +65,8 @@ public final class GPT2Attention: Module {
 
 /// The feed-forward block: embd → inner, activation, inner → embd.
 public final class GPT2MLP: Module {
-  public let cFc: Linear
-  public let cProj: Linear
+  @Child public var cFc: Linear
+  @Child public var cProj: Linear
   public let dropout: Dropout
   public let act: Activation
 
@@ -264,7 +264,7 @@ public func sampleToken(_ logits: [Float], temperature: Float, topK: Int? = nil,
 /// (Hugging Face's `GPT2ForSequenceClassification`; `score` has no bias).
 public final class GPT2ForSequenceClassification: Module {
   public let transformer: GPT2Model
-  public let score: Linear
+  @Child public var score: Linear
 
   public init(_ config: GPT2Config, generator: Generator = .default) {
     transformer = GPT2Model(config, generator: generator)

@@ -82,7 +82,8 @@ extension Module {
     return names
   }
 
-  /// Copies the tensors of `file` into this module's parameters, by name. `basePrefix` is the
+  /// Copies the tensors of `file` into this module's parameters and persistent buffers
+  /// (`stateDict()`), by name. `basePrefix` is the
   /// name of the base model inside a task model (`"bert"`, `"transformer"`), which checkpoints
   /// of the bare base model do not carry.
   @discardableResult
@@ -90,7 +91,7 @@ extension Module {
     var report = LoadReport()
     var used = Set<String>()
     let transposed = checkpointTransposedNames()
-    for (name, parameter) in namedParameters() {
+    for (name, parameter) in stateDict() {
       let candidates = [
         name,
         name.hasPrefix(basePrefix + ".")
@@ -125,13 +126,14 @@ extension Module {
     return report
   }
 
-  /// Writes this module's parameters to `model.safetensors` in `directory`, atomically, in the
+  /// Writes this module's parameters and persistent buffers (`stateDict()`) to
+  /// `model.safetensors` in `directory`, atomically, in the
   /// checkpoint's layout (the weights of `checkpointTransposedNames()` transposed).
   public func saveWeights(to directory: URL) throws {
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     let transposed = checkpointTransposedNames()
     try SafetensorsFile.write(
-      namedParameters().map {
+      stateDict().map {
         ($0.name, transposed.contains($0.name) ? transposedCopy($0.tensor) : $0.tensor)
       },
       to: directory.appendingPathComponent("model.safetensors"))

@@ -11,14 +11,14 @@ import TensorCore
 
 extension Trainer {
   /// Writes the model (config.json, model.safetensors), the tokenizer's files (through
-  /// `saveTokenizer`) and training_args.json to `directory` (default: `output_dir`), as
+  /// `tokenizer`) and training_args.json to `directory` (default: `output_dir`), as
   /// transformers' `trainer.save_model`: a directory `fromPretrained` can load.
   public func saveModel(to directory: URL? = nil) throws {
     let directory = directory ?? outputDirectory
     do {
       try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
       try model.save(to: directory)
-      try saveTokenizer?(directory)
+      try tokenizer?.save(to: directory)
       try writeJSON(args, to: directory.appendingPathComponent("training_args.json"))
     } catch let error as TrainerError {
       throw error

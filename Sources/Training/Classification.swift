@@ -182,11 +182,11 @@ extension Trainer where Example == ClassificationExample, Batch == Classificatio
     makeExamples = encodeAll
   }
 
-  /// A trainer for a BERT-style model, padding with `tokenizer` (whose vocab.txt goes into
-  /// every checkpoint).
+  /// A trainer that encodes and pads with `tokenizer` (whose files go into every checkpoint);
+  /// a tokenizer without a pad token (GPT-2's) pads with its end-of-text token.
   public convenience init(
     model: any SequenceClassifier, args: TrainingArguments, trainDataset: TextClassificationDataset? = nil,
-    evalDataset: TextClassificationDataset? = nil, tokenizer: WordPieceTokenizer, maxLength: Int = 128,
+    evalDataset: TextClassificationDataset? = nil, tokenizer: any Tokenizer, maxLength: Int = 128,
     computeMetrics: ((EvalPrediction) -> [String: Double])? = nil, callbacks: [TrainerCallback] = [],
     optimizers: (optimizer: (any Optimizer)?, lrScheduler: LRLambda?) = (nil, nil)
   ) throws {
@@ -194,7 +194,7 @@ extension Trainer where Example == ClassificationExample, Batch == Classificatio
       model: model, args: args, trainDataset: trainDataset, evalDataset: evalDataset,
       dataCollator: DataCollatorWithPadding(tokenizer: tokenizer, maxLength: maxLength),
       computeMetrics: computeMetrics, callbacks: callbacks, optimizers: optimizers)
-    saveTokenizer = { try tokenizer.write(to: $0.appendingPathComponent("vocab.txt")) }
+    self.tokenizer = tokenizer
   }
 
   /// The default loss hook of a classifier: its logits and `classificationLoss` against the

@@ -96,9 +96,10 @@ public final class Trainer<Example, Batch> {
   /// The learning-rate multiplier per step; nil: `args.lrSchedulerType` with the arguments'
   /// warm-up (transformers' `create_scheduler`).
   public var lrScheduler: LRLambda?
-  /// Writes the tokenizer's files into a checkpoint directory, so every checkpoint is a
-  /// complete model directory that `fromPretrained` and `course predict` can read.
-  public var saveTokenizer: ((URL) throws -> Void)?
+  /// The tokenizer whose files (`save(to:)`) go into every checkpoint and `saveModel`, so each
+  /// is a complete model directory that `fromPretrained` and `course predict` can read
+  /// (transformers' `tokenizer=` / `processing_class=`).
+  public var tokenizer: (any Tokenizer)?
   /// The length of an example in tokens, for `groupByLength` (transformers' `length` column).
   public var exampleLength: ((Example) -> Int)?
   /// The number of real tokens in a batch, for `train_tokens_per_second`.

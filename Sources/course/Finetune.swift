@@ -108,7 +108,7 @@ func runFinetune(_ arguments: [String]) throws -> Int32 {
     model: loaded.model, args: args, trainDataset: try dataset(train, trainPath),
     evalDataset: try dataset(validation, validationPath), dataCollator: loaded.collator,
     computeMetrics: classificationMetrics)
-  trainer.saveTokenizer = { [tokenizer = loaded.tokenizer] in try tokenizer.save(to: $0) }
+  trainer.tokenizer = loaded.tokenizer
   print(
     "fine-tuning \(loaded.modelType) from \(modelPath) on \(train.count) examples (\(labelNames.joined(separator: ", "))), \(Threads.count) threads"
   )

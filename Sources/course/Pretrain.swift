@@ -111,7 +111,7 @@ func runPretrain(_ arguments: [String]) throws -> Int32 {
       model: model, args: args, trainDataset: rows, evalDataset: heldOutRows,
       dataCollator: DataCollatorForLanguageModeling(tokenizer: tokenizer, mlmProbability: 0.15),
       callbacks: [PrintLogs()])
-    trainer.saveTokenizer = { try tokenizer.write(to: $0.appendingPathComponent("vocab.txt")) }
+    trainer.tokenizer = tokenizer
     (parameters, rowCount, heldOutRowCount) = (model.parameterCount(), rows.count, heldOutRows.count)
     description = [
       "A small BERT (Hugging Face `BertForMaskedLM` layout) pre-trained by the kit itself with masked language modelling",
@@ -127,20 +127,15 @@ func runPretrain(_ arguments: [String]) throws -> Int32 {
     let rows = packSequences(training, tokenizer: tokenizer, length: sequenceLength, separator: eos)
     let heldOutRows = packSequences(heldOut, tokenizer: tokenizer, length: sequenceLength, separator: eos)
     try checkSize(rows, heldOutRows)
-    var config = GPT2Config()
-    config.vocabSize = tokenizer.vocabularySize
-    (config.nPositions, config.nEmbd, config.nLayer, config.nHead, config.nInner) = (128, 128, 2, 2, 512)
+    var config = GPT2Config(
+      vocabSize: tokenizer.vocabularySize, nPositions: 128, nEmbd: 128, nLayer: 2, nHead: 2, nInner: 512)
     (config.bosTokenId, config.eosTokenId) = (eos, eos)
     let model = GPT2LMHeadModel(config, generator: Generator(seed: args.seed))
     print(
       "\(rows.count) training sequences, \(heldOutRows.count) held out; \(model.parameterCount()) parameters")
     trainer = try Trainer(
       model: model, args: args, trainDataset: rows, evalDataset: heldOutRows, callbacks: [PrintLogs()])
-    trainer.saveTokenizer = {
-      try tokenizer.write(
-        vocabularyFile: $0.appendingPathComponent("vocab.json"),
-        mergesFile: $0.appendingPathComponent("merges.txt"))
-    }
+    trainer.tokenizer = tokenizer
     (parameters, rowCount, heldOutRowCount) = (model.parameterCount(), rows.count, heldOutRows.count)
     description = [
       "A small GPT-2 (Hugging Face `GPT2LMHeadModel` layout) pre-trained by the kit itself with causal language modelling",

@@ -6,7 +6,7 @@ import XCTest
 
 /// LoRA as Lesson 8 will build it, through the module seams: a `Linear` subclass takes the
 /// place of BERT's `query`/`value` and GPT-2's `c_attn` by name, adds B·A·x, and only it (and
-/// the head) trains. The models must declare those layers `@Child var`.
+/// the head) trains. The models declare every `Linear` `@Child var`, so any can be wrapped.
 final class LoRASeamTests: XCTestCase {
   /// PEFT's `lora.Linear`: the wrapped layer's tensors (same names), plus `lora_A` (rank, in)
   /// and `lora_B` (out, rank), B zero so that the model starts unchanged.
@@ -33,23 +33,17 @@ final class LoRASeamTests: XCTestCase {
   }
 
   /// Freezes `model`, wraps the layers whose path ends in one of `targets`, and unfreezes the
-  /// head (PEFT's `modules_to_save` for sequence classification). Nil before the models
-  /// declare those layers `@Child var` (then the tests skip; once they do, this fallback and
-  /// the skips can go, so that a regression fails instead).
-  func addLoRA(to model: Module, targets: [String], head: String) throws -> [String]? {
+  /// head (PEFT's `modules_to_save` for sequence classification). Returns the wrapped paths.
+  func addLoRA(to model: Module, targets: [String], head: String) throws -> [String] {
     model.freeze()
-    do {
-      let replaced = try model.replaceModules { path, module in
-        guard targets.contains(where: { path.hasSuffix("." + $0) }), let linear = module as? Linear else {
-          return nil
-        }
-        return LoRALinear(wrapping: linear, rank: 2, alpha: 4)
+    let replaced = try model.replaceModules { path, module in
+      guard targets.contains(where: { path.hasSuffix("." + $0) }), let linear = module as? Linear else {
+        return nil
       }
-      model.unfreeze { $0.contains(".lora_") || $0.hasPrefix(head + ".") }
-      return replaced.isEmpty ? nil : replaced
-    } catch let error as ModuleError where "\(error)".contains("@Child var") {
-      return nil
+      return LoRALinear(wrapping: linear, rank: 2, alpha: 4)
     }
+    model.unfreeze { $0.contains(".lora_") || $0.hasPrefix(head + ".") }
+    return replaced
   }
 
   func skipUnlessModelsCanRun() throws {
@@ -64,9 +58,8 @@ final class LoRASeamTests: XCTestCase {
 
   func testLoRAOnBertQueryAndValue() throws {
     try skipUnlessModelsCanRun()
-    var config = BertConfig()
-    (config.vocabSize, config.hiddenSize, config.numHiddenLayers) = (20, 8, 2)
-    (config.numAttentionHeads, config.intermediateSize, config.maxPositionEmbeddings) = (2, 16, 12)
+    var config = BertConfig.tiny(
+      vocabSize: 20, hiddenSize: 8, numHiddenLayers: 2, intermediateSize: 16, maxPositionEmbeddings: 12)
     (config.hiddenDropoutProb, config.attentionProbsDropoutProb) = (0, 0)
     let model = BertForSequenceClassification(config, generator: Generator(seed: 1))
     let ids = [[2, 5, 7, 3], [2, 9, 3, 0]]
@@ -74,9 +67,7 @@ final class LoRASeamTests: XCTestCase {
     let before = try model(inputIds: ids, attentionMask: mask).data
     let total = model.parameterCount()
 
-    guard let replaced = try addLoRA(to: model, targets: ["query", "value"], head: "classifier") else {
-      throw XCTSkip("BertSelfAttention does not declare query/value `@Child var` yet")
-    }
+    let replaced = try addLoRA(to: model, targets: ["query", "value"], head: "classifier")
     XCTAssertEqual(
       replaced,
       (0..<2).flatMap { i in ["query", "value"].map { "bert.encoder.layer.\(i).attention.self.\($0)" } })
@@ -104,13 +95,10 @@ final class LoRASeamTests: XCTestCase {
 
   func testLoRAOnGPT2CAttn() throws {
     try skipUnlessModelsCanRun()
-    var config = GPT2Config()
-    (config.vocabSize, config.nPositions, config.nEmbd, config.nLayer, config.nHead) = (20, 12, 8, 2, 2)
-    (config.nInner, config.residPdrop, config.embdPdrop, config.attnPdrop) = (16, 0, 0, 0)
+    var config = GPT2Config.tiny(vocabSize: 20, nPositions: 12, nEmbd: 8, nLayer: 2, nInner: 16)
+    (config.residPdrop, config.embdPdrop, config.attnPdrop) = (0, 0, 0)
     let model = GPT2ForSequenceClassification(config, generator: Generator(seed: 2))
-    guard let replaced = try addLoRA(to: model, targets: ["c_attn"], head: "score") else {
-      throw XCTSkip("GPT-2's c_attn is not a `@Child var` Linear yet")
-    }
+    let replaced = try addLoRA(to: model, targets: ["c_attn"], head: "score")
     XCTAssertEqual(replaced, ["transformer.h.0.attn.c_attn", "transformer.h.1.attn.c_attn"])
     XCTAssertTrue(model.namedParameters().contains { $0.name == "transformer.h.0.attn.c_attn.lora_A.weight" })
     // 2 adapters × (A: 2·8 + B: 24·2) + score (8·2, no bias).

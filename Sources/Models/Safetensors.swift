@@ -5,6 +5,11 @@
 //                   plus an optional "__metadata__": {string: string}
 //   the rest        the tensors' bytes, little-endian; offsets are relative to this part
 //
+// The kit reads F32, F16 and BF16 as Float tensors (widened exactly) and I8 as `Int8Tensor`; it
+// writes F32, F16, BF16 and I8 laid out exactly as Python's `safetensors` does, so the same
+// tensors give the same bytes. A quantized weight (`QuantizedWeight`) is two tensors: `name` (I8)
+// and `name_scale` (its per-row scales), compressed-tensors' convention.
+//
 // A file comes from outside the kit, so the reader trusts nothing: sizes are checked against
 // the file before anything is allocated, and every problem is reported with the file and the
 // tensor it concerns.
@@ -320,7 +325,8 @@ public struct SafetensorsPayload {
   let values: Values
 
   /// `tensor` stored as `dtype`: F32 (exact), F16 or BF16 (rounded to nearest, ties to even;
-  /// F16 overflows to infinity past 65504, as PyTorch's `.half()` does). Integer dtypes are refused.
+  /// in F16, values of magnitude 65520 and up become infinity, as with PyTorch's `.half()`).
+  /// Integer dtypes are refused.
   public init(_ tensor: Tensor, as dtype: SafetensorsDType = .f32) throws {
     guard dtype.isFloatingPoint else {
       throw SafetensorsError("<writer>", "a Float tensor cannot be written as \(dtype.rawValue)")

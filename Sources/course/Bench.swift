@@ -1,6 +1,7 @@
 // `course bench`: the kit's own speed, in figures comparable with numpy and PyTorch
 // (bench/compare.py runs those on the same machine and prints the ratios).
 
+import CourseTools
 import Foundation
 import Models
 import TensorCore
@@ -79,50 +80,37 @@ func peakMemoryMB() -> Double {
 }
 
 /// `course bench [--json FILE] [--quick]` and `course bench matmul --m M --k K --n N --threads T`.
-func runBench(_ arguments: [String]) throws -> Int32 {
-  var options: [String: String] = [:]
-  var flags = Set<String>()
-  var positional: [String] = []
-  var i = 0
-  while i < arguments.count {
-    let a = arguments[i]
-    if a == "--quick" || a == "--help" || a == "-h" {
-      flags.insert(a)
-    } else if a.hasPrefix("--") {
-      guard i + 1 < arguments.count else { throw BenchError("\(a) needs a value") }
-      options[String(a.dropFirst(2))] = arguments[i + 1]
-      i += 1
-    } else {
-      positional.append(a)
-    }
-    i += 1
-  }
-  if flags.contains("--help") || flags.contains("-h") {
-    print(
-      """
-      usage: course bench [--json FILE] [--quick]
-             course bench matmul --m M --k K --n N [--threads T]
-      Build with -c release for figures worth comparing: swift run -c release course bench
-      """)
-    return 0
-  }
-  func int(_ name: String, _ fallback: Int) throws -> Int {
-    guard let text = options[name] else { return fallback }
-    guard let value = Int(text), value > 0 else {
-      throw BenchError("--\(name) needs a positive integer, got \"\(text)\"")
-    }
-    return value
-  }
-  if positional.first == "matmul" {
-    let (m, k, n) = (try int("m", 512), try int("k", 512), try int("n", 512))
-    let threads = try int("threads", Threads.count)
+struct Bench: CourseCommand {
+  @Arguments("matmul", count: 0...1, help: "time one matrix product (--m, --k, --n, --threads) instead")
+  var benchmark: [String]
+  @Flag("--quick", help: "fewer shapes and steps")
+  var quick: Bool
+  @Option("--json", value: "FILE", help: "also write the figures to FILE as JSON")
+  var json: String? = nil
+  @Option("--m", .atLeast(1), help: "matmul: rows of the left matrix")
+  var m = 512
+  @Option("--k", .atLeast(1), help: "matmul: columns of the left matrix")
+  var k = 512
+  @Option("--n", .atLeast(1), help: "matmul: columns of the right matrix")
+  var n = 512
+  @Option("--threads", .atLeast(1), help: "matmul: threads")
+  var threads = Threads.count
+
+  func run() throws -> Int32 { try runBench(self) }
+}
+
+func runBench(_ options: Bench) throws -> Int32 {
+  if options.benchmark.first == "matmul" {
+    let (m, k, n, threads) = (options.m, options.k, options.n, options.threads)
     let gflops = matmulGFLOPs(m: m, k: k, n: n, threads: threads)
     print(
       "\(m)x\(k)x\(n) \(threads) thread\(threads == 1 ? "" : "s"): \(String(format: "%.1f", gflops)) GFLOP/s")
     return 0
   }
-  guard positional.isEmpty else { throw BenchError("unknown benchmark \"\(positional[0])\" (try: matmul)") }
-  let quick = flags.contains("--quick")
+  if let name = options.benchmark.first {
+    throw CourseToolError("unknown benchmark \"\(name)\" (try: matmul)")
+  }
+  let quick = options.quick
   let shapes: [(Int, Int, Int)] =
     [
       (256, 256, 256), (512, 512, 512), (1024, 1024, 1024), (2048, 128, 512), (2048, 512, 128),
@@ -157,17 +145,11 @@ func runBench(_ arguments: [String]) throws -> Int32 {
   let memory = peakMemoryMB()
   print(String(format: "\npeak memory: %.0f MB", memory))
   results.append(["bench": "peak_memory", "megabytes": memory])
-  if let path = options["json"] {
+  if let path = options.json {
     let data = try JSONSerialization.data(
       withJSONObject: ["kit": "swift", "results": results], options: [.prettyPrinted, .sortedKeys])
     try data.write(to: URL(fileURLWithPath: path), options: .atomic)
     print("wrote \(path)")
   }
   return 0
-}
-
-/// A bad `course bench` invocation.
-struct BenchError: Error, CustomStringConvertible {
-  let description: String
-  init(_ description: String) { self.description = description }
 }

@@ -9,48 +9,74 @@ import Models
 import TensorCore
 import Training
 
-let finetuneOptions: Set<String> = [
-  "--model", "--train", "--validation", "--test", "--format", "--epochs", "--max-steps", "--batch-size",
-  "--eval-batch-size", "--lr", "--max-length", "--output", "--seed", "--warmup-ratio", "--weight-decay",
-  "--scheduler", "--grad-accum", "--max-grad-norm", "--text-field", "--label-field", "--labels", "--threads",
-  "--group-by-length",
-]
+/// `course finetune`'s options: transformers' `run_glue.py` arguments, as the Trainer takes them.
+struct Finetune: CourseCommand {
+  @Option("--model", value: "DIR", help: "the checkpoint directory to start from")
+  var model: String
+  @Option("--train", value: "FILE", help: "the labelled training file")
+  var train: String
+  @Option("--validation", value: "FILE", help: "the labelled validation file")
+  var validation: String
+  @Option("--test", value: "FILE", help: "a labelled test file, evaluated once at the end")
+  var test: String? = nil
+  @Option("--format", help: "the files' format")
+  var format = DataFormat.tsv
+  @Option("--text-field", value: "NAME", help: "the text column (tsv, csv, jsonl)")
+  var textField = "text"
+  @Option("--label-field", value: "NAME", help: "the label column (tsv, csv, jsonl)")
+  var labelField = "label"
+  @Option("--labels", value: "A,B,...", help: "the classes, in order (default: the training labels, sorted)")
+  var labels: String? = nil
+  @Option("--epochs", .atLeast(0), help: "passes over the training data")
+  var epochs = 3.0
+  @Option("--max-steps", .atLeast(-1), help: "optimizer steps; -1: as many as --epochs give")
+  var maxSteps = -1
+  @Option("--batch-size", .atLeast(1), help: "examples per training batch")
+  var batchSize = 32
+  @Option("--eval-batch-size", .atLeast(1), help: "examples per evaluation batch")
+  var evalBatchSize = 64
+  @Option("--lr", .atLeast(0), help: "the peak learning rate")
+  var lr = 5e-5
+  @Option("--scheduler", help: "the learning-rate schedule")
+  var scheduler = LearningRateSchedule.linear
+  @Option("--warmup-ratio", .atLeast(0), help: "the share of the steps spent warming up")
+  var warmupRatio = 0.0
+  @Option("--weight-decay", .atLeast(0), help: "AdamW's weight decay")
+  var weightDecay = 0.0
+  @Option("--grad-accum", .atLeast(1), help: "batches per optimizer step")
+  var gradAccum = 1
+  @Option("--max-grad-norm", .atLeast(0), help: "clip the gradients to this norm")
+  var maxGradNorm = 1.0
+  @Option("--group-by-length", help: "batch examples of similar length together")
+  var groupByLength = false
+  @Option("--max-length", .atLeast(2), help: "tokens per example, longer ones truncated")
+  var maxLength = 128
+  @Option("--seed", help: "the seed of the weights drawn and of the data order")
+  var seed: UInt64 = 42
+  @Option("--threads", .atLeast(1), help: "threads for the kernels")
+  var threads = Threads.count
+  @Option("--output", value: "DIR", help: "save the fine-tuned model here (default: not saved)")
+  var output: String? = nil
 
-func runFinetune(_ arguments: [String]) throws -> Int32 {
-  let (options, positional) = try parseArguments(arguments)
-  try rejectUnknown(options, allowed: finetuneOptions)
-  guard positional.isEmpty else { throw CourseToolError("unexpected argument \(positional[0])") }
-  guard let modelPath = options["--model"], let trainPath = options["--train"],
-    let validationPath = options["--validation"]
-  else {
-    throw CourseToolError("finetune needs --model DIR --train FILE --validation FILE")
-  }
-  func number<T: LosslessStringConvertible & Comparable>(_ name: String, _ fallback: T, min: T) throws -> T {
-    guard let text = options[name] else { return fallback }
-    guard let value = T(text), value >= min else {
-      throw CourseToolError("\(name) needs a number ≥ \(min), got \(text)")
-    }
-    return value
-  }
-  let formatName = options["--format"] ?? "tsv"
-  guard let format = DataFormat(rawValue: formatName) else {
-    throw CourseToolError(
-      "--format must be one of \(DataFormat.allCases.map(\.rawValue).joined(separator: ", ")), got \(formatName)"
-    )
-  }
-  Threads.count = try number("--threads", Threads.count, min: 1)
+  func run() throws -> Int32 { try runFinetune(self) }
+}
+
+func runFinetune(_ options: Finetune) throws -> Int32 {
+  let (modelPath, trainPath, validationPath) = (options.model, options.train, options.validation)
+  let format = options.format
+  Threads.count = options.threads
 
   func read(_ path: String) throws -> [Example] {
     try readExamples(
-      URL(fileURLWithPath: path), format: format, textField: options["--text-field"] ?? "text",
-      labelField: options["--label-field"] ?? "label"
+      URL(fileURLWithPath: path), format: format, textField: options.textField,
+      labelField: options.labelField
     ).examples
   }
   let train = try read(trainPath)
   let validation = try read(validationPath)
-  let test = try options["--test"].map(read)
+  let test = try options.test.map(read)
   let labelNames =
-    options["--labels"]?.split(separator: ",").map(String.init) ?? Array(Set(train.map(\.label))).sorted()
+    options.labels?.split(separator: ",").map(String.init) ?? Array(Set(train.map(\.label))).sorted()
   guard labelNames.count >= 2 else {
     throw CourseToolError("\(trainPath): needs at least two labels, found \(labelNames)")
   }
@@ -63,37 +89,24 @@ func runFinetune(_ arguments: [String]) throws -> Int32 {
   }
 
   var args = TrainingArguments(
-    outputDir: options["--output"]
+    outputDir: options.output
       ?? FileManager.default.temporaryDirectory.appendingPathComponent(
         "finetune-\(ProcessInfo.processInfo.processIdentifier)"
       ).path,
-    numTrainEpochs: try number("--epochs", 3.0, min: 0.0),
-    perDeviceTrainBatchSize: try number("--batch-size", 32, min: 1),
-    learningRate: try number("--lr", 5e-5, min: 0.0))
+    numTrainEpochs: options.epochs, perDeviceTrainBatchSize: options.batchSize, learningRate: options.lr)
   let scratchOutput = args.outputDir
   defer {  // without --output, output_dir is scratch (only trainer_state.json lands there)
-    if options["--output"] == nil { try? FileManager.default.removeItem(atPath: scratchOutput) }
+    if options.output == nil { try? FileManager.default.removeItem(atPath: scratchOutput) }
   }
-  args.maxSteps = try number("--max-steps", -1, min: -1)
-  args.perDeviceEvalBatchSize = try number("--eval-batch-size", 64, min: 1)
-  args.seed = try number("--seed", 42, min: 0)
-  args.warmupRatio = try number("--warmup-ratio", 0.0, min: 0.0)
-  args.weightDecay = try number("--weight-decay", 0.0, min: 0.0)
-  args.gradientAccumulationSteps = try number("--grad-accum", 1, min: 1)
-  args.maxGradNorm = try number("--max-grad-norm", 1.0, min: 0.0)
-  if let name = options["--scheduler"] {
-    guard let schedule = LearningRateSchedule(rawValue: name) else {
-      throw CourseToolError(
-        "--scheduler must be one of \(LearningRateSchedule.allCases.map(\.rawValue).joined(separator: ", "))")
-    }
-    args.lrSchedulerType = schedule
-  }
-  if let group = options["--group-by-length"] {
-    guard let value = Bool(group) else {
-      throw CourseToolError("--group-by-length needs true or false, got \(group)")
-    }
-    args.groupByLength = value
-  }
+  args.maxSteps = options.maxSteps
+  args.perDeviceEvalBatchSize = options.evalBatchSize
+  args.seed = options.seed
+  args.warmupRatio = options.warmupRatio
+  args.weightDecay = options.weightDecay
+  args.gradientAccumulationSteps = options.gradAccum
+  args.maxGradNorm = options.maxGradNorm
+  args.lrSchedulerType = options.scheduler
+  args.groupByLength = options.groupByLength
   args.evalStrategy = .epoch
   args.saveStrategy = .no
   args.loggingStrategy = .epoch
@@ -102,7 +115,7 @@ func runFinetune(_ arguments: [String]) throws -> Int32 {
   manualSeed(args.seed)
   let loaded = try PretrainedClassifier.fromPretrained(
     URL(fileURLWithPath: modelPath), labelNames: labelNames,
-    maxLength: try number("--max-length", 128, min: 2))
+    maxLength: options.maxLength)
   print(loaded.report)
   let trainer = try Trainer(
     model: loaded.model, args: args, trainDataset: try dataset(train, trainPath),
@@ -136,14 +149,14 @@ func runFinetune(_ arguments: [String]) throws -> Int32 {
       format: "validation: accuracy %.4f  macro-F1 %.4f  (%d examples)", final["eval_accuracy"]!,
       final["eval_f1"]!,
       validation.count))
-  if let test, let testPath = options["--test"] {
+  if let test, let testPath = options.test {
     let result = try trainer.predict(try dataset(test, testPath))
     print(
       String(
         format: "test: accuracy %.4f  macro-F1 %.4f  (%d examples)", result.metrics["test_accuracy"]!,
         result.metrics["test_f1"]!, test.count))
   }
-  if let out = options["--output"] {
+  if let out = options.output {
     let directory = URL(fileURLWithPath: out)
     try loaded.model.save(to: directory)
     try loaded.tokenizer.save(to: directory)  // trainer_state.json is already there (Trainer.train)
@@ -154,14 +167,21 @@ func runFinetune(_ arguments: [String]) throws -> Int32 {
 
 /// `predict --model DIR --input FILE`: one JSON object per input line, the label and the
 /// probability of every class.
-func runPredict(_ arguments: [String]) throws -> Int32 {
-  let (options, _) = try parseArguments(arguments)
-  try rejectUnknown(options, allowed: ["--model", "--input", "--max-length"])
-  guard let modelPath = options["--model"], let input = options["--input"] else {
-    throw CourseToolError("predict needs --model DIR and --input FILE")
-  }
+struct Predict: CourseCommand {
+  @Option("--model", value: "DIR", help: "a checkpoint saved by course finetune --output")
+  var model: String
+  @Option("--input", value: "FILE", help: "the texts, one per line (- for standard input)")
+  var input: String
+  @Option("--max-length", .atLeast(2), help: "tokens per text, longer ones truncated")
+  var maxLength = 128
+
+  func run() throws -> Int32 { try runPredict(self) }
+}
+
+func runPredict(_ options: Predict) throws -> Int32 {
+  let (modelPath, input) = (options.model, options.input)
   let loaded = try PretrainedClassifier.fromPretrained(
-    URL(fileURLWithPath: modelPath), maxLength: Int(options["--max-length"] ?? "128") ?? 128)
+    URL(fileURLWithPath: modelPath), maxLength: options.maxLength)
   if !loaded.report.newlyInitialized.isEmpty {
     throw CourseToolError(
       "\(modelPath): has no trained classification head (\(loaded.report.newlyInitialized.joined(separator: ", "))); fine-tune it first with course finetune --output"

@@ -58,16 +58,6 @@ func checkpointDirectory(_ path: String, command: String, files: [String]) throw
   return directory
 }
 
-/// The value of an integer option, at least `minimum`; `fallback` when it is absent.
-func intOption(_ options: [String: String], _ name: String, default fallback: Int, minimum: Int) throws -> Int
-{
-  guard let text = options[name] else { return fallback }
-  guard let value = Int(text), value >= minimum else {
-    throw CourseToolError("\(name) needs an integer of at least \(minimum), got \"\(text)\"")
-  }
-  return value
-}
-
 /// The checkpoint's tokenizer, loaded as every command loads it (`loadTokenizer(at:)`:
 /// tokenizer.json first, then vocab.txt, then vocab.json + merges.txt), and the file it came from.
 func checkpointTokenizer(in directory: URL, model path: String) throws -> (
@@ -105,14 +95,19 @@ func checkVocabulary(tokenizer size: Int, file: URL, model vocabSize: Int) throw
 /// `fill-mask --model DIR --input FILE [--top 5]`: the likeliest tokens for each [MASK], one JSON
 /// object per input line, `{"text": …, "masks": [[{"token", "id", "score"}, …], …]}`, the
 /// scores (probabilities) of each mask in decreasing order.
-func runFillMask(_ arguments: [String]) throws -> Int32 {
-  let (options, positional) = try parseArguments(arguments)
-  try rejectUnknown(options, allowed: ["--model", "--input", "--top"])
-  guard positional.isEmpty else { throw CourseToolError("unexpected argument \(positional[0])") }
-  guard let model = options["--model"], let input = options["--input"] else {
-    throw CourseToolError("fill-mask needs --model DIR and --input FILE")
-  }
-  let top = try intOption(options, "--top", default: 5, minimum: 1)
+struct FillMask: CourseCommand {
+  @Option("--model", value: "DIR", help: "a BERT-style checkpoint directory")
+  var model: String
+  @Option("--input", value: "FILE", help: "texts with [MASK], one per line (- for standard input)")
+  var input: String
+  @Option("--top", .atLeast(1), help: "candidates per [MASK]")
+  var top = 5
+
+  func run() throws -> Int32 { try runFillMask(self) }
+}
+
+func runFillMask(_ options: FillMask) throws -> Int32 {
+  let (model, input, top) = (options.model, options.input, options.top)
   let directory = try checkpointDirectory(
     model, command: "fill-mask", files: ["config.json", "model.safetensors"])
   let (tokenizer, file) = try wordPieceTokenizer(in: directory, model: model, command: "fill-mask")
@@ -154,17 +149,22 @@ func runFillMask(_ arguments: [String]) throws -> Int32 {
 
 /// `embed --model DIR --input FILE [--pooling cls|mean]`: one vector (a JSON array of the hidden
 /// size) per non-blank input line: the final hidden state of [CLS], or the mean over the tokens.
-func runEmbed(_ arguments: [String]) throws -> Int32 {
-  let (options, positional) = try parseArguments(arguments)
-  try rejectUnknown(options, allowed: ["--model", "--input", "--pooling"])
-  guard positional.isEmpty else { throw CourseToolError("unexpected argument \(positional[0])") }
-  guard let model = options["--model"], let input = options["--input"] else {
-    throw CourseToolError("embed needs --model DIR and --input FILE")
-  }
-  let pooling = options["--pooling"] ?? "mean"
-  guard ["cls", "mean"].contains(pooling) else {
-    throw CourseToolError("--pooling must be cls or mean, got \"\(pooling)\"")
-  }
+struct Embed: CourseCommand {
+  /// A text's vector: the final hidden state of [CLS], or the mean of the token states.
+  enum Pooling: String, CaseIterable, OptionValue { case cls, mean }
+
+  @Option("--model", value: "DIR", help: "a BERT-style checkpoint directory")
+  var model: String
+  @Option("--input", value: "FILE", help: "the texts, one per line (- for standard input)")
+  var input: String
+  @Option("--pooling", help: "the [CLS] state or the mean of the token states")
+  var pooling = Pooling.mean
+
+  func run() throws -> Int32 { try runEmbed(self) }
+}
+
+func runEmbed(_ options: Embed) throws -> Int32 {
+  let (model, input, pooling) = (options.model, options.input, options.pooling)
   let directory = try checkpointDirectory(
     model, command: "embed", files: ["config.json", "model.safetensors"])
   let (tokenizer, file) = try wordPieceTokenizer(in: directory, model: model, command: "embed")
@@ -174,7 +174,7 @@ func runEmbed(_ arguments: [String]) throws -> Int32 {
   for line in try inputLines(input) {
     let encoding = tokenizer(line.text, maxLength: bert.config.maxPositionEmbeddings)
     let hidden = try noGrad { try bert(inputIds: [encoding.ids]) }.lastHiddenState  // (1, seq, hidden)
-    let vector = pooling == "cls" ? Array(hidden.data.prefix(hidden.shape[2])) : meanPooling(hidden).data
+    let vector = pooling == .cls ? Array(hidden.data.prefix(hidden.shape[2])) : meanPooling(hidden).data
     print(try jsonLine(vector.map(Double.init)))
   }
   return 0
@@ -183,24 +183,28 @@ func runEmbed(_ arguments: [String]) throws -> Int32 {
 /// `generate --model DIR --prompt TEXT [--max-new-tokens 20] [--temperature 0] [--top-k K] [--seed 42]`:
 /// the prompt and its continuation; greedy at temperature 0, else sampled (the same seed, the
 /// same text).
-func runGenerate(_ arguments: [String]) throws -> Int32 {
-  let (options, positional) = try parseArguments(arguments)
-  try rejectUnknown(
-    options, allowed: ["--model", "--prompt", "--max-new-tokens", "--temperature", "--top-k", "--seed"])
-  guard positional.isEmpty else { throw CourseToolError("unexpected argument \(positional[0])") }
-  guard let model = options["--model"], let prompt = options["--prompt"] else {
-    throw CourseToolError("generate needs --model DIR and --prompt TEXT")
-  }
-  let maxNewTokens = try intOption(options, "--max-new-tokens", default: 20, minimum: 0)
-  let topK = try options["--top-k"].map { _ in try intOption(options, "--top-k", default: 0, minimum: 1) }
-  let temperatureText = options["--temperature"] ?? "0"
-  guard let temperature = Float(temperatureText), temperature.isFinite, temperature >= 0 else {
-    throw CourseToolError("--temperature needs a number of at least 0, got \"\(temperatureText)\"")
-  }
-  let seedText = options["--seed"] ?? "42"
-  guard let seed = UInt64(seedText) else {
-    throw CourseToolError("--seed needs a non-negative integer, got \"\(seedText)\"")
-  }
+struct Generate: CourseCommand {
+  @Option("--model", value: "DIR", help: "a GPT-2-style checkpoint directory")
+  var model: String
+  @Option("--prompt", help: "the text to continue")
+  var prompt: String
+  @Option("--max-new-tokens", .atLeast(0), help: "tokens to add")
+  var maxNewTokens = 20
+  @Option("--temperature", .atLeast(0), help: "0: greedy decoding; above 0: sampling, flatter as it grows")
+  var temperature: Float = 0
+  @Option("--top-k", .atLeast(1), help: "sample among the K likeliest tokens (default: all)")
+  var topK: Int? = nil
+  @Option("--seed", help: "the seed of the sampling")
+  var seed: UInt64 = 42
+
+  func run() throws -> Int32 { try runGenerate(self) }
+}
+
+func runGenerate(_ options: Generate) throws -> Int32 {
+  let (model, prompt, maxNewTokens, topK) = (
+    options.model, options.prompt, options.maxNewTokens, options.topK
+  )
+  let (temperature, seed) = (options.temperature, options.seed)
   let directory = try checkpointDirectory(
     model, command: "generate", files: ["config.json", "model.safetensors"])
   let (loaded, file) = try checkpointTokenizer(in: directory, model: model)

@@ -4,15 +4,17 @@ import CourseTools
 import Datasets
 import Foundation
 
-func runMakeDatasets(_ arguments: [String]) throws -> Int32 {
-  let (options, positional) = try parseArguments(arguments)
-  try rejectUnknown(options, allowed: ["--output", "--seed"])
-  guard positional.isEmpty else { throw CourseToolError("unexpected argument \(positional[0])") }
-  let seedText = options["--seed"] ?? String(DatasetGenerator.defaultSeed)
-  guard let seed = UInt64(seedText) else {
-    throw CourseToolError("--seed needs a non-negative integer, got \(seedText)")
-  }
-  let root = URL(fileURLWithPath: options["--output"] ?? "datasets")
+struct MakeDatasets: CourseCommand {
+  @Option("--output", value: "DIR", help: "where the datasets go")
+  var output = "datasets"
+  @Option("--seed", help: "the seed of the generated data")
+  var seed = DatasetGenerator.defaultSeed
+
+  func run() throws -> Int32 { try runMakeDatasets(self) }
+}
+
+func runMakeDatasets(_ options: MakeDatasets) throws -> Int32 {
+  let (root, seed) = (URL(fileURLWithPath: options.output), options.seed)
   let summary = try DatasetGenerator.writeAll(to: root, seed: seed)
   for path in summary.files.keys.sorted() {
     print(

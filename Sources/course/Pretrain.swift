@@ -11,43 +11,50 @@ import TensorCore
 import Tokenizers
 import Training
 
-func runPretrain(_ arguments: [String]) throws -> Int32 {
-  let (options, positional) = try parseArguments(arguments, switches: ["--resume"])
-  try rejectUnknown(
-    options,
-    allowed: [
-      "--arch", "--output", "--steps", "--seed", "--corpus", "--vocabulary", "--save-steps", "--resume",
-    ])
-  guard positional.isEmpty else { throw CourseToolError("unexpected argument \(positional[0])") }
-  let arch = options["--arch"] ?? "bert"
-  guard ["bert", "gpt"].contains(arch) else {
-    throw CourseToolError("--arch must be bert or gpt, got \(arch)")
-  }
-  func int(_ name: String, _ fallback: Int) throws -> Int {
-    guard let text = options[name] else { return fallback }
-    guard let value = Int(text), value > 0 else {
-      throw CourseToolError("\(name) needs a positive integer, got \(text)")
-    }
-    return value
-  }
-  guard let output = options["--output"] else { throw CourseToolError("--output DIR is required") }
+/// `course pretrain`'s architectures.
+enum PretrainArchitecture: String, CaseIterable, OptionValue {
+  case bert, gpt
+}
+
+/// `course pretrain`'s options: transformers' `run_mlm.py` / `run_clm.py` on the kit's corpus.
+struct Pretrain: CourseCommand {
+  @Option("--arch", help: "BERT-style (masked LM) or GPT-style (causal LM)")
+  var arch = PretrainArchitecture.bert
+  @Option("--output", value: "DIR", help: "the model directory to write (checkpoints in DIR/checkpoint-N)")
+  var output: String
+  @Option("--steps", .atLeast(1), help: "optimizer steps")
+  var steps = 3000
+  @Option("--seed", help: "the seed of the weights, the masking and the data order")
+  var seed: UInt64 = 42
+  @Option("--corpus", value: "FILE", help: "the training text, one document per line")
+  var corpus = "datasets/corpus/general.txt"
+  @Option("--vocabulary", .atLeast(1), help: "the size of the vocabulary to train")
+  var vocabulary = 2000
+  @Option("--save-steps", .atLeast(1), help: "steps between checkpoints")
+  var saveSteps = 500
+  @Flag("--resume", help: "continue from the newest checkpoint in --output")
+  var resume: Bool
+
+  func run() throws -> Int32 { try runPretrain(self) }
+}
+
+func runPretrain(_ options: Pretrain) throws -> Int32 {
+  let (arch, output) = (options.arch.rawValue, options.output)
   // The recipe: transformers' TrainingArguments, as run_mlm.py / run_clm.py take them.
   let (sequenceLength, evaluateEvery) = (64, 250)
   var args = TrainingArguments(outputDir: output, perDeviceTrainBatchSize: 32, learningRate: 1e-3)
-  args.maxSteps = try int("--steps", 3000)
-  args.seed = UInt64(try int("--seed", 42))
+  args.maxSteps = options.steps
+  args.seed = options.seed
   args.perDeviceEvalBatchSize = 32
   args.warmupRatio = 0.05
   args.weightDecay = 0.01
   args.evalStrategy = .steps
   args.evalSteps = evaluateEvery
   args.loggingSteps = max(1, args.maxSteps / 20)
-  args.saveSteps = try int("--save-steps", 500)
+  args.saveSteps = options.saveSteps
   args.saveTotalLimit = 1
   args.disableTqdm = true
-  let resume = options["--resume"] != nil
-  let vocabularySize = try int("--vocabulary", 2000)
-  let corpusPath = options["--corpus"] ?? "datasets/corpus/general.txt"
+  let (resume, vocabularySize, corpusPath) = (options.resume, options.vocabulary, options.corpus)
   guard let text = try? String(contentsOfFile: corpusPath, encoding: .utf8) else {
     throw CourseToolError(
       "\(corpusPath): cannot read the corpus (run from the package root, or pass --corpus)")

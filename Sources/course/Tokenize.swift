@@ -5,16 +5,19 @@ import CourseTools
 import Foundation
 import Tokenizers
 
-func runTokenize(_ arguments: [String]) throws -> Int32 {
-  let (options, positional) = try parseArguments(arguments, switches: ["--tokens"])
-  try rejectUnknown(options, allowed: ["--tokenizer", "--input", "--tokens"])
-  guard positional.isEmpty else { throw CourseToolError("unexpected argument \(positional[0])") }
-  guard let path = options["--tokenizer"] else {
-    throw CourseToolError("--tokenizer PATH is required (vocab.txt, tokenizer.json, or a directory)")
-  }
-  guard let input = options["--input"] else {
-    throw CourseToolError("--input FILE is required (- for standard input)")
-  }
+struct Tokenize: CourseCommand {
+  @Option("--tokenizer", value: "PATH", help: "vocab.txt, tokenizer.json, or a directory holding one")
+  var tokenizer: String
+  @Option("--input", value: "FILE", help: "the texts, one per line (- for standard input)")
+  var input: String
+  @Flag("--tokens", help: "print the tokens instead of their ids")
+  var tokens: Bool
+
+  func run() throws -> Int32 { try runTokenize(self) }
+}
+
+func runTokenize(_ options: Tokenize) throws -> Int32 {
+  let (path, input) = (options.tokenizer, options.input)
   let tokenizer = try loadTokenizer(at: URL(fileURLWithPath: path))
   let data =
     input == "-"
@@ -28,7 +31,7 @@ func runTokenize(_ arguments: [String]) throws -> Int32 {
   for line in lines {
     let line = line.hasSuffix("\r") ? String(line.dropLast()) : line
     output +=
-      (options["--tokens"] != nil ? tokenizer.tokenize(line) : tokenizer.encode(line).map(String.init))
+      (options.tokens ? tokenizer.tokenize(line) : tokenizer.encode(line).map(String.init))
       .joined(separator: " ") + "\n"
   }
   FileHandle.standardOutput.write(Data(output.utf8))

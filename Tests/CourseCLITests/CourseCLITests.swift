@@ -272,7 +272,7 @@ final class EmbedCLITests: CourseCLITestCase {
     let input = try file("in.txt", "The food was good.\n")
     try fail(
       ["embed", "--model", Self.bert, "--input", input, "--pooling", "max"],
-      saying: ["--pooling must be cls or mean", "\"max\""])
+      saying: ["--pooling: expected cls or mean", "\"max\""])
     try fail(
       ["embed", "--model", Self.bert, "--input", input, "--poolng", "cls"],
       saying: ["unknown option --poolng"])

@@ -1,0 +1,158 @@
+// The kit's own tools as `course` commands: exercises, check, student-edition, grade and
+// verify-edition (the work is done in CourseTools; these read the options and print).
+
+import CourseTools
+import Foundation
+
+/// `--root DIR`, the kit's package root, as a URL ("." is the current directory).
+func packageRoot(_ path: String) -> URL {
+  (path == "." ? URL(fileURLWithPath: FileManager.default.currentDirectoryPath) : URL(fileURLWithPath: path))
+    .standardizedFileURL
+}
+
+/// The help of `--root`, which every kit tool takes.
+let rootHelp = "the kit's package root"
+
+/// `course exercises`: the exercises, or in a student edition which are still unfinished.
+struct Exercises: CourseCommand {
+  @Option("--root", value: "DIR", help: rootHelp)
+  var root = "."
+
+  func run() throws -> Int32 { try runExercises(self) }
+}
+
+func runExercises(_ options: Exercises) throws -> Int32 {
+  let root = packageRoot(options.root)
+  let exercises = try discoverExercises(root: root)
+  if !exercises.isEmpty {
+    print("The kit's exercises (solutions present):")
+    for e in exercises { print("  \(e.id)  \(e.title)  (\(e.points) points)  \(e.file)") }
+    return 0
+  }
+  // A student edition: an exercise is unfinished while its `Exercise.unfinished` call is there.
+  var unfinished: [String: String] = [:]
+  for folder in ["Sources", "Lessons"] {
+    let base = root.appendingPathComponent(folder)
+    let walker = FileManager.default.enumerator(at: base, includingPropertiesForKeys: nil)
+    while let url = walker?.nextObject() as? URL {
+      guard url.pathExtension == "swift", let text = try? String(contentsOf: url, encoding: .utf8) else {
+        continue
+      }
+      for match in text.matches(of: #/Exercise\.unfinished\("([^"]+)", title: "([^"]*)"/#) {
+        unfinished[String(match.1)] = "\(match.2)  \(url.path.dropFirst(root.path.count + 1))"
+      }
+    }
+  }
+  let graded = Set(try discoverTestClasses(root: root).compactMap(\.exerciseID))
+  let all = graded.union(unfinished.keys).sorted { $0.compare($1, options: .numeric) == .orderedAscending }
+  for id in all {
+    if let where_ = unfinished[id] {
+      print("  [ ] \(id)  \(where_)")
+    } else {
+      print(
+        "  [x] \(id)  written: check it with swift test --filter Lesson\(id.split(separator: ".")[0])Tests")
+    }
+  }
+  print("\(all.count - unfinished.count)/\(all.count) exercises written")
+  return 0
+}
+
+/// `course check`: exercise markers well-formed, every exercise with visible and hidden tests.
+struct Check: CourseCommand {
+  @Option("--root", value: "DIR", help: rootHelp)
+  var root = "."
+
+  func run() throws -> Int32 { try runCheck(self) }
+}
+
+func runCheck(_ options: Check) throws -> Int32 {
+  let problems = checkExercises(root: packageRoot(options.root))
+  for p in problems { print(p) }
+  if problems.isEmpty { print("exercises and tests are consistent") }
+  return problems.isEmpty ? 0 : 1
+}
+
+/// `course student-edition DIR`: the kit without its solutions and hidden tests.
+struct StudentEdition: CourseCommand {
+  @Option("--root", value: "DIR", help: rootHelp)
+  var root = "."
+  @Flag("--force", help: "replace DIR if it exists")
+  var force: Bool
+  @Arguments("DIR", count: 1...1, help: "the directory to write the student edition to")
+  var destination: [String]
+
+  func run() throws -> Int32 { try runStudentEdition(self) }
+}
+
+func runStudentEdition(_ options: StudentEdition) throws -> Int32 {
+  let destination = URL(fileURLWithPath: options.destination[0]).standardizedFileURL
+  let summary = try makeStudentEdition(
+    root: packageRoot(options.root), destination: destination, force: options.force)
+  print(
+    "wrote the student edition to \(summary.destination.path): \(summary.files) files, \(summary.exercises) exercises to do"
+  )
+  return 0
+}
+
+/// `course grade [DIR...]`: runs each submission's exercise tests and writes the grades.
+struct Grade: CourseCommand {
+  @Option("--root", value: "DIR", help: rootHelp)
+  var root = "."
+  @Option("--timeout", .above(0), help: "seconds each exercise's tests may run")
+  var timeout = 60.0
+  @Option("--output", value: "DIR", help: "where grades.csv, grades.json and the feedback go")
+  var output = "runs/grades"
+  @Arguments("DIR", count: 0...Int.max, help: "the submissions (packages) to grade (default: --root)")
+  var submissions: [String]
+
+  func run() throws -> Int32 { try runGrade(self) }
+}
+
+func runGrade(_ options: Grade) throws -> Int32 {
+  let (root, positional, timeout) = (packageRoot(options.root), options.submissions, options.timeout)
+  let output = URL(fileURLWithPath: options.output)
+  let submissions =
+    positional.isEmpty ? [root] : positional.map { URL(fileURLWithPath: $0).standardizedFileURL }
+  var grades: [SubmissionGrade] = []
+  for submission in submissions {
+    guard FileManager.default.fileExists(atPath: submission.appendingPathComponent("Package.swift").path)
+    else {
+      print("\(submission.path): not a package (no Package.swift); skipped")
+      continue
+    }
+    grades.append(try gradeSubmission(submission, kitRoot: root, defaultTimeout: timeout) { print($0) })
+  }
+  print("\n" + gradeTable(grades))
+  try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+  try Data(gradesCSV(grades).utf8).write(to: output.appendingPathComponent("grades.csv"), options: .atomic)
+  try gradesJSON(grades).write(to: output.appendingPathComponent("grades.json"), options: .atomic)
+  for g in grades {
+    try Data(feedback(g).utf8).write(
+      to: output.appendingPathComponent("feedback-\(g.name).txt"), options: .atomic)
+  }
+  print("\nwrote \(output.path)/grades.csv, grades.json and feedback-<submission>.txt")
+  return 0
+}
+
+/// `course verify-edition`: builds the student edition and checks which tests fail and pass.
+struct VerifyEdition: CourseCommand {
+  @Option("--root", value: "DIR", help: rootHelp)
+  var root = "."
+  @Option("--keep", value: "DIR", help: "keep the student edition in DIR (default: a scratch folder)")
+  var keep: String? = nil
+
+  func run() throws -> Int32 { try runVerify(self) }
+}
+
+func runVerify(_ options: VerifyEdition) throws -> Int32 {
+  let keep = options.keep.map { URL(fileURLWithPath: $0).standardizedFileURL }
+  let problems = try verifyStudentEdition(root: packageRoot(options.root), keep: keep) { print($0) }
+  if problems.isEmpty {
+    print(
+      "\nthe student edition is right: every exercise test fails with its message, every other test passes")
+    return 0
+  }
+  print("\nproblems with the student edition:")
+  for p in problems { print("  " + p) }
+  return 1
+}

@@ -1,0 +1,193 @@
+import Foundation
+import XCTest
+
+/// Every `course` command parses its options with one parser (Sources/course/CommandOptions.swift):
+/// `--help` lists every option with its default; a bad value, an unknown option and a missing
+/// required option are each an error naming the option.
+final class OptionsCLITests: CourseCLITestCase {
+  /// Each command's options and their defaults as `--help` must show them (nil: no default).
+  static let options: [String: [(String, String?)]] = [
+    "exercises": [("--root", ".")],
+    "check": [("--root", ".")],
+    "student-edition": [("--root", "."), ("--force", nil), ("DIR", nil)],
+    "grade": [("--root", "."), ("--timeout", "60"), ("--output", "runs/grades"), ("DIR...", nil)],
+    "verify-edition": [("--root", "."), ("--keep", nil)],
+    "make-datasets": [("--output", "datasets"), ("--seed", "2026")],
+    "pretrain": [
+      ("--arch", "bert"), ("--output", nil), ("--steps", "3000"), ("--seed", "42"),
+      ("--corpus", "datasets/corpus/general.txt"), ("--vocabulary", "2000"), ("--save-steps", "500"),
+      ("--resume", nil),
+    ],
+    "finetune": [
+      ("--model", nil), ("--train", nil), ("--validation", nil), ("--test", nil), ("--format", "tsv"),
+      ("--text-field", "text"), ("--label-field", "label"), ("--labels", nil), ("--epochs", "3"),
+      ("--max-steps", "-1"), ("--batch-size", "32"), ("--eval-batch-size", "64"), ("--lr", "5e-05"),
+      ("--scheduler", "linear"), ("--warmup-ratio", "0"), ("--weight-decay", "0"), ("--grad-accum", "1"),
+      ("--max-grad-norm", "1"), ("--group-by-length", "false"), ("--max-length", "128"), ("--seed", "42"),
+      ("--threads", nil), ("--output", nil),
+    ],
+    "predict": [("--model", nil), ("--input", nil), ("--max-length", "128")],
+    "fill-mask": [("--model", nil), ("--input", nil), ("--top", "5")],
+    "embed": [("--model", nil), ("--input", nil), ("--pooling", "mean")],
+    "generate": [
+      ("--model", nil), ("--prompt", nil), ("--max-new-tokens", "20"), ("--temperature", "0"),
+      ("--top-k", nil),
+      ("--seed", "42"),
+    ],
+    "tokenize": [("--tokenizer", nil), ("--input", nil), ("--tokens", nil)],
+    "bench": [
+      ("matmul", nil), ("--quick", nil), ("--json", nil), ("--m", "512"), ("--k", "512"), ("--n", "512"),
+      ("--threads", nil),
+    ],
+  ]
+
+  func testEveryCommandsHelpListsEveryOptionWithItsDefault() throws {
+    let listing = try course(["--help"]).stdout
+    let commands = listing.split(separator: "\n", omittingEmptySubsequences: false).drop { $0 != "commands:" }
+      .dropFirst()
+      .prefix { !$0.isEmpty }.map { String($0.split(separator: " ")[0]) }
+    XCTAssertEqual(Set(commands), Set(Self.options.keys), "every command of `course --help` is covered here")
+    for (command, options) in Self.options {
+      let result = try course([command, "--help"])
+      XCTAssertEqual(result.status, 0, "\(command) --help: \(result.stderr)")
+      XCTAssertTrue(result.stdout.hasPrefix("usage: swift run course \(command)"), result.stdout)
+      // One line per declared option (a long name puts its help on the next line), then -h.
+      let rows = result.lines.drop { $0 != "options:" }.dropFirst().filter { !$0.hasPrefix("    ") }
+      XCTAssertEqual(rows.count, options.count + 1, "\(command) --help:\n\(result.stdout)")
+      for (option, defaultValue) in options {
+        guard
+          let index = result.lines.firstIndex(where: { $0.hasPrefix("  \(option) ") || $0 == "  \(option)" })
+        else {
+          XCTFail("\(command) --help does not list \(option):\n\(result.stdout)")
+          continue
+        }
+        // The help of a long option name is on the line below it.
+        let text = result.lines[index] + " " + (result.lines.dropFirst(index + 1).first ?? "")
+        if let defaultValue {
+          XCTAssertTrue(text.contains("(default: \(defaultValue))"), "\(command) \(option): \(text)")
+        }
+      }
+    }
+    let finetune = try course(["finetune", "--help"]).stdout
+    XCTAssertTrue(
+      finetune.hasPrefix(
+        "usage: swift run course finetune --model DIR --train FILE --validation FILE [options]\n"), finetune)
+    XCTAssertTrue(finetune.contains("(required)"), finetune)
+    XCTAssertTrue(finetune.contains("--format tsv|csv|jsonl|label-text"), finetune)
+    XCTAssertTrue(
+      try course(["grade", "--help"]).stdout.hasPrefix("usage: swift run course grade [options] [DIR...]\n"))
+  }
+
+  func testABadValueNamesTheOptionAndWhatWasExpected() throws {
+    let input = try file("in.txt", "it was good\n")
+    let corpus = try file("corpus.txt", "one document\nanother document\n")
+    let cases: [([String], String)] = [
+      (
+        ["predict", "--model", Self.bert, "--input", input, "--max-length", "abc"],
+        "--max-length: expected an integer ≥ 2, got \"abc\""
+      ),
+      (
+        ["finetune", "--model", Self.bert, "--train", input, "--validation", input, "--epochs", "-1"],
+        "--epochs: expected a number ≥ 0, got \"-1\""
+      ),
+      (
+        ["finetune", "--model", Self.bert, "--train", input, "--validation", input, "--scheduler", "step"],
+        "--scheduler: expected one of linear, cosine, constant, constant_with_warmup, got \"step\""
+      ),
+      (
+        ["finetune", "--model", Self.bert, "--train", input, "--validation", input, "--lr", "inf"],
+        "--lr: expected a number ≥ 0, got \"inf\""
+      ),
+      (
+        ["pretrain", "--output", "x", "--corpus", corpus, "--steps", "0"],
+        "--steps: expected an integer ≥ 1, got \"0\""
+      ),
+      (["pretrain", "--output", "x", "--arch", "roberta"], "--arch: expected bert or gpt, got \"roberta\""),
+      (["grade", "--timeout", "0"], "--timeout: expected a number > 0, got \"0\""),
+      (["make-datasets", "--seed", "-1"], "--seed: expected an integer ≥ 0, got \"-1\""),
+      (["bench", "matmul", "--m", "many"], "--m: expected an integer ≥ 1, got \"many\""),
+      (
+        ["fill-mask", "--model", Self.bert, "--input", input, "--top=0"],
+        "--top: expected an integer ≥ 1, got \"0\""
+      ),
+      (
+        ["embed", "--model", Self.bert, "--input", input, "--pooling"],
+        "--pooling needs a value: expected cls or mean"
+      ),
+    ]
+    for (arguments, message) in cases { try fail(arguments, saying: [message]) }
+  }
+
+  func testAnUnknownOptionIsNamedWithTheAllowedOnes() throws {
+    let input = try file("in.txt", "it was good\n")
+    try fail(
+      ["predict", "--model", Self.bert, "--input", input, "--maxlength", "64"],
+      saying: ["unknown option --maxlength", "--max-length", "course predict --help"])
+    // A misspelt name is reported before the required option it leaves missing.
+    try fail(["pretrain", "--ouptut", "x"], saying: ["unknown option --ouptut"])
+    try fail(["grade", "--timeut", "5"], saying: ["unknown option --timeut", "--timeout"])
+    try fail(
+      ["tokenize", "--tokenizer", Self.bert, "--input", input, "--token"], saying: ["unknown option --token"])
+    try fail(["bench", "--jsn", "x.json"], saying: ["unknown option --jsn"])
+    try fail(["exercises", "--force"], saying: ["unknown option --force", "allowed: --root"])
+  }
+
+  func testAMissingRequiredOptionIsNamed() throws {
+    let input = try file("in.txt", "it was good\n")
+    try fail(["predict", "--model", Self.bert], saying: ["predict needs --input FILE"])
+    try fail(["predict", "--input", input], saying: ["predict needs --model DIR"])
+    try fail(
+      ["finetune", "--model", Self.bert, "--train", input], saying: ["finetune needs --validation FILE"])
+    try fail(["pretrain", "--arch", "gpt"], saying: ["pretrain needs --output DIR"])
+    try fail(["generate", "--model", Self.gpt2], saying: ["generate needs --prompt TEXT"])
+    try fail(["tokenize", "--input", input], saying: ["tokenize needs --tokenizer PATH"])
+    try fail(["student-edition"], saying: ["student-edition needs DIR"])
+    try fail(["student-edition", "a", "b"], saying: ["unexpected argument \"b\""])
+    try fail(
+      ["predict", "--model", Self.bert, "--input", input, "extra"], saying: ["unexpected argument \"extra\""])
+  }
+
+  func testSeedZeroIsAcceptedEverywhere() throws {
+    // pretrain reads the seed, then refuses the one-line corpus: the seed was accepted.
+    let single = try file("single.txt", "one document\n")
+    try fail(
+      ["pretrain", "--seed", "0", "--corpus", single, "--output", scratch.appendingPathComponent("m").path],
+      saying: ["needs at least 2 non-empty lines"])
+    let prompt = try succeed([
+      "generate", "--model", Self.gpt2, "--prompt", "The food was", "--seed", "0", "--temperature", "1",
+      "--max-new-tokens", "3",
+    ])
+    XCTAssertEqual(prompt.count, 1)
+    let rows = (0..<4).map { $0 % 2 == 0 ? "positive\tit was good" : "negative\tit was bad" }
+    let train = try file("train.tsv", (["label\ttext"] + rows).joined(separator: "\n") + "\n")
+    let lines = try succeed([
+      "finetune", "--model", Self.bert, "--train", train, "--validation", train, "--seed", "0", "--max-steps",
+      "1", "--batch-size", "2",
+    ])
+    XCTAssertTrue(lines.contains { $0.hasPrefix("validation: accuracy") }, lines.joined(separator: "\n"))
+  }
+
+  func testFlagsAndRepeatedArgumentsStillWork() throws {
+    let input = try file("in.txt", "it was good\n")
+    let ids = try succeed(["tokenize", "--tokenizer", Self.bert, "--input", input])
+    let tokens = try succeed(["tokenize", "--tokenizer", Self.bert, "--input", input, "--tokens"])
+    XCTAssertEqual(ids.count, 1)
+    XCTAssertEqual(tokens.count, 1)
+    XCTAssertNotEqual(ids, tokens, "--tokens prints the pieces, not the ids")
+    XCTAssertEqual(
+      ids[0].split(separator: " ").count, tokens[0].split(separator: " ").count, "one id per token")
+    try fail(
+      ["tokenize", "--tokenizer", Self.bert, "--input", input, "--tokens=yes"],
+      saying: ["--tokens takes no value"])
+    // grade takes any number of submission directories; these are not packages, so each is skipped.
+    let (first, second) = (
+      scratch.appendingPathComponent("alice").path, scratch.appendingPathComponent("bob").path
+    )
+    let grades = scratch.appendingPathComponent("grades").path
+    let result = try course(["grade", first, "--output", grades, second])
+    XCTAssertEqual(result.status, 0, result.stderr)
+    XCTAssertTrue(result.stdout.contains("\(first): not a package"), result.stdout)
+    XCTAssertTrue(result.stdout.contains("\(second): not a package"), result.stdout)
+    XCTAssertTrue(FileManager.default.fileExists(atPath: grades + "/grades.csv"))
+  }
+}

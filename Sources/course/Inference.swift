@@ -192,7 +192,7 @@ struct Generate: CourseCommand {
   var maxNewTokens = 20
   @Option("--temperature", .atLeast(0), help: "0: greedy decoding; above 0: sampling, flatter as it grows")
   var temperature: Float = 0
-  @Option("--top-k", .atLeast(1), help: "sample among the K likeliest tokens (default: all)")
+  @Option("--top-k", .atLeast(1), help: "sample among the N likeliest tokens only (absent: all)")
   var topK: Int? = nil
   @Option("--seed", help: "the seed of the sampling")
   var seed: UInt64 = 42

@@ -199,8 +199,9 @@ public struct RobertaTokenizer: Tokenizer {
           ] as [String: Any]
         )
       })
-    try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys, .prettyPrinted]).write(
-      to: directory.appendingPathComponent("tokenizer_config.json"), options: .atomic)
+    try JSONSerialization.data(
+      withJSONObject: config, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+    ).write(to: directory.appendingPathComponent("tokenizer_config.json"), options: .atomic)
   }
 }
 

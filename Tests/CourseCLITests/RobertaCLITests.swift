@@ -62,4 +62,45 @@ final class RobertaCLITests: CourseCLITestCase {
     let scores = try XCTUnwrap(object["scores"] as? [String: Double])
     XCTAssertEqual(Set(scores.keys), ["negative", "neutral", "positive"])
   }
+
+  static let robertaMLM = fixtures.appendingPathComponent("tiny-roberta").path
+
+  /// fill-mask finds RoBERTa's <mask> (which takes the space before it) and scores the vocabulary.
+  func testFillMaskOnRoberta() throws {
+    let input = try file("in.txt", "Paris is <mask>.\nthe <mask> was <mask> good\n")
+    let lines = try succeed(["fill-mask", "--model", Self.robertaMLM, "--input", input, "--top", "3"])
+    XCTAssertEqual(lines.count, 2)
+    let masks = try lines.map { line in
+      try XCTUnwrap((try json(line) as? [String: Any])?["masks"] as? [[[String: Any]]])
+    }
+    XCTAssertEqual(masks.map(\.count), [1, 2])
+    for candidates in masks.joined() {
+      XCTAssertEqual(candidates.count, 3)
+      let scores = candidates.compactMap { $0["score"] as? Double }
+      XCTAssertEqual(scores, scores.sorted(by: >))
+    }
+    try fail(
+      ["fill-mask", "--model", Self.robertaMLM, "--input", try file("none.txt", "no mask here [MASK]\n")],
+      saying: ["no <mask> in this line"])
+  }
+
+  /// embed gives one vector of RoBERTa's hidden size per line, <s> pooling differing from mean.
+  func testEmbedOnRoberta() throws {
+    let input = try file("in.txt", "it was good\nParis is <mask>.\n")
+    for pooling in ["cls", "mean"] {
+      let lines = try succeed(["embed", "--model", Self.robertaMLM, "--input", input, "--pooling", pooling])
+      XCTAssertEqual(lines.count, 2)
+      for line in lines { XCTAssertEqual((try json(line) as? [Double])?.count, 32) }
+    }
+    XCTAssertNotEqual(
+      try succeed(["embed", "--model", Self.robertaMLM, "--input", input, "--pooling", "cls"]),
+      try succeed(["embed", "--model", Self.robertaMLM, "--input", input, "--pooling", "mean"]))
+  }
+
+  /// A GPT-2 checkpoint is refused by name, not crashed on.
+  func testFillMaskRefusesGPT2() throws {
+    try fail(
+      ["fill-mask", "--model", Self.gpt2, "--input", try file("in.txt", "a <mask>\n")],
+      saying: ["needs a BERT or RoBERTa checkpoint"])
+  }
 }

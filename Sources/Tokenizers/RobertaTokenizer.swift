@@ -6,8 +6,9 @@
 //   `Paris Ġis <mask> .`, the way RoBERTa saw masks in pre-training.
 // - One text becomes `<s> A </s>`, a pair `<s> A </s></s> B </s>` (fairseq's layout,
 //   transformers' `RobertaProcessing`).
-// - Truncation is longest-first as Hugging Face's tokenizers library does it: when both texts
-//   must lose tokens, the shorter keeps ⌊budget/2⌋ and the longer the rest.
+// - Truncation is longest-first as Hugging Face's tokenizers library does it
+//   (`longestFirstLengths`): when both texts must lose tokens, the shorter keeps ⌊budget/2⌋
+//   and the longer the rest.
 
 import Foundation
 
@@ -203,22 +204,4 @@ public struct RobertaTokenizer: Tokenizer {
       withJSONObject: config, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
     ).write(to: directory.appendingPathComponent("tokenizer_config.json"), options: .atomic)
   }
-}
-
-/// How many tokens each text keeps under Hugging Face tokenizers' longest-first truncation:
-/// the longer text loses tokens until both fit or are equally long; when both must lose, the
-/// shorter (the first, if equal) keeps ⌊budget/2⌋ and the other the rest.
-public func longestFirstLengths(_ first: Int, _ second: Int, budget: Int) -> (first: Int, second: Int) {
-  guard first + second > budget else { return (first, second) }
-  guard second > 0 else { return (min(first, budget), 0) }
-  guard first > 0 else { return (0, min(second, budget)) }
-  let swap = first > second
-  var (n1, n2) = swap ? (second, first) : (first, second)
-  n2 = n1 > budget ? n1 : max(n1, budget - n1)
-  if n1 + n2 > budget {
-    n1 = budget / 2
-    n2 = n1 + budget % 2
-  }
-  (n1, n2) = (min(n1, swap ? second : first), min(n2, swap ? first : second))
-  return swap ? (n2, n1) : (n1, n2)
 }

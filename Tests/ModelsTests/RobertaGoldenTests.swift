@@ -255,3 +255,22 @@ final class RobertaGoldenTests: XCTestCase {
     }
   }
 }
+
+/// BERT's and GPT-2's pair truncation is the tokenizers library's too (transformers 5 always
+/// uses it): when both texts must lose tokens, the shorter keeps ⌊budget/2⌋.
+final class PairTruncationTests: XCTestCase {
+  override func setUpWithError() throws { try skipUnlessTokenizerExercisesDoneForModels() }
+
+  /// transformers' BertTokenizer on Fixtures/kit-tiny-bert, `max_length=8`.
+  func testBertPairTruncationMatchesTransformers() throws {
+    let tokenizer = try WordPieceTokenizer(
+      vocabularyFile: RobertaGoldenTests.fixtures.appendingPathComponent("kit-tiny-bert/vocab.txt"))
+    let long = "the critics praised the festival as wonderful and the staff were kind"
+    XCTAssertEqual(
+      tokenizer(long, pair: "it broke", maxLength: 8).tokens,
+      ["[CLS]", "the", "c", "##r", "[SEP]", "it", "b", "[SEP]"])
+    XCTAssertEqual(
+      tokenizer("it broke", pair: long, maxLength: 8).tokens,
+      ["[CLS]", "it", "b", "[SEP]", "the", "c", "##r", "[SEP]"])
+  }
+}

@@ -274,3 +274,55 @@ final class PairTruncationTests: XCTestCase {
       ["[CLS]", "it", "b", "[SEP]", "the", "c", "##r", "[SEP]"])
   }
 }
+
+/// RobertaConfig reads config.json as transformers' RobertaConfig does and refuses sizes that
+/// cannot make a model, naming the field.
+final class RobertaConfigTests: XCTestCase {
+  func decode(_ json: String) throws -> RobertaConfig {
+    try JSONDecoder().decode(RobertaConfig.self, from: Data(json.utf8))
+  }
+
+  func testDefaultsAreRobertaBaseAndMissingFieldsAreTransformersClassDefaults() throws {
+    let base = RobertaConfig()
+    XCTAssertEqual(
+      [base.padTokenId, base.bosTokenId, base.eosTokenId, base.maxPositionEmbeddings, base.typeVocabSize],
+      [1, 0, 2, 514, 1])
+    XCTAssertEqual(base.layerNormEps, 1e-5)
+    XCTAssertEqual(base.maxLength, 512)
+    // transformers' RobertaConfig class keeps BERT's 512 positions, 2 types and eps 1e-12.
+    let sparse = try decode(#"{"vocab_size": 100, "model_type": "roberta"}"#)
+    XCTAssertEqual([sparse.maxPositionEmbeddings, sparse.typeVocabSize, sparse.vocabSize], [512, 2, 100])
+    XCTAssertEqual(sparse.layerNormEps, 1e-12)
+    let labelled = try decode(
+      #"{"id2label": {"0": "no", "1": "maybe", "2": "yes"}, "classifier_dropout": 0.3}"#)
+    XCTAssertEqual(labelled.labelNames, ["no", "maybe", "yes"])
+    XCTAssertEqual(labelled.classifierDropout, 0.3)
+  }
+
+  func testBadSizesAreRefusedByName() throws {
+    var config = RobertaConfig.tiny(vocabSize: 10)
+    config.maxPositionEmbeddings = 2
+    XCTAssertThrowsError(try config.validate()) { XCTAssertTrue("\($0)".contains("max_position_embeddings")) }
+    config = .tiny(vocabSize: 10)
+    config.padTokenId = 10
+    XCTAssertThrowsError(try config.validate()) { XCTAssertTrue("\($0)".contains("pad_token_id")) }
+    config = .tiny(vocabSize: 10, hiddenSize: 15)
+    XCTAssertThrowsError(try config.validate()) { XCTAssertTrue("\($0)".contains("num_attention_heads")) }
+    XCTAssertNoThrow(try RobertaConfig.tiny(vocabSize: 10).validate())
+  }
+
+  /// A tokenizer.json that asks for RoBERTa's layout without <s> in its vocabulary names the file.
+  func testRobertaTokenizerJSONWithoutItsSpecialTokensIsAnError() throws {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("roberta-\(UUID()).json")
+    defer { try? FileManager.default.removeItem(at: url) }
+    try Data(
+      #"""
+      {"model": {"type": "BPE", "vocab": {"a": 0, "b": 1}, "merges": []},
+       "post_processor": {"type": "RobertaProcessing", "sep": ["</s>", 2], "cls": ["<s>", 0]}}
+      """#.utf8
+    ).write(to: url)
+    XCTAssertThrowsError(try loadTokenizer(at: url)) { error in
+      XCTAssertTrue("\(error)".contains(url.lastPathComponent) && "\(error)".contains("<s>"), "\(error)")
+    }
+  }
+}

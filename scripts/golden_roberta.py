@@ -13,7 +13,8 @@ It writes, under Tests/ModelsTests/Fixtures/:
                             with RoBERTa's special tokens (<s> 0, <pad> 1, </s> 2, <unk> 3,
                             <mask> 4, lstrip), saved by transformers' RobertaTokenizer; and a
                             randomly initialised RobertaForMaskedLM (seed 0: hidden 32, 2 layers,
-                            4 heads, 34 positions, one token type, eps 1e-5)
+                            4 heads, 34 positions, one token type, eps 1e-5,
+                            initializer range 0.2 so that logits are far apart)
   tiny-roberta/golden.json  tokenizer ids (single texts, pairs, truncation, a padded batch) and
                             the model's last hidden state on a padded batch and the MLM logits
                             of its second row
@@ -117,7 +118,10 @@ def tokenizer_golden(tokenizer):
 def config(vocab_size):
     return RobertaConfig(vocab_size=vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
                          intermediate_size=64, max_position_embeddings=34, type_vocab_size=1,
-                         layer_norm_eps=1e-5, pad_token_id=1, bos_token_id=0, eos_token_id=2)
+                         layer_norm_eps=1e-5, pad_token_id=1, bos_token_id=0, eos_token_id=2,
+                         # Large weights (not 0.02), so that logits differ from input to input
+                         # and comparing them within 1e-4 tests something.
+                         initializer_range=0.2)
 
 
 def fixtures():

@@ -117,9 +117,11 @@ public struct RobertaTokenizer: Tokenizer {
     var segmentStart = 0
     var i = 0
     while i < characters.count {
+      let here = characters[i]
       guard
         let (token, spelled) = candidates.first(where: { _, spelled in
-          i + spelled.count <= characters.count && Array(characters[i..<(i + spelled.count)]) == spelled
+          spelled.first == here && i + spelled.count <= characters.count
+            && characters[i..<(i + spelled.count)].elementsEqual(spelled)
         })
       else {
         i += 1

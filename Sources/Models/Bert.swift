@@ -170,6 +170,22 @@ public final class BertEncoder: Module {
   public init(_ config: BertConfig) {
     layer = (0..<config.numHiddenLayers).map { _ in BertLayer(config) }
   }
+
+  /// (batch, seq, hidden) through every layer → the last layer's output (batch, seq, hidden) and
+  /// each layer's attention weights. `mask` is (batch, 1, 1, prefix + seq), 1 at padding;
+  /// `prefixes`, one per layer, are checked by the caller.
+  public func callAsFunction(_ hidden: Tensor, mask: Tensor?, prefixes: [AttentionPrefix]? = nil) -> (
+    Tensor, attentions: [Tensor]
+  ) {
+    var hidden = hidden
+    var attentions: [Tensor] = []
+    for (i, layer) in layer.enumerated() {
+      let (next, weights) = layer(hidden, mask: mask, prefix: prefixes?[i])
+      hidden = next
+      attentions.append(weights)
+    }
+    return (hidden, attentions)
+  }
 }
 
 /// tanh(dense(first token's hidden state)): the sentence vector a classifier reads.
@@ -246,15 +262,10 @@ public final class BertModel: Module {
     let types = tokenTypeIds?.flatMap { $0 } ?? [Int](repeating: 0, count: batch * seq)
     // (batch, seq, hidden)
     let words = inputsEmbeds ?? embeddings.wordEmbeddings(inputIds!.flatMap { $0 }, shape: [batch, seq])
-    var hidden = embeddings(inputsEmbeds: words, typeIds: types, pastKeyValuesLength: past)
+    let embedded = embeddings(inputsEmbeds: words, typeIds: types, pastKeyValuesLength: past)
     // (batch, 1, 1, prefix + seq), 1 at padding; the prefix is never padding.
     let mask = attentionMask.map { rows in paddingMask(rows.map { [Int](repeating: 1, count: past) + $0 }) }
-    var attentions: [Tensor] = []
-    for (i, layer) in encoder.layer.enumerated() {
-      let (next, weights) = layer(hidden, mask: mask, prefix: pastKeyValues?[i])
-      hidden = next
-      attentions.append(weights)
-    }
+    let (hidden, attentions) = encoder(embedded, mask: mask, prefixes: pastKeyValues)
     return BertModelOutput(
       lastHiddenState: hidden, poolerOutput: pooler.map { $0(hidden) }, attentions: attentions)
   }

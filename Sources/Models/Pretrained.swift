@@ -45,7 +45,8 @@ public struct LoadReport: CustomStringConvertible, Sendable {
 func isIgnorableCheckpointTensor(_ name: String) -> Bool {
   name.hasSuffix("position_ids") || name.hasSuffix("attn.bias") || name.hasSuffix("attn.masked_bias")
     || name.hasSuffix("predictions.decoder.weight") || name.hasSuffix("predictions.decoder.bias")
-    || name == "lm_head.weight"
+    || name == "lm_head.weight" || name.hasSuffix("lm_head.decoder.weight")
+    || name.hasSuffix("lm_head.decoder.bias")
 }
 
 /// A module whose checkpoints store some of its weights transposed.

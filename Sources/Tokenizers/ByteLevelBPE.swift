@@ -270,9 +270,9 @@ public final class ByteLevelBPETokenizer: Tokenizer, @unchecked Sendable {
     var first = pieces(text)
     var second = pair.map(pieces) ?? []
     if let maxLength {
-      while first.count + second.count > max(0, maxLength) {
-        if first.count >= second.count { first.removeLast() } else { second.removeLast() }
-      }
+      let kept = longestFirstLengths(first.count, second.count, budget: max(0, maxLength))
+      first.removeLast(first.count - kept.first)
+      second.removeLast(second.count - kept.second)
     }
     let all = first + second
     return Encoding(

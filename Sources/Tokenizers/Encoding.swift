@@ -34,12 +34,31 @@ extension Encoding: ExercisePlaceholder {
 
 /// Which text loses tokens when a pair is too long (Hugging Face's `truncation=` values).
 public enum Truncation: Sendable {
-  /// One token at a time from whichever text is longer.
+  /// From whichever text is longer; when both must lose tokens, the shorter keeps half the
+  /// budget (rounded down), as Hugging Face's tokenizers library does (`longestFirstLengths`).
   case longestFirst
   case onlyFirst
   case onlySecond
   /// Never truncate (the model may then refuse the input).
   case doNotTruncate
+}
+
+/// How many tokens each text keeps under Hugging Face tokenizers' longest-first truncation:
+/// the longer text loses tokens until both fit or are equally long; when both must lose, the
+/// shorter (the first, if equal) keeps ⌊budget/2⌋ and the other the rest.
+public func longestFirstLengths(_ first: Int, _ second: Int, budget: Int) -> (first: Int, second: Int) {
+  guard first + second > budget else { return (first, second) }
+  guard second > 0 else { return (min(first, budget), 0) }
+  guard first > 0 else { return (0, min(second, budget)) }
+  let swap = first > second
+  var (n1, n2) = swap ? (second, first) : (first, second)
+  n2 = n1 > budget ? n1 : max(n1, budget - n1)
+  if n1 + n2 > budget {
+    n1 = budget / 2
+    n2 = n1 + budget % 2
+  }
+  (n1, n2) = (min(n1, swap ? second : first), min(n2, swap ? first : second))
+  return swap ? (n2, n1) : (n1, n2)
 }
 
 /// How a batch is padded (Hugging Face's `padding=`).
@@ -123,7 +142,12 @@ extension WordPieceTokenizer {
   ) -> Encoding {
     var first = piecesWithOffsets(text)
     var second = pair.map(piecesWithOffsets) ?? []
-    if let maxLength, truncation != .doNotTruncate {
+    if let maxLength, truncation == .longestFirst {
+      let budget = max(0, maxLength - (pair == nil ? 2 : 3))
+      let kept = longestFirstLengths(first.count, second.count, budget: budget)
+      first.removeLast(first.count - kept.first)
+      second.removeLast(second.count - kept.second)
+    } else if let maxLength, truncation != .doNotTruncate {
       let budget = max(0, maxLength - (pair == nil ? 2 : 3))
       while first.count + second.count > budget {
         let fromFirst: Bool

@@ -2,7 +2,7 @@
 
 import Foundation
 
-/// Text to ids and back, one shape for WordPiece (BERT) and byte-level BPE (GPT-2), as
+/// Text to ids and back, one shape for WordPiece (BERT) and byte-level BPE (GPT-2, RoBERTa), as
 /// transformers' `PreTrainedTokenizer` is one shape for every model.
 public protocol Tokenizer: Sendable {
   /// The pieces of `text`, as strings (`["play", "##ing"]`, `["Hello", "Ġworld"]`).
@@ -24,7 +24,8 @@ public protocol Tokenizer: Sendable {
   var eosTokenId: Int? { get }
   /// `text` (and `pair`) as the model reads them, truncated to `maxLength` tokens: what
   /// transformers' `tokenizer(text, pair, truncation=True, max_length=maxLength)` returns, with
-  /// the special tokens the model expects (`[CLS] text [SEP]` for BERT, none for GPT-2).
+  /// the special tokens the model expects (`[CLS] text [SEP]` for BERT, `<s> text </s>` for
+  /// RoBERTa, none for GPT-2).
   func callAsFunction(_ text: String, pair: String?, maxLength: Int?) -> Encoding
   /// Writes the files transformers' `AutoTokenizer.from_pretrained(directory)` reads
   /// (`save_pretrained`); creates the directory if needed.

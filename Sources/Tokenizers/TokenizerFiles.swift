@@ -21,8 +21,13 @@ public func loadTokenizer(at url: URL) throws -> any Tokenizer {
       file: url.path, "no tokenizer.json, vocab.txt, or vocab.json + merges.txt in this directory")
   }
   if file.lastPathComponent == "vocab.json" {
-    return try ByteLevelBPETokenizer(
+    let bpe = try ByteLevelBPETokenizer(
       vocabularyFile: file, mergesFile: url.appendingPathComponent("merges.txt"))
+    if let settings = try robertaSettings(in: url) {
+      return try RobertaTokenizer(
+        bpe: bpe, addedTokens: settings.addedTokens, addPrefixSpace: settings.addPrefixSpace)
+    }
+    return bpe
   }
   return try loadTokenizer(at: file)
 }
@@ -84,11 +89,66 @@ public func readTokenizerJSON(_ url: URL) throws -> any Tokenizer {
       }
       merges.append((parts[0], parts[1]))
     }
-    return ByteLevelBPETokenizer(vocabulary: vocabulary, merges: merges)
+    let bpe = ByteLevelBPETokenizer(vocabulary: vocabulary, merges: merges)
+    guard let processor = root["post_processor"] as? [String: Any],
+      processor["type"] as? String == "RobertaProcessing"
+    else { return bpe }
+    // RoBERTa: <s> A </s></s> B </s>, with the added tokens (and their strip flags) matched first.
+    func special(_ key: String, _ fallback: String) -> String {
+      (processor[key] as? [Any])?.first as? String ?? fallback
+    }
+    var added: [AddedToken] = []
+    for (i, entry) in (root["added_tokens"] as? [[String: Any]] ?? []).enumerated() {
+      guard let content = entry["content"] as? String, let id = entry["id"] as? Int else {
+        throw TokenizerError(file: url.path, "added_tokens[\(i)] needs a string content and an integer id")
+      }
+      added.append(
+        AddedToken(
+          content, id: id, lstrip: entry["lstrip"] as? Bool ?? false,
+          rstrip: entry["rstrip"] as? Bool ?? false))
+    }
+    let preTokenizer = root["pre_tokenizer"] as? [String: Any]
+    do {
+      return try RobertaTokenizer(
+        bpe: bpe, addedTokens: added, clsToken: special("cls", "<s>"), sepToken: special("sep", "</s>"),
+        addPrefixSpace: preTokenizer?["add_prefix_space"] as? Bool ?? false)
+    } catch let error as TokenizerError { throw TokenizerError(file: url.path, error.description) }
   case let other:
     throw TokenizerError(
       file: url.path, "model.type \(other.map { "\"\($0)\"" } ?? "missing"): expected WordPiece or BPE")
   }
+}
+
+/// RoBERTa's settings for a directory's vocab.json + merges.txt, or `nil` when the directory is
+/// not RoBERTa's: tokenizer_config.json's `tokenizer_class` says so (RobertaTokenizer[Fast]), or,
+/// without a class, config.json's `model_type` is "roberta" (as `AutoTokenizer` decides). The
+/// added tokens come from `added_tokens_decoder` (with their strip flags) when it is there.
+func robertaSettings(in directory: URL) throws -> (addedTokens: [AddedToken]?, addPrefixSpace: Bool)? {
+  func object(_ name: String) -> [String: Any]? {
+    FileManager.default.contents(atPath: directory.appendingPathComponent(name).path).flatMap {
+      (try? JSONSerialization.jsonObject(with: $0)) as? [String: Any]
+    }
+  }
+  let config = object("tokenizer_config.json")
+  if let tokenizerClass = config?["tokenizer_class"] as? String {
+    guard tokenizerClass.hasPrefix("Roberta") else { return nil }
+  } else if object("config.json")?["model_type"] as? String != "roberta" {
+    return nil
+  }
+  var added: [AddedToken]?
+  if let decoder = config?["added_tokens_decoder"] as? [String: Any] {
+    added = try decoder.map { key, value in
+      guard let id = Int(key), let entry = value as? [String: Any], let content = entry["content"] as? String
+      else {
+        throw TokenizerError(
+          file: directory.appendingPathComponent("tokenizer_config.json").path,
+          "added_tokens_decoder[\"\(key)\"] needs an integer key and a content string")
+      }
+      return AddedToken(
+        content, id: id, lstrip: entry["lstrip"] as? Bool ?? false, rstrip: entry["rstrip"] as? Bool ?? false)
+    }
+  }
+  return (added, config?["add_prefix_space"] as? Bool ?? false)
 }
 
 /// BERT's special tokens, in the order transformers lists them in `added_tokens`.

@@ -1,6 +1,6 @@
 // Loading any checkpoint directory for classification, whichever architecture it holds (what
 // transformers' `AutoModelForSequenceClassification` + `AutoTokenizer` do): config.json's
-// `model_type` picks BERT or GPT-2; the tokenizer is whatever `loadTokenizer(at:)` finds beside
+// `model_type` picks BERT, RoBERTa or GPT-2; the tokenizer is whatever `loadTokenizer(at:)` finds beside
 // it (tokenizer.json first, as `AutoTokenizer` does).
 
 import Foundation
@@ -14,7 +14,7 @@ public struct PretrainedClassifier {
   /// The checkpoint's tokenizer; `tokenizer.save(to:)` writes its files into a new checkpoint.
   public let tokenizer: any Tokenizer
   public let collator: DataCollatorWithPadding
-  /// `"bert"` or `"gpt2"`.
+  /// `"bert"`, `"roberta"` or `"gpt2"`.
   public let modelType: String
   /// Class names stored in the checkpoint (`id2label`), if any.
   public let labelNames: [String]?
@@ -33,9 +33,9 @@ public struct PretrainedClassifier {
     }
     let modelType =
       (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["model_type"] as? String
-    guard modelType == "bert" || modelType == "gpt2" else {
+    guard let modelType, ["bert", "roberta", "gpt2"].contains(modelType) else {
       throw TrainerError(
-        "\(configURL.path): model_type is \(modelType.map { "\"\($0)\"" } ?? "missing"); the kit classifies with \"bert\" or \"gpt2\" checkpoints"
+        "\(configURL.path): model_type is \(modelType.map { "\"\($0)\"" } ?? "missing"); the kit classifies with \"bert\", \"roberta\" or \"gpt2\" checkpoints"
       )
     }
     let tokenizer = try loadTokenizer(at: directory)
@@ -60,6 +60,26 @@ public struct PretrainedClassifier {
         collator: DataCollatorWithPadding(tokenizer: tokenizer, padID: pad, maxLength: length),
         modelType: "bert", labelNames: model.bert.config.labelNames, report: report)
     }
+    if modelType == "roberta" {
+      guard let pad = tokenizer.padTokenId else {
+        throw TrainerError("\(tokenizerPath): no <pad> token; a RoBERTa tokenizer needs one to pad batches")
+      }
+      let (model, report) = try RobertaForSequenceClassification.fromPretrained(
+        directory, labelNames: labelNames, generator: generator, outputLoadingInfo: true)
+      let config = model.roberta.config
+      try checkVocabulary(config.vocabSize)
+      if pad != config.padTokenId {
+        // Positions depend on which id is padding: the tokenizer and the model must agree.
+        throw TrainerError(
+          "\(tokenizerPath): <pad> is id \(pad), but config.json has pad_token_id \(config.padTokenId); the tokenizer does not belong to this model"
+        )
+      }
+      return PretrainedClassifier(
+        model: model, tokenizer: tokenizer,
+        collator: DataCollatorWithPadding(
+          tokenizer: tokenizer, padID: pad, maxLength: min(maxLength, config.maxLength)),
+        modelType: "roberta", labelNames: config.labelNames, report: report)
+    }
     // GPT-2 has no padding token: pad with end-of-text, as is usual, and tell the head.
     let config = try JSONDecoder().decode(GPT2Config.self, from: data)
     let pad = config.padTokenId ?? config.eosTokenId
@@ -71,5 +91,12 @@ public struct PretrainedClassifier {
       model: model, tokenizer: tokenizer,
       collator: DataCollatorWithPadding(tokenizer: tokenizer, padID: pad, maxLength: length),
       modelType: "gpt2", labelNames: model.transformer.config.labelNames, report: report)
+  }
+}
+
+extension RobertaForSequenceClassification: SequenceClassifier {
+  public var numLabels: Int { roberta.config.numLabels }
+  public func logits(inputIds: [[Int]], attentionMask: [[Int]]) throws -> Tensor {
+    try self(inputIds: inputIds, attentionMask: attentionMask)
   }
 }

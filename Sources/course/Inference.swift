@@ -8,6 +8,7 @@ import Foundation
 import Models
 import TensorCore
 import Tokenizers
+import Training
 
 /// A line of an input file, numbered from 1 as editors number them.
 struct InputLine {
@@ -70,17 +71,24 @@ func checkpointTokenizer(in directory: URL, model path: String) throws -> (
   return (try loadTokenizer(at: directory), file)
 }
 
-/// A BERT-style (WordPiece) checkpoint tokenizer, for the commands that put [CLS] and [MASK] in.
-func wordPieceTokenizer(in directory: URL, model path: String, command: String) throws -> (
-  tokenizer: WordPieceTokenizer, file: URL
+/// An encoder checkpoint's tokenizer (BERT's WordPiece or RoBERTa's), for the commands that put
+/// [CLS]/<s> and [MASK]/<mask> in.
+func encoderTokenizer(in directory: URL, model path: String, command: String) throws -> (
+  tokenizer: any Tokenizer, file: URL
 ) {
   let (tokenizer, file) = try checkpointTokenizer(in: directory, model: path)
-  guard let wordPiece = tokenizer as? WordPieceTokenizer else {
+  guard tokenizer is WordPieceTokenizer || tokenizer is RobertaTokenizer else {
     throw CourseToolError(
-      "--model \(path): no vocab.txt or WordPiece tokenizer.json in this directory (\(file.lastPathComponent) holds a byte-level BPE tokenizer); \(command) needs a BERT checkpoint"
+      "--model \(path): no vocab.txt, WordPiece or RoBERTa tokenizer in this directory (\(file.lastPathComponent) holds GPT-2's byte-level BPE tokenizer); \(command) needs a BERT or RoBERTa checkpoint"
     )
   }
-  return (wordPiece, file)
+  return (tokenizer, file)
+}
+
+/// The mask token of a BERT ([MASK]) or RoBERTa (<mask>) tokenizer, and its id.
+func maskToken(of tokenizer: any Tokenizer) -> (token: String, id: Int)? {
+  if let roberta = tokenizer as? RobertaTokenizer { return roberta.maskTokenId.map { ("<mask>", $0) } }
+  return (tokenizer as? WordPieceTokenizer)?.vocabulary["[MASK]"].map { ("[MASK]", $0) }
 }
 
 /// A tokenizer whose ids the model's embedding table must cover.
@@ -92,13 +100,14 @@ func checkVocabulary(tokenizer size: Int, file: URL, model vocabSize: Int) throw
   }
 }
 
-/// `fill-mask --model DIR --input FILE [--top 5]`: the likeliest tokens for each [MASK], one JSON
-/// object per input line, `{"text": …, "masks": [[{"token", "id", "score"}, …], …]}`, the
-/// scores (probabilities) of each mask in decreasing order.
+/// `fill-mask --model DIR --input FILE [--top 5]`: the likeliest tokens for each [MASK] (BERT) or
+/// <mask> (RoBERTa), one JSON object per input line,
+/// `{"text": …, "masks": [[{"token", "id", "score"}, …], …]}`, the scores (probabilities) of each
+/// mask in decreasing order.
 struct FillMask: CourseCommand {
-  @Option("--model", value: "DIR", help: "a BERT-style checkpoint directory")
+  @Option("--model", value: "DIR", help: "a BERT or RoBERTa checkpoint directory")
   var model: String
-  @Option("--input", value: "FILE", help: "texts with [MASK], one per line (- for standard input)")
+  @Option("--input", value: "FILE", help: "texts with [MASK] or <mask>, one per line (- for standard input)")
   var input: String
   @Option("--top", .atLeast(1), help: "candidates per [MASK]")
   var top = 5
@@ -110,14 +119,13 @@ func runFillMask(_ options: FillMask) throws -> Int32 {
   let (model, input, top) = (options.model, options.input, options.top)
   let directory = try checkpointDirectory(
     model, command: "fill-mask", files: ["config.json", "model.safetensors"])
-  let (tokenizer, file) = try wordPieceTokenizer(in: directory, model: model, command: "fill-mask")
-  guard let maskID = tokenizer.vocabulary["[MASK]"] else {
-    throw CourseToolError("\(file.path): no [MASK] token")
+  let (tokenizer, file) = try encoderTokenizer(in: directory, model: model, command: "fill-mask")
+  guard let (mask, maskID) = maskToken(of: tokenizer) else {
+    throw CourseToolError("\(file.path): no [MASK] or <mask> token")
   }
-  let bert = try BertForMaskedLM.fromPretrained(directory)
-  try checkVocabulary(tokenizer: tokenizer.vocabularySize, file: file, model: bert.bert.config.vocabSize)
-  bert.eval()
-  let limit = bert.bert.config.maxPositionEmbeddings
+  let mlm = try PretrainedMaskedLM.fromPretrained(directory)  // BERT or RoBERTa, in eval mode
+  try checkVocabulary(tokenizer: tokenizer.vocabularySize, file: file, model: mlm.vocabSize)
+  let limit = mlm.maxLength
   let lines = try inputLines(input)
   let encodings = try lines.map { line in
     let encoding = tokenizer(line.text, maxLength: limit)
@@ -126,13 +134,13 @@ func runFillMask(_ options: FillMask) throws -> Int32 {
       throw CourseToolError(
         "\(input):\(line.number): "
           + (whole
-            ? "every [MASK] is past the model's \(limit) positions; shorten the line"
-            : "no [MASK] in this line; fill-mask predicts the token at each [MASK]"))
+            ? "every \(mask) is past the model's \(limit) positions; shorten the line"
+            : "no \(mask) in this line; fill-mask predicts the token at each \(mask)"))
     }
     return encoding
   }
   for (line, encoding) in zip(lines, encodings) {
-    let logits = try noGrad { try bert(inputIds: [encoding.ids]) }  // (1, seq, vocabulary)
+    let logits = try noGrad { try mlm(inputIds: [encoding.ids]) }  // (1, seq, vocabulary)
     let vocabulary = logits.shape[2]
     var masks: [[[String: Any]]] = []
     for (position, id) in encoding.ids.enumerated() where id == maskID {
@@ -148,12 +156,13 @@ func runFillMask(_ options: FillMask) throws -> Int32 {
 }
 
 /// `embed --model DIR --input FILE [--pooling cls|mean]`: one vector (a JSON array of the hidden
-/// size) per non-blank input line: the final hidden state of [CLS], or the mean over the tokens.
+/// size) per non-blank input line: the final hidden state of [CLS] (<s> for RoBERTa), or the mean
+/// over the tokens.
 struct Embed: CourseCommand {
   /// A text's vector: the final hidden state of [CLS], or the mean of the token states.
   enum Pooling: String, CaseIterable, OptionValue { case cls, mean }
 
-  @Option("--model", value: "DIR", help: "a BERT-style checkpoint directory")
+  @Option("--model", value: "DIR", help: "a BERT or RoBERTa checkpoint directory")
   var model: String
   @Option("--input", value: "FILE", help: "the texts, one per line (- for standard input)")
   var input: String
@@ -167,13 +176,12 @@ func runEmbed(_ options: Embed) throws -> Int32 {
   let (model, input, pooling) = (options.model, options.input, options.pooling)
   let directory = try checkpointDirectory(
     model, command: "embed", files: ["config.json", "model.safetensors"])
-  let (tokenizer, file) = try wordPieceTokenizer(in: directory, model: model, command: "embed")
-  let bert = try BertModel.fromPretrained(directory)
-  try checkVocabulary(tokenizer: tokenizer.vocabularySize, file: file, model: bert.config.vocabSize)
-  bert.eval()
+  let (tokenizer, file) = try encoderTokenizer(in: directory, model: model, command: "embed")
+  let encoder = try PretrainedEncoder.fromPretrained(directory)  // BERT or RoBERTa, in eval mode
+  try checkVocabulary(tokenizer: tokenizer.vocabularySize, file: file, model: encoder.vocabSize)
   for line in try inputLines(input) {
-    let encoding = tokenizer(line.text, maxLength: bert.config.maxPositionEmbeddings)
-    let hidden = try noGrad { try bert(inputIds: [encoding.ids]) }.lastHiddenState  // (1, seq, hidden)
+    let encoding = tokenizer(line.text, maxLength: encoder.maxLength)
+    let hidden = try noGrad { try encoder(inputIds: [encoding.ids]) }  // (1, seq, hidden)
     let vector = pooling == .cls ? Array(hidden.data.prefix(hidden.shape[2])) : meanPooling(hidden).data
     print(try jsonLine(vector.map(Double.init)))
   }

@@ -13,8 +13,24 @@ let finetuneOptions: Set<String> = [
   "--model", "--train", "--validation", "--test", "--format", "--epochs", "--max-steps", "--batch-size",
   "--eval-batch-size", "--lr", "--max-length", "--output", "--seed", "--warmup-ratio", "--weight-decay",
   "--scheduler", "--grad-accum", "--max-grad-norm", "--text-field", "--label-field", "--labels", "--threads",
-  "--group-by-length",
+  "--group-by-length", "--text-column", "--text-pair-column", "--label-column",
 ]
+
+/// `--format NAME`, or the format each file's name suggests (`.csv`, `.jsonl`, else TSV).
+func dataFormat(_ options: [String: String], for path: String) throws -> DataFormat {
+  guard let name = options["--format"] else { return DataFormat(inferredFrom: path) }
+  guard let format = DataFormat(rawValue: name) else {
+    throw CourseToolError(
+      "--format must be one of \(DataFormat.allCases.map(\.rawValue).joined(separator: ", ")), got \(name)")
+  }
+  return format
+}
+
+/// How the columns read were chosen, for the report: `text=sentence1 pair=sentence2 label=label`.
+func describe(_ columns: TextColumns) -> String {
+  "text column \"\(columns.text)\"" + (columns.textPair.map { ", pair column \"\($0)\"" } ?? "")
+    + ", label column \"\(columns.label)\""
+}
 
 func runFinetune(_ arguments: [String]) throws -> Int32 {
   let (options, positional) = try parseArguments(arguments)
@@ -32,30 +48,34 @@ func runFinetune(_ arguments: [String]) throws -> Int32 {
     }
     return value
   }
-  let formatName = options["--format"] ?? "tsv"
-  guard let format = DataFormat(rawValue: formatName) else {
-    throw CourseToolError(
-      "--format must be one of \(DataFormat.allCases.map(\.rawValue).joined(separator: ", ")), got \(formatName)"
-    )
-  }
   Threads.count = try number("--threads", Threads.count, min: 1)
 
+  // The training file's columns are named or found (run_glue.py's rules); the validation and
+  // test files are read from the same columns.
+  var columns: TextColumns? = nil
   func read(_ path: String) throws -> [Example] {
-    try readExamples(
-      URL(fileURLWithPath: path), format: format, textField: options["--text-field"] ?? "text",
-      labelField: options["--label-field"] ?? "label"
-    ).examples
+    let loaded = try readExamples(
+      URL(fileURLWithPath: path), format: try dataFormat(options, for: path),
+      textField: columns?.text ?? options["--text-column"] ?? options["--text-field"],
+      textPairField: columns?.textPair ?? options["--text-pair-column"],
+      labelField: columns?.label ?? options["--label-column"] ?? options["--label-field"])
+    if columns == nil { columns = loaded.columns }
+    return loaded.examples
   }
   let train = try read(trainPath)
   let validation = try read(validationPath)
   let test = try options["--test"].map(read)
   let labelNames =
-    options["--labels"]?.split(separator: ",").map(String.init) ?? Array(Set(train.map(\.label))).sorted()
+    options["--labels"]?.split(separator: ",").map(String.init) ?? LabelMap(from: train).labels
   guard labelNames.count >= 2 else {
     throw CourseToolError("\(trainPath): needs at least two labels, found \(labelNames)")
   }
   func dataset(_ examples: [Example], _ path: String) throws -> TextClassificationDataset {
     do {
+      if columns?.textPair != nil {
+        return try TextClassificationDataset(
+          examples.map { ($0.text, $0.textPair ?? "", $0.label) }, labelNames: labelNames)
+      }
       return try TextClassificationDataset(examples.map { ($0.text, $0.label) }, labelNames: labelNames)
     } catch {
       throw CourseToolError("\(path): \(error) (set the classes with --labels a,b,...)")
@@ -104,13 +124,14 @@ func runFinetune(_ arguments: [String]) throws -> Int32 {
     URL(fileURLWithPath: modelPath), labelNames: labelNames,
     maxLength: try number("--max-length", 128, min: 2))
   print(loaded.report)
+  if let columns { print("\(trainPath): \(describe(columns))") }
   let trainer = try Trainer(
     model: loaded.model, args: args, trainDataset: try dataset(train, trainPath),
     evalDataset: try dataset(validation, validationPath), dataCollator: loaded.collator,
     computeMetrics: classificationMetrics)
   trainer.tokenizer = loaded.tokenizer
   print(
-    "fine-tuning \(loaded.modelType) from \(modelPath) on \(train.count) examples (\(labelNames.joined(separator: ", "))), \(Threads.count) threads"
+    "fine-tuning \(loaded.modelType) from \(modelPath) on \(train.count) \(columns?.textPair == nil ? "examples" : "sentence pairs") (\(labelNames.joined(separator: ", "))), \(Threads.count) threads"
   )
   let output = try trainer.train()
   for entry in trainer.state.logHistory where entry["eval_loss"] != nil {
@@ -152,11 +173,46 @@ func runFinetune(_ arguments: [String]) throws -> Int32 {
   return 0
 }
 
-/// `predict --model DIR --input FILE`: one JSON object per input line, the label and the
-/// probability of every class.
+/// What `predict` classifies: the text and, for sentence-pair models, the second text.
+struct PredictInput {
+  let text: String
+  let textPair: String?
+}
+
+/// `predict`'s inputs: one text per line (`--format lines`, the default for names other than
+/// .tsv/.csv/.jsonl, and for `-`), or the text (and pair) columns of a TSV, CSV or JSONL file,
+/// named with `--text-column`/`--text-pair-column` or found as `finetune` finds them. A label
+/// column, if there, is not read.
+func predictInputs(_ path: String, options: [String: String]) throws -> [PredictInput] {
+  let extensionFormat = ["tsv", "csv", "jsonl", "json", "ndjson"].contains(
+    URL(fileURLWithPath: path).pathExtension.lowercased())
+  let name = options["--format"] ?? (extensionFormat && path != "-" ? nil : "lines")
+  if name == "lines" {
+    guard options["--text-column"] == nil, options["--text-pair-column"] == nil else {
+      throw CourseToolError(
+        "--text-column and --text-pair-column need a table: --format tsv, csv or jsonl (one text per line has no columns)"
+      )
+    }
+    return try inputLines(path).map { PredictInput(text: $0.text, textPair: nil) }
+  }
+  guard name == nil || [.tsv, .csv, .jsonl].contains(DataFormat(rawValue: name!)) else {
+    throw CourseToolError("--format must be one of lines, tsv, csv, jsonl, got \(name!)")
+  }
+  let format = name.flatMap(DataFormat.init(rawValue:)) ?? DataFormat(inferredFrom: path)
+  let loaded = try readExamples(
+    URL(fileURLWithPath: path), format: format, textField: options["--text-column"],
+    textPairField: options["--text-pair-column"], requireLabels: false)
+  return loaded.examples.map { PredictInput(text: $0.text, textPair: $0.textPair) }
+}
+
+/// `predict --model DIR --input FILE [--format lines|tsv|csv|jsonl] [--text-column C]
+/// [--text-pair-column C]`: one JSON object per input (line or row), the text (and
+/// `text_pair`), the label and the probability of every class.
 func runPredict(_ arguments: [String]) throws -> Int32 {
   let (options, _) = try parseArguments(arguments)
-  try rejectUnknown(options, allowed: ["--model", "--input", "--max-length"])
+  try rejectUnknown(
+    options,
+    allowed: ["--model", "--input", "--max-length", "--format", "--text-column", "--text-pair-column"])
   guard let modelPath = options["--model"], let input = options["--input"] else {
     throw CourseToolError("predict needs --model DIR and --input FILE")
   }
@@ -169,20 +225,22 @@ func runPredict(_ arguments: [String]) throws -> Int32 {
   }
   let names = loaded.labelNames ?? (0..<loaded.model.numLabels).map { "LABEL_\($0)" }
   loaded.model.eval()
-  let lines = try inputLines(input).map(\.text)
-  for first in stride(from: 0, to: lines.count, by: 64) {
-    let batch = Array(lines[first..<min(first + 64, lines.count)])
-    let (ids, mask) = loaded.collator.pad(batch.map(loaded.collator.encode))
-    let probabilities = try noGrad { try loaded.model.logits(inputIds: ids, attentionMask: mask) }.softmax(
-      axis: -1)
-    for (row, text) in batch.enumerated() {
+  let inputs = try predictInputs(input, options: options)
+  for first in stride(from: 0, to: inputs.count, by: 64) {
+    let batch = Array(inputs[first..<min(first + 64, inputs.count)])
+    let padded = loaded.collator(batch.map { loaded.collator.encode($0.text, pair: $0.textPair) })
+    let probabilities = try noGrad {
+      try loaded.model.logits(
+        inputIds: padded.inputIds, attentionMask: padded.attentionMask, tokenTypeIds: padded.tokenTypeIds)
+    }.softmax(axis: -1)
+    for (row, input) in batch.enumerated() {
       let p = (0..<names.count).map { Double(probabilities.data[row * names.count + $0]) }
       let best = p.indices.max { p[$0] < p[$1] }!
-      print(
-        try jsonLine([
-          "text": text, "label": names[best],
-          "scores": Dictionary(uniqueKeysWithValues: zip(names, p)),
-        ]))
+      var object: [String: Any] = [
+        "text": input.text, "label": names[best], "scores": Dictionary(uniqueKeysWithValues: zip(names, p)),
+      ]
+      if let pair = input.textPair { object["text_pair"] = pair }
+      print(try jsonLine(object))
     }
   }
   return 0

@@ -54,8 +54,13 @@ func runFinetune(_ arguments: [String]) throws -> Int32 {
   // test files are read from the same columns.
   var columns: TextColumns? = nil
   func read(_ path: String) throws -> [Example] {
+    let format = try dataFormat(options, for: path)
+    let named = ["--text-column", "--text-pair-column", "--label-column", "--text-field", "--label-field"]
+    if format == .labelText, let option = named.first(where: { options[$0] != nil }) {
+      throw CourseToolError("\(option): a label-text file (\(path)) has no columns, only LABEL TEXT lines")
+    }
     let loaded = try readExamples(
-      URL(fileURLWithPath: path), format: try dataFormat(options, for: path),
+      URL(fileURLWithPath: path), format: format,
       textField: columns?.text ?? options["--text-column"] ?? options["--text-field"],
       textPairField: columns?.textPair ?? options["--text-pair-column"],
       labelField: columns?.label ?? options["--label-column"] ?? options["--label-field"])
@@ -216,6 +221,7 @@ func runPredict(_ arguments: [String]) throws -> Int32 {
   guard let modelPath = options["--model"], let input = options["--input"] else {
     throw CourseToolError("predict needs --model DIR and --input FILE")
   }
+  let inputs = try predictInputs(input, options: options)  // the input's problems first: no model load
   let loaded = try PretrainedClassifier.fromPretrained(
     URL(fileURLWithPath: modelPath), maxLength: Int(options["--max-length"] ?? "128") ?? 128)
   if !loaded.report.newlyInitialized.isEmpty {
@@ -225,7 +231,6 @@ func runPredict(_ arguments: [String]) throws -> Int32 {
   }
   let names = loaded.labelNames ?? (0..<loaded.model.numLabels).map { "LABEL_\($0)" }
   loaded.model.eval()
-  let inputs = try predictInputs(input, options: options)
   for first in stride(from: 0, to: inputs.count, by: 64) {
     let batch = Array(inputs[first..<min(first + 64, inputs.count)])
     let padded = loaded.collator(batch.map { loaded.collator.encode($0.text, pair: $0.textPair) })

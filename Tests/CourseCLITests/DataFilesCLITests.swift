@@ -89,5 +89,15 @@ final class DataFilesCLITests: CourseCLITestCase {
     try fail(
       ["finetune", "--model", Self.bert, "--train", train, "--validation", train],
       saying: [train, "no text column", "[\"idx\", \"score\", \"label\"]", "--text-column"])
+    let stsa = try file("stsa.txt", "1 good\n0 bad\n")
+    try fail(
+      [
+        "finetune", "--model", Self.bert, "--train", stsa, "--validation", stsa, "--format", "label-text",
+        "--text-column", "sentence",
+      ],
+      saying: ["--text-column", "has no columns"])
+    try fail(
+      ["predict", "--model", Self.bert, "--input", try file("in.txt", "x\n"), "--text-column", "a"],
+      saying: ["--text-column", "--format tsv"])
   }
 }

@@ -30,8 +30,10 @@ public struct TextColumns: Equatable, Sendable {
   /// Columns recognised as the text of single-text tasks (GLUE's SST-2 and CoLA, most Hugging
   /// Face datasets).
   public static let knownTexts = ["sentence", "text"]
-  /// Label columns tried when none is named: `label` (GLUE, `datasets`), then `labels`.
-  public static let knownLabels = ["label", "labels"]
+  /// Label columns tried when none is named, in order: `label` (`datasets`' exports, GLUE's
+  /// SST-2, QNLI, RTE), `labels`, and the label columns of GLUE's own MNLI (`gold_label`), QQP
+  /// (`is_duplicate`) and MRPC (`Quality`) files.
+  public static let knownLabels = ["label", "labels", "gold_label", "is_duplicate", "Quality"]
   /// Columns that are never text: row numbers and ids (`idx` in GLUE's `datasets` exports, the
   /// unnamed index column pandas writes).
   static let identifierColumns: Set<String> = ["", "idx", "id", "guid", "index", "Unnamed: 0"]

@@ -54,6 +54,22 @@ final class TextColumnsTests: XCTestCase {
     }
   }
 
+  func testGLUEsOwnQQPAndMRPCFiles() throws {
+    let qqp = try write(
+      "qqp.tsv", "id\tqid1\tqid2\tquestion1\tquestion2\tis_duplicate\n7\t15\t16\tHow?\tWhy?\t0\n")
+    let questions = try readExamples(qqp, format: .tsv)
+    XCTAssertEqual(
+      questions.columns, TextColumns(text: "question1", textPair: "question2", label: "is_duplicate"))
+    let mrpc = try write(
+      "msr_paraphrase_train.txt",
+      "Quality\t#1 ID\t#2 ID\t#1 String\t#2 String\n1\t702876\t702977\tHe said \"no\".\tHe refused.\n")
+    let paraphrases = try readExamples(mrpc, format: .tsv)
+    XCTAssertEqual(
+      paraphrases.columns, TextColumns(text: "#1 String", textPair: "#2 String", label: "Quality"))
+    XCTAssertEqual(
+      paraphrases.examples, [Example(label: "1", text: "He said \"no\".", textPair: "He refused.")])
+  }
+
   func testJSONLinesWithStringLabelsAndPairs() throws {
     let url = try write(
       "mnli.jsonl",

@@ -12,6 +12,8 @@ extension DatasetGenerator {
   /// The split sizes of the two tasks.
   public static let sentimentSizes = (train: 800, validation: 400, test: 800)
   public static let intentSizes = (train: 1200, validation: 300, test: 600)
+  /// The split sizes of the sentence-pair task (request, reply).
+  public static let replySizes = (train: 3000, validation: 300, test: 600)
   /// Documents in the corpora.
   public static let corpusSizes = (general: 9000, inDomain: 2400)
 
@@ -21,6 +23,10 @@ extension DatasetGenerator {
     func tsv(_ examples: [Example]) -> String {
       "label\ttext\n" + examples.map { "\($0.label)\t\($0.text)" }.joined(separator: "\n") + "\n"
     }
+    func pairTSV(_ examples: [Example]) -> String {
+      "label\tsentence1\tsentence2\n"
+        + examples.map { "\($0.label)\t\($0.text)\t\($0.textPair ?? "")" }.joined(separator: "\n") + "\n"
+    }
     // Templates repeat, so each task's splits are drawn together with duplicates (up to case
     // and punctuation) dropped: no text is in two splits, nor twice in one.
     var seen = Set<String>()
@@ -29,7 +35,8 @@ extension DatasetGenerator {
       var round: UInt64 = 0
       while result.count < count {
         for e in draw(count, seed &+ round * 0x9E37) where result.count < count {
-          if seen.insert(duplicateKey(e.text)).inserted { result.append(e) }
+          let key = e.textPair.map { duplicateKey(e.text) + "\t" + duplicateKey($0) } ?? duplicateKey(e.text)
+          if seen.insert(key).inserted { result.append(e) }
         }
         round += 1
       }
@@ -58,6 +65,12 @@ extension DatasetGenerator {
     let intentValidation = unique(
       { intentExamples(count: $0, seed: $1) }, count: i.validation, seed: seed ^ 0x62)
     let intentTest = unique({ intentExamples(count: $0, seed: $1) }, count: i.test, seed: seed ^ 0x63)
+    // Drawn last, so the other tasks' files do not change.
+    let p = replySizes
+    let replyTrain = unique({ replyExamples(count: $0, seed: $1) }, count: p.train, seed: seed ^ 0x71)
+    let replyValidation = unique(
+      { replyExamples(count: $0, seed: $1) }, count: p.validation, seed: seed ^ 0x72)
+    let replyTest = unique({ replyExamples(count: $0, seed: $1) }, count: p.test, seed: seed ^ 0x73)
     return [
       (
         "corpus/general.txt",
@@ -75,6 +88,10 @@ extension DatasetGenerator {
       ("intent/validation.tsv", tsv(intentValidation)),
       ("intent/test.tsv", tsv(intentTest)),
       ("intent/labels.txt", intentLabels.joined(separator: "\n") + "\n"),
+      ("reply/train.tsv", pairTSV(replyTrain)),
+      ("reply/validation.tsv", pairTSV(replyValidation)),
+      ("reply/test.tsv", pairTSV(replyTest)),
+      ("reply/labels.txt", replyLabels.joined(separator: "\n") + "\n"),
     ]
   }
 

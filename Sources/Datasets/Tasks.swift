@@ -1,13 +1,17 @@
 // The two labelled tasks: espresso-machine review sentiment and support-request intent.
 
-/// One labelled example.
+/// One labelled example: a text, or a pair of texts (paraphrase, entailment, question and
+/// answer sentence), and its label.
 public struct Example: Equatable, Sendable {
   public var label: String
   public var text: String
+  /// The second text of a sentence pair (`text_pair`), `nil` for single-text tasks.
+  public var textPair: String?
 
-  public init(label: String, text: String) {
+  public init(label: String, text: String, textPair: String? = nil) {
     self.label = label
     self.text = text
+    self.textPair = textPair
   }
 }
 

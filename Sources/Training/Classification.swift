@@ -14,12 +14,28 @@ public protocol SequenceClassifier: TrainerModel {
   var numLabels: Int { get }
   /// (batch, numLabels) logits. `attentionMask` is 1 for tokens and 0 for padding.
   func logits(inputIds: [[Int]], attentionMask: [[Int]]) throws -> Tensor
+  /// (batch, numLabels) logits of a batch that may hold sentence pairs: `tokenTypeIds` (batch,
+  /// seq) is 0 for the first text and 1 for the second (`token_type_ids`). Models without
+  /// segment embeddings (GPT-2, RoBERTa) ignore it, as their transformers tokenizers do not
+  /// return it; that is the default.
+  func logits(inputIds: [[Int]], attentionMask: [[Int]], tokenTypeIds: [[Int]]?) throws -> Tensor
+}
+
+extension SequenceClassifier {
+  /// Ignores `tokenTypeIds`: the model has no segment embeddings.
+  public func logits(inputIds: [[Int]], attentionMask: [[Int]], tokenTypeIds: [[Int]]?) throws -> Tensor {
+    try logits(inputIds: inputIds, attentionMask: attentionMask)
+  }
 }
 
 extension BertForSequenceClassification: SequenceClassifier {
   public var numLabels: Int { bert.config.numLabels }
   public func logits(inputIds: [[Int]], attentionMask: [[Int]]) throws -> Tensor {
     try self(inputIds: inputIds, attentionMask: attentionMask)
+  }
+  /// BERT adds segment embeddings: the second text of a pair reads `token_type_embeddings[1]`.
+  public func logits(inputIds: [[Int]], attentionMask: [[Int]], tokenTypeIds: [[Int]]?) throws -> Tensor {
+    try self(inputIds: inputIds, attentionMask: attentionMask, tokenTypeIds: tokenTypeIds)
   }
 }
 
@@ -46,33 +62,55 @@ public func classificationLoss(logits: Tensor, labels: [Int], labelSmoothing: Fl
   // END EXERCISE 5.3
 }
 
-/// Labelled text for classification: texts, their class ids, and the class names.
+/// Labelled text for classification: texts (or pairs of texts), their class ids, and the class
+/// names.
 public struct TextClassificationDataset: Sendable {
   public var texts: [String]
+  /// The second text of each pair (`text_pair`: the hypothesis, the second question), or `nil`
+  /// for single-text tasks.
+  public var textPairs: [String]?
   public var labels: [Int]
   /// Class names in id order (`["negative", "positive"]`).
   public var labelNames: [String]
 
-  public init(texts: [String], labels: [Int], labelNames: [String]) {
+  public init(texts: [String], textPairs: [String]? = nil, labels: [Int], labelNames: [String]) {
     precondition(texts.count == labels.count, "one label per text")
+    precondition(textPairs == nil || textPairs?.count == texts.count, "one second text per text")
     self.texts = texts
+    self.textPairs = textPairs
     self.labels = labels
     self.labelNames = labelNames
   }
 
   /// Pairs of (text, label name); names not in `labelNames` are refused, naming the row.
   public init(_ rows: [(text: String, label: String)], labelNames: [String]) throws {
-    let ids = Dictionary(uniqueKeysWithValues: labelNames.enumerated().map { ($1, $0) })
+    try self.init(
+      texts: rows.map(\.text), textPairs: nil, labelNames: rows.map(\.label), classes: labelNames)
+  }
+
+  /// Rows of (text, second text, label name) for a sentence-pair task; names not in
+  /// `labelNames` are refused, naming the row.
+  public init(_ rows: [(text: String, textPair: String, label: String)], labelNames: [String]) throws {
+    try self.init(
+      texts: rows.map(\.text), textPairs: rows.map(\.textPair), labelNames: rows.map(\.label),
+      classes: labelNames)
+  }
+
+  init(texts: [String], textPairs: [String]?, labelNames names: [String], classes: [String]) throws {
+    let ids = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
     var labels: [Int] = []
-    for (i, row) in rows.enumerated() {
-      guard let id = ids[row.label] else {
+    for (i, name) in names.enumerated() {
+      guard let id = ids[name] else {
         throw TrainerError(
-          "example \(i + 1): label \"\(row.label)\" is not one of \(labelNames.joined(separator: ", "))")
+          "example \(i + 1): label \"\(name)\" is not one of \(classes.joined(separator: ", "))")
       }
       labels.append(id)
     }
-    self.init(texts: rows.map(\.text), labels: labels, labelNames: labelNames)
+    self.init(texts: texts, textPairs: textPairs, labels: labels, labelNames: classes)
   }
+
+  /// The `i`th example's second text, `nil` for single texts.
+  public func textPair(_ i: Int) -> String? { textPairs?[i] }
 
   public var count: Int { texts.count }
 }
@@ -107,12 +145,37 @@ public struct DataCollatorWithPadding: Sendable {
   /// The encoding of one text.
   public func encode(_ text: String) -> Encoding { tokenizer(text, maxLength: maxLength) }
 
+  /// The encoding of a sentence pair (`[CLS] text [SEP] pair [SEP]` for WordPiece, token type
+  /// ids 0 then 1), truncated longest-first to `maxLength`; a `nil` pair encodes `text` alone.
+  public func encode(_ text: String, pair: String?) -> Encoding {
+    tokenizer(text, pair: pair, maxLength: maxLength)
+  }
+
   /// Encodings padded to the longest: (input ids, attention mask), each (batch, longest).
   public func pad(_ rows: [Encoding]) -> (inputIds: [[Int]], attentionMask: [[Int]]) {
+    let batch = self(rows)
+    return (batch.inputIds, batch.attentionMask)
+  }
+
+  /// Encodings padded to the longest, as transformers' collator returns them: `input_ids`,
+  /// `attention_mask` and `token_type_ids` (0 on padding), each (batch, longest).
+  public func callAsFunction(_ rows: [Encoding]) -> PaddedInputs {
     let longest = max(1, rows.map(\.ids.count).max() ?? 1)
     let padded = rows.map { Tokenizers.pad($0, to: longest, padID: padID, padToken: padToken) }
-    return (padded.map(\.ids), padded.map(\.attentionMask))
+    return PaddedInputs(
+      inputIds: padded.map(\.ids), attentionMask: padded.map(\.attentionMask),
+      tokenTypeIds: padded.map(\.typeIds))
   }
+}
+
+/// A padded batch of encodings: what a model reads.
+public struct PaddedInputs: Equatable, Sendable {
+  /// (batch, longest) token ids, padding included.
+  public var inputIds: [[Int]]
+  /// (batch, longest): 1 for tokens, 0 for padding.
+  public var attentionMask: [[Int]]
+  /// (batch, longest): 0 for the first text, 1 for the second of a pair, 0 for padding.
+  public var tokenTypeIds: [[Int]]
 }
 
 /// One labelled text, tokenized once: what a classification Trainer's datasets hold.
@@ -132,17 +195,21 @@ public struct ClassificationBatch: Sendable {
   /// (batch, longest) ids and attention mask.
   public var inputIds: [[Int]]
   public var attentionMask: [[Int]]
+  /// (batch, longest) segment ids, 1 on the second text of a pair (`token_type_ids`); `nil`
+  /// reads as all 0.
+  public var tokenTypeIds: [[Int]]?
   /// One class id per row.
   public var labels: [Int]
 
-  public init(inputIds: [[Int]], attentionMask: [[Int]], labels: [Int]) {
+  public init(inputIds: [[Int]], attentionMask: [[Int]], tokenTypeIds: [[Int]]? = nil, labels: [Int]) {
     self.inputIds = inputIds
     self.attentionMask = attentionMask
+    self.tokenTypeIds = tokenTypeIds
     self.labels = labels
   }
 }
 
-/// The Trainer that fine-tunes a `SequenceClassifier` on labelled text.
+/// The Trainer that fine-tunes a `SequenceClassifier` on labelled text (or sentence pairs).
 public typealias SequenceClassificationTrainer = Trainer<ClassificationExample, ClassificationBatch>
 
 extension Trainer where Example == ClassificationExample, Batch == ClassificationBatch {
@@ -164,16 +231,20 @@ extension Trainer where Example == ClassificationExample, Batch == Classificatio
       }
     }
     let encodeAll: (TextClassificationDataset) -> [ClassificationExample] = { dataset in
-      zip(dataset.texts, dataset.labels).map {
-        ClassificationExample(encoding: dataCollator.encode($0), label: $1)
+      dataset.texts.indices.map { i in
+        ClassificationExample(
+          encoding: dataCollator.encode(dataset.texts[i], pair: dataset.textPair(i)), label: dataset.labels[i]
+        )
       }
     }
     try self.init(
       model: model, args: args, trainDataset: trainDataset.map(encodeAll),
       evalDataset: evalDataset.map(encodeAll),
       dataCollator: { examples in
-        let (ids, mask) = dataCollator.pad(examples.map(\.encoding))
-        return ClassificationBatch(inputIds: ids, attentionMask: mask, labels: examples.map(\.label))
+        let padded = dataCollator(examples.map(\.encoding))
+        return ClassificationBatch(
+          inputIds: padded.inputIds, attentionMask: padded.attentionMask, tokenTypeIds: padded.tokenTypeIds,
+          labels: examples.map(\.label))
       },
       computeLoss: Self.classificationLossHook(model, labelSmoothing: Float(args.labelSmoothingFactor)),
       computeMetrics: computeMetrics, callbacks: callbacks, optimizers: optimizers)
@@ -205,7 +276,8 @@ extension Trainer where Example == ClassificationExample, Batch == Classificatio
   {
     { model, batch in
       // (batch, numLabels)
-      let logits = try classifier.logits(inputIds: batch.inputIds, attentionMask: batch.attentionMask)
+      let logits = try classifier.logits(
+        inputIds: batch.inputIds, attentionMask: batch.attentionMask, tokenTypeIds: batch.tokenTypeIds)
       guard batch.labels.allSatisfy({ $0 >= 0 && $0 < classifier.numLabels }) else {
         return LossOutput(loss: Tensor(0), count: 0, logits: logits, labels: batch.labels)
       }

@@ -19,12 +19,22 @@ struct Finetune: CourseCommand {
   var validation: String
   @Option("--test", value: "FILE", help: "a labelled test file, evaluated once at the end")
   var test: String? = nil
-  @Option("--format", help: "the files' format")
-  var format = DataFormat.tsv
-  @Option("--text-field", value: "NAME", help: "the text column (tsv, csv, jsonl)")
-  var textField = "text"
-  @Option("--label-field", value: "NAME", help: "the label column (tsv, csv, jsonl)")
-  var labelField = "label"
+  @Option(
+    "--format",
+    help: "the files' format (default: from each file's name: .csv, .jsonl/.json/.ndjson, else tsv)")
+  var format: DataFormat? = nil
+  @Option(
+    "--text-column", value: "NAME",
+    help: "the text column (default: found as run_glue.py does: sentence, text, sentence1, ...)")
+  var textColumn: String? = nil
+  @Option("--text-pair-column", value: "NAME", help: "the second text of a pair (default: found; none)")
+  var textPairColumn: String? = nil
+  @Option("--label-column", value: "NAME", help: "the label column (default: label, labels, gold_label, ...)")
+  var labelColumn: String? = nil
+  @Option("--text-field", value: "NAME", help: "the same as --text-column")
+  var textField: String? = nil
+  @Option("--label-field", value: "NAME", help: "the same as --label-column")
+  var labelField: String? = nil
   @Option("--labels", value: "A,B,...", help: "the classes, in order (default: the training labels, sorted)")
   var labels: String? = nil
   @Option("--epochs", .atLeast(0), help: "passes over the training data")
@@ -61,27 +71,51 @@ struct Finetune: CourseCommand {
   func run() throws -> Int32 { try runFinetune(self) }
 }
 
+/// How the columns read were chosen, for the report: `text=sentence1 pair=sentence2 label=label`.
+func describe(_ columns: TextColumns) -> String {
+  "text column \"\(columns.text)\"" + (columns.textPair.map { ", pair column \"\($0)\"" } ?? "")
+    + ", label column \"\(columns.label)\""
+}
+
 func runFinetune(_ options: Finetune) throws -> Int32 {
   let (modelPath, trainPath, validationPath) = (options.model, options.train, options.validation)
-  let format = options.format
   Threads.count = options.threads
 
+  // The training file's columns are named or found (run_glue.py's rules); the validation and
+  // test files are read from the same columns.
+  var columns: TextColumns? = nil
   func read(_ path: String) throws -> [Example] {
-    try readExamples(
-      URL(fileURLWithPath: path), format: format, textField: options.textField,
-      labelField: options.labelField
-    ).examples
+    let format = options.format ?? DataFormat(inferredFrom: path)
+    let named: [(String, String?)] = [
+      ("--text-column", options.textColumn), ("--text-pair-column", options.textPairColumn),
+      ("--label-column", options.labelColumn), ("--text-field", options.textField),
+      ("--label-field", options.labelField),
+    ]
+    if format == .labelText, let (option, _) = named.first(where: { $0.1 != nil }) {
+      throw CourseToolError("\(option): a label-text file (\(path)) has no columns, only LABEL TEXT lines")
+    }
+    let loaded = try readExamples(
+      URL(fileURLWithPath: path), format: format,
+      textField: columns?.text ?? options.textColumn ?? options.textField,
+      textPairField: columns?.textPair ?? options.textPairColumn,
+      labelField: columns?.label ?? options.labelColumn ?? options.labelField)
+    if columns == nil { columns = loaded.columns }
+    return loaded.examples
   }
   let train = try read(trainPath)
   let validation = try read(validationPath)
   let test = try options.test.map(read)
   let labelNames =
-    options.labels?.split(separator: ",").map(String.init) ?? Array(Set(train.map(\.label))).sorted()
+    options.labels?.split(separator: ",").map(String.init) ?? LabelMap(from: train).labels
   guard labelNames.count >= 2 else {
     throw CourseToolError("\(trainPath): needs at least two labels, found \(labelNames)")
   }
   func dataset(_ examples: [Example], _ path: String) throws -> TextClassificationDataset {
     do {
+      if columns?.textPair != nil {
+        return try TextClassificationDataset(
+          examples.map { ($0.text, $0.textPair ?? "", $0.label) }, labelNames: labelNames)
+      }
       return try TextClassificationDataset(examples.map { ($0.text, $0.label) }, labelNames: labelNames)
     } catch {
       throw CourseToolError("\(path): \(error) (set the classes with --labels a,b,...)")
@@ -117,13 +151,14 @@ func runFinetune(_ options: Finetune) throws -> Int32 {
     URL(fileURLWithPath: modelPath), labelNames: labelNames,
     maxLength: options.maxLength)
   print(loaded.report)
+  if let columns { print("\(trainPath): \(describe(columns))") }
   let trainer = try Trainer(
     model: loaded.model, args: args, trainDataset: try dataset(train, trainPath),
     evalDataset: try dataset(validation, validationPath), dataCollator: loaded.collator,
     computeMetrics: classificationMetrics)
   trainer.tokenizer = loaded.tokenizer
   print(
-    "fine-tuning \(loaded.modelType) from \(modelPath) on \(train.count) examples (\(labelNames.joined(separator: ", "))), \(Threads.count) threads"
+    "fine-tuning \(loaded.modelType) from \(modelPath) on \(train.count) \(columns?.textPair == nil ? "examples" : "sentence pairs") (\(labelNames.joined(separator: ", "))), \(Threads.count) threads"
   )
   let output = try trainer.train()
   for entry in trainer.state.logHistory where entry["eval_loss"] != nil {
@@ -165,21 +200,65 @@ func runFinetune(_ options: Finetune) throws -> Int32 {
   return 0
 }
 
-/// `predict --model DIR --input FILE`: one JSON object per input line, the label and the
-/// probability of every class.
+/// `predict --model DIR --input FILE`: one JSON object per input (line or row), the text (and
+/// `text_pair`), the label and the probability of every class.
 struct Predict: CourseCommand {
+  /// How `--input` is read: one text per line, or a table's text (and pair) columns.
+  enum InputFormat: String, CaseIterable, OptionValue { case lines, tsv, csv, jsonl }
+
   @Option("--model", value: "DIR", help: "a checkpoint saved by course finetune --output")
   var model: String
-  @Option("--input", value: "FILE", help: "the texts, one per line (- for standard input)")
+  @Option(
+    "--input", value: "FILE", help: "the texts: one per line, or a tsv/csv/jsonl table (- for standard input)"
+  )
   var input: String
+  @Option(
+    "--format",
+    help: "how the input is read (default: a table for .tsv/.csv/.jsonl/.json/.ndjson names, else lines)")
+  var format: InputFormat? = nil
+  @Option(
+    "--text-column", value: "NAME", help: "the text column of a table (default: found as finetune does)")
+  var textColumn: String? = nil
+  @Option("--text-pair-column", value: "NAME", help: "the second text of a pair (default: found; none)")
+  var textPairColumn: String? = nil
   @Option("--max-length", .atLeast(2), help: "tokens per text, longer ones truncated")
   var maxLength = 128
 
   func run() throws -> Int32 { try runPredict(self) }
 }
 
+/// What `predict` classifies: the text and, for sentence-pair models, the second text.
+struct PredictInput {
+  let text: String
+  let textPair: String?
+}
+
+/// `predict`'s inputs: one text per line (`--format lines`, the default for names other than
+/// .tsv/.csv/.jsonl, and for `-`), or the text (and pair) columns of a TSV, CSV or JSONL file,
+/// named with `--text-column`/`--text-pair-column` or found as `finetune` finds them. A label
+/// column, if there, is not read.
+func predictInputs(_ path: String, options: Predict) throws -> [PredictInput] {
+  let extensionFormat = ["tsv", "csv", "jsonl", "json", "ndjson"].contains(
+    URL(fileURLWithPath: path).pathExtension.lowercased())
+  let chosen = options.format ?? (extensionFormat && path != "-" ? nil : .lines)
+  if chosen == .lines {
+    guard options.textColumn == nil, options.textPairColumn == nil else {
+      throw CourseToolError(
+        "--text-column and --text-pair-column need a table: --format tsv, csv or jsonl (one text per line has no columns)"
+      )
+    }
+    return try inputLines(path).map { PredictInput(text: $0.text, textPair: nil) }
+  }
+  let format = chosen.flatMap { DataFormat(rawValue: $0.rawValue) } ?? DataFormat(inferredFrom: path)
+  let loaded = try readExamples(
+    URL(fileURLWithPath: path), format: format, textField: options.textColumn,
+    textPairField: options.textPairColumn, requireLabels: false)
+  return loaded.examples.map { PredictInput(text: $0.text, textPair: $0.textPair) }
+}
+
 func runPredict(_ options: Predict) throws -> Int32 {
   let (modelPath, input) = (options.model, options.input)
+  let inputs = try predictInputs(input, options: options)  // the input's problems first: no model load
   let loaded = try PretrainedClassifier.fromPretrained(
     URL(fileURLWithPath: modelPath), maxLength: options.maxLength)
   if !loaded.report.newlyInitialized.isEmpty {
@@ -189,20 +268,21 @@ func runPredict(_ options: Predict) throws -> Int32 {
   }
   let names = loaded.labelNames ?? (0..<loaded.model.numLabels).map { "LABEL_\($0)" }
   loaded.model.eval()
-  let lines = try inputLines(input).map(\.text)
-  for first in stride(from: 0, to: lines.count, by: 64) {
-    let batch = Array(lines[first..<min(first + 64, lines.count)])
-    let (ids, mask) = loaded.collator.pad(batch.map(loaded.collator.encode))
-    let probabilities = try noGrad { try loaded.model.logits(inputIds: ids, attentionMask: mask) }.softmax(
-      axis: -1)
-    for (row, text) in batch.enumerated() {
+  for first in stride(from: 0, to: inputs.count, by: 64) {
+    let batch = Array(inputs[first..<min(first + 64, inputs.count)])
+    let padded = loaded.collator(batch.map { loaded.collator.encode($0.text, pair: $0.textPair) })
+    let probabilities = try noGrad {
+      try loaded.model.logits(
+        inputIds: padded.inputIds, attentionMask: padded.attentionMask, tokenTypeIds: padded.tokenTypeIds)
+    }.softmax(axis: -1)
+    for (row, input) in batch.enumerated() {
       let p = (0..<names.count).map { Double(probabilities.data[row * names.count + $0]) }
       let best = p.indices.max { p[$0] < p[$1] }!
-      print(
-        try jsonLine([
-          "text": text, "label": names[best],
-          "scores": Dictionary(uniqueKeysWithValues: zip(names, p)),
-        ]))
+      var object: [String: Any] = [
+        "text": input.text, "label": names[best], "scores": Dictionary(uniqueKeysWithValues: zip(names, p)),
+      ]
+      if let pair = input.textPair { object["text_pair"] = pair }
+      print(try jsonLine(object))
     }
   }
   return 0

@@ -73,4 +73,26 @@ final class GeneratorTests: XCTestCase {
       XCTAssertFalse(general.contains(word), "\(word) should be rare outside the domain")
     }
   }
+
+  /// The reply-topic pairs: every request intent is half on topic, half off, so neither text
+  /// alone tells the label; with noise, about 2% of the labels are flipped.
+  func testReplyTopicPairsAreBalancedForEveryRequestIntent() throws {
+    let clean = DatasetGenerator.replyExamples(count: 1200, noise: 0, seed: 8)
+    let requests = DatasetGenerator.intentExamples(count: 1200, noise: 0, seed: 8 ^ 0x7A)
+    XCTAssertEqual(clean.map(\.text), requests.map(\.text), "each request is an intent-task request")
+    for intent in DatasetGenerator.intentLabels {
+      let pairs = zip(clean, requests).filter { $1.label == intent }.map(\.0)
+      XCTAssertEqual(pairs.filter { $0.label == "on_topic" }.count * 2, pairs.count, intent)
+    }
+    XCTAssertTrue(clean.allSatisfy { !($0.textPair ?? "").isEmpty })
+    // A reply on the topic of one intent is never the reply of another: replies tell their intent.
+    var intentsOfReply: [String: Set<String>] = [:]
+    for (pair, request) in zip(clean, requests) where pair.label == "on_topic" {
+      intentsOfReply[pair.textPair!, default: []].insert(request.label)
+    }
+    XCTAssertTrue(intentsOfReply.values.allSatisfy { $0.count == 1 })
+    let noisy = DatasetGenerator.replyExamples(count: 1200, seed: 8)
+    let flipped = zip(clean, noisy).filter { $0.label != $1.label }.count
+    XCTAssertEqual(Double(flipped) / 1200, DatasetGenerator.replyNoise, accuracy: 0.012)
+  }
 }

@@ -19,14 +19,19 @@ final class OptionsCLITests: CourseCLITestCase {
       ("--resume", nil),
     ],
     "finetune": [
-      ("--model", nil), ("--train", nil), ("--validation", nil), ("--test", nil), ("--format", "tsv"),
-      ("--text-field", "text"), ("--label-field", "label"), ("--labels", nil), ("--epochs", "3"),
+      ("--model", nil), ("--train", nil), ("--validation", nil), ("--test", nil), ("--format", nil),
+      ("--text-column", nil), ("--text-pair-column", nil), ("--label-column", nil), ("--text-field", nil),
+      ("--label-field", nil), ("--labels", nil), ("--epochs", "3"),
       ("--max-steps", "-1"), ("--batch-size", "32"), ("--eval-batch-size", "64"), ("--lr", "5e-05"),
       ("--scheduler", "linear"), ("--warmup-ratio", "0"), ("--weight-decay", "0"), ("--grad-accum", "1"),
       ("--max-grad-norm", "1"), ("--group-by-length", "false"), ("--max-length", "128"), ("--seed", "42"),
       ("--threads", nil), ("--output", nil),
     ],
-    "predict": [("--model", nil), ("--input", nil), ("--max-length", "128")],
+    "predict": [
+      ("--model", nil), ("--input", nil), ("--format", nil), ("--text-column", nil),
+      ("--text-pair-column", nil),
+      ("--max-length", "128"),
+    ],
     "fill-mask": [("--model", nil), ("--input", nil), ("--top", "5")],
     "embed": [("--model", nil), ("--input", nil), ("--pooling", "mean")],
     "generate": [

@@ -18,7 +18,9 @@ final class CheckpointLayoutTests: XCTestCase {
     scratch = FileManager.default.temporaryDirectory.appendingPathComponent("layout-\(UUID())")
   }
 
-  override func tearDown() { try? FileManager.default.removeItem(at: scratch) }
+  override func tearDown() {
+    if let scratch { try? FileManager.default.removeItem(at: scratch) }
+  }
 
   func testGPT2SaveLoadSaveIsByteIdentical() throws {
     let config = GPT2Config.tiny(vocabSize: 20, nEmbd: 8, nLayer: 2, nInner: 24)

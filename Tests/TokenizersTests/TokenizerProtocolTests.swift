@@ -28,7 +28,9 @@ final class TokenizerProtocolTests: XCTestCase {
   override func setUp() {
     scratch = FileManager.default.temporaryDirectory.appendingPathComponent("tokenizer-\(UUID())")
   }
-  override func tearDown() { try? FileManager.default.removeItem(at: scratch) }
+  override func tearDown() {
+    if let scratch { try? FileManager.default.removeItem(at: scratch) }
+  }
 
   func golden() throws -> Golden {
     try JSONDecoder().decode(

@@ -16,7 +16,9 @@ final class SentencePairTests: XCTestCase {
     directory = FileManager.default.temporaryDirectory.appendingPathComponent("pairs-\(UUID())")
   }
 
-  override func tearDown() { try? FileManager.default.removeItem(at: directory) }
+  override func tearDown() {
+    if let directory { try? FileManager.default.removeItem(at: directory) }
+  }
 
   func testTheCollatorPadsTokenTypeIdsWithZero() {
     let collator = DataCollatorWithPadding(tokenizer: TinyTask.tokenizer, maxLength: 16)

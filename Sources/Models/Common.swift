@@ -161,3 +161,42 @@ public func meanPooling(_ hidden: Tensor, attentionMask: [[Int]]? = nil) -> Tens
     mask.flatMap { row in row.map { Float($0) / Float(max(1, row.reduce(0, +))) } }, shape: [batch, seq, 1])
   return (hidden * weights).sum(axis: 1)  // (batch, hidden)
 }
+
+/// What an encoder's forward pass needs to know of its inputs once they are checked: the batch
+/// and sequence sizes, the prefix length, and the token types (0 where none were given).
+struct EncoderInputs {
+  let batch: Int
+  let seq: Int
+  let past: Int
+  let types: [Int]
+
+  var tuple: (batch: Int, seq: Int, past: Int, types: [Int]) { (batch, seq, past, types) }
+}
+
+/// Checks an encoder's inputs (BERT, RoBERTa): ids or embeddings, token types, the mask and the
+/// prefixes, and that prefix and input together fit `maxLength` positions (`lengthNote` says
+/// where that number comes from, if not plainly `max_position_embeddings`).
+func validateEncoderInputs(
+  inputIds: [[Int]]?, attentionMask: [[Int]]?, tokenTypeIds: [[Int]]?, inputsEmbeds: Tensor?,
+  pastKeyValues: [AttentionPrefix]?, vocabSize: Int, typeVocabSize: Int, hiddenSize: Int, heads: Int,
+  layers: Int, maxLength: Int, lengthNote: String = ""
+) throws -> EncoderInputs {
+  let (batch, seq) = try inputShape(
+    inputIds: inputIds, inputsEmbeds: inputsEmbeds, vocabSize: vocabSize, hiddenSize: hiddenSize,
+    maxLength: maxLength)
+  if let tokenTypeIds {
+    let shape = try validateBatch(tokenTypeIds, name: "token_type_ids", limit: typeVocabSize, maxLength: seq)
+    if shape != (batch, seq) {
+      throw ModelInputError("token_type_ids must be \(batch) × \(seq) like the inputs")
+    }
+  }
+  try validateMask(attentionMask, batch: batch, seq: seq)
+  let past = try validatePrefixes(
+    pastKeyValues, layers: layers, batch: batch, heads: heads, headDim: hiddenSize / heads)
+  if past + seq > maxLength {
+    throw ModelInputError(
+      "\(past) prefix and \(seq) input positions exceed the model's \(maxLength)\(lengthNote)")
+  }
+  let types = tokenTypeIds?.flatMap { $0 } ?? [Int](repeating: 0, count: batch * seq)
+  return EncoderInputs(batch: batch, seq: seq, past: past, types: types)
+}

@@ -113,26 +113,15 @@ public final class RobertaModel: Module {
     inputIds: [[Int]]? = nil, attentionMask: [[Int]]? = nil, tokenTypeIds: [[Int]]? = nil,
     inputsEmbeds: Tensor? = nil, pastKeyValues: [AttentionPrefix]? = nil
   ) throws -> RobertaModelOutput {
-    let (batch, seq) = try inputShape(
-      inputIds: inputIds, inputsEmbeds: inputsEmbeds, vocabSize: config.vocabSize,
-      hiddenSize: config.hiddenSize, maxLength: config.maxLength)
-    if let tokenTypeIds {
-      let shape = try validateBatch(
-        tokenTypeIds, name: "token_type_ids", limit: config.typeVocabSize, maxLength: seq)
-      if shape != (batch, seq) {
-        throw ModelInputError("token_type_ids must be \(batch) × \(seq) like the inputs")
-      }
-    }
-    try validateMask(attentionMask, batch: batch, seq: seq)
-    let past = try validatePrefixes(
-      pastKeyValues, layers: encoder.layer.count, batch: batch, heads: config.numAttentionHeads,
-      headDim: config.hiddenSize / config.numAttentionHeads)
-    if past + seq > config.maxLength {
-      throw ModelInputError(
-        "\(past) prefix and \(seq) input positions exceed the model's \(config.maxLength) "
-          + "(max_position_embeddings \(config.maxPositionEmbeddings) less pad_token_id + 1)")
-    }
-    let types = tokenTypeIds?.flatMap { $0 } ?? [Int](repeating: 0, count: batch * seq)
+    let (batch, seq, past, types) = try validateEncoderInputs(
+      inputIds: inputIds, attentionMask: attentionMask, tokenTypeIds: tokenTypeIds,
+      inputsEmbeds: inputsEmbeds,
+      pastKeyValues: pastKeyValues, vocabSize: config.vocabSize, typeVocabSize: config.typeVocabSize,
+      hiddenSize: config.hiddenSize, heads: config.numAttentionHeads, layers: encoder.layer.count,
+      maxLength: config.maxLength,
+      lengthNote:
+        " (max_position_embeddings \(config.maxPositionEmbeddings) less pad_token_id + 1)"
+    ).tuple
     let positions =
       inputIds.map {
         RobertaEmbeddings.createPositionIds(

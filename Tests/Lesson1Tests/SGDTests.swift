@@ -33,6 +33,24 @@ final class SGDTests: ExerciseTestCase {
     XCTAssertEqual(p.data[0], 2 - 0.5 * 0.2, accuracy: 1e-6)
   }
 
+  /// PyTorch's SGD adds weightDecay·p to the gradient before the momentum buffer sees it
+  /// (L2 regularisation), so the decay is carried by the velocity into later steps. Decaying the
+  /// weights apart from the gradient (AdamW's "decoupled" decay) gives the same first step, not the second.
+  func testWeightDecayGoesThroughTheMomentum() {
+    let p = Tensor([1], requiresGrad: true)
+    let optimizer = SGD([p], learningRate: 0.1, momentum: 0.9, weightDecay: 0.1)
+    p.grad = Tensor([0])
+    optimizer.step()
+    // g = 0 + 0.1·1 = 0.1; v = 0.1; p = 1 - 0.1·0.1 = 0.99.
+    XCTAssertEqual(p.data[0], 0.99, accuracy: 1e-6)
+    p.grad = Tensor([0])
+    optimizer.step()
+    // g = 0.1·0.99 = 0.099; v = 0.9·0.1 + 0.099 = 0.189; p = 0.99 - 0.1·0.189 = 0.9711.
+    XCTAssertEqual(
+      p.data[0], 0.9711, accuracy: 1e-6,
+      "add weightDecay·p to the gradient before the momentum update, so the velocity carries the decay")
+  }
+
   func testOnlyParametersWithAGradientMove() {
     let still = Tensor([3], requiresGrad: true)
     let moving = Tensor([3], requiresGrad: true)

@@ -36,4 +36,22 @@ final class SquaredDifferenceTests: ExerciseTestCase {
     // -2(a - b) summed over the two rows: column 0: -2(0 + 2) = -4, column 1: -2(1 + 3) = -8.
     XCTAssertEqual(b.grad?.data ?? [], [-4, -8])
   }
+
+  /// A tensor used twice gets the sum of both uses' gradients: backward adds to `grad`, it never
+  /// replaces what another op has already put there.
+  func testGradientsOfATensorUsedTwiceAccumulate() {
+    let a = Tensor([1, 2], requiresGrad: true)
+    (a.squaredDifference(Tensor([0, 0])) + a.squaredDifference(Tensor([3, 3]))).sum().backward()
+    // 2(a - 0) + 2(a - 3) = 4a - 6.
+    XCTAssertEqual(
+      a.grad?.data ?? [], [-2, 2],
+      "a feeds two squared differences: its gradient must be the sum of both (add to grad, do not assign it)")
+    let b = Tensor([1, 2], requiresGrad: true)
+    (b * Tensor([5, 5]) + b.squaredDifference(Tensor([0, 0])) + b * Tensor([5, 5])).sum().backward()
+    // 5 + 2b + 5.
+    XCTAssertEqual(
+      b.grad?.data ?? [], [12, 14],
+      "b also feeds two multiplications: the squared difference's gradient must add to theirs, not overwrite them"
+    )
+  }
 }

@@ -21,6 +21,9 @@ final class WordPieceMatchTests: ExerciseTestCase {
   func testUnsplittableWordIsUnknown() throws {
     XCTAssertEqual(
       try tokenizer().wordPieces("plax"), ["[UNK]"], "one unknown for the whole word, not pieces")
+    XCTAssertEqual(
+      try tokenizer().wordPieces("unx"), ["[UNK]"],
+      "\"un\" fits but \"##x\" does not: the whole word is one [UNK], the pieces found so far are dropped")
   }
 }
 
@@ -36,6 +39,17 @@ final class BPEMergeTests: ExerciseTestCase {
 
   func testNoOccurrenceChangesNothing() {
     XCTAssertEqual(bpe.applyMerge(("x", "y"), to: ["l", "o", "w"]), ["l", "o", "w"])
+  }
+
+  /// A merge joins two whole symbols: the end of one symbol and the start of the next are not a pair.
+  func testMergesWholeSymbolsOnly() {
+    XCTAssertEqual(
+      bpe.applyMerge(("o", "w"), to: ["lo", "w"]), ["lo", "w"],
+      "(\"o\", \"w\") is not the pair (\"lo\", \"w\"): compare whole symbols, not joined text")
+    XCTAssertEqual(
+      bpe.applyMerge(("l", "o"), to: ["l", "ow"]), ["l", "ow"],
+      "(\"l\", \"o\") is not the pair (\"l\", \"ow\"): compare whole symbols, not joined text")
+    XCTAssertEqual(bpe.applyMerge(("lo", "w"), to: ["lo", "w", "l", "o", "w"]), ["low", "l", "o", "w"])
   }
 }
 
@@ -57,6 +71,18 @@ final class StratifiedSplitTests: ExerciseTestCase {
     let a = stratifiedSplit(examples, validation: 0.1, test: 0.2, seed: 7)
     XCTAssertEqual(Set((a.train + a.validation + a.test).map(\.text)).count, 100)
     XCTAssertEqual(stratifiedSplit(examples, validation: 0.1, test: 0.2, seed: 7).test, a.test)
+  }
+
+  /// Split label by label, but do not hand back a training set with every "common" example
+  /// before every "rare" one: a trainer that reads it in order would see one class, then the other.
+  func testLabelsAreMixedWithinEachSplit() {
+    let splits = stratifiedSplit(examples, validation: 0.1, test: 0.2, seed: 3)
+    for (name, split) in [("train", splits.train), ("validation", splits.validation), ("test", splits.test)] {
+      let labels = split.map(\.label)
+      XCTAssertFalse(
+        labels == labels.sorted() || labels == labels.sorted(by: >),
+        "the \(name) split is grouped by label: shuffle each split after taking its share of every label")
+    }
   }
 }
 

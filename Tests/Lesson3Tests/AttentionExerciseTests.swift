@@ -22,6 +22,26 @@ final class ScaledDotProductAttentionTests: ExerciseTestCase {
     XCTAssertEqual(result.output.data[0], 10 * e / (e + 1), accuracy: 1e-4)
   }
 
+  /// d is the size of each query and key vector, not the number of keys or of queries, nor the
+  /// size of the values.
+  func testTheScaleIsTheQueryAndKeySize() {
+    // One query of size 4 against 3 keys, values of size 2: scores (2, 0, 1) / √4 = (1, 0, 0.5).
+    let q = Tensor([1, 1, 0, 0], shape: [1, 4])
+    let k = Tensor([1, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0], shape: [3, 4])
+    let v = Tensor([1, 0, 0, 1, 1, 1], shape: [3, 2])
+    let result = scaledDotProductAttention(query: q, key: k, value: v)
+    guard result.weights.shape == [1, 3] else {
+      return XCTFail("weights shape \(result.weights.shape), expected [1, 3]")
+    }
+    let e: [Float] = [1, 0, 0.5].map { Float(exp($0)) }
+    let total = e.reduce(0, +)
+    for (index, weight) in result.weights.data.enumerated() {
+      XCTAssertEqual(
+        weight, e[index] / total, accuracy: 1e-5,
+        "divide the scores by √d with d = 4, the size of each query and key (the last axis of query)")
+    }
+  }
+
   func testRowsSumToOneAndOutputMixesValues() {
     let g = Generator(seed: 1)
     let q = Tensor.randn([1, 3, 4], generator: g)

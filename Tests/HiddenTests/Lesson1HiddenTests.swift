@@ -101,6 +101,17 @@ final class SGDHiddenTests: ExerciseTestCase {
     XCTAssertEqual(q.data[0], -(2 + 2.8), accuracy: 1e-5)
   }
 
+  func testNesterovStepIncludesTheWeightDecay() {
+    // g = 0 + 0.1·1 = 0.1 (decay included); v = 0.1; the step is g + 0.9·v = 0.19.
+    let p = Tensor([1], requiresGrad: true)
+    let optimizer = SGD([p], learningRate: 0.1, momentum: 0.9, weightDecay: 0.1, nesterov: true)
+    p.grad = Tensor([0])
+    optimizer.step()
+    XCTAssertEqual(
+      p.data[0], 1 - 0.1 * 0.19, accuracy: 1e-6,
+      "with nesterov the step is g + momentum·v, where g already includes weightDecay·p")
+  }
+
   func testEachParameterHasItsOwnVelocity() {
     let p = Tensor([0], requiresGrad: true)
     let q = Tensor([0, 0], requiresGrad: true)

@@ -37,6 +37,21 @@ final class StratifiedSplitHiddenTests: ExerciseTestCase {
     XCTAssertNotEqual(
       stratifiedSplit(examples, validation: 0.2, test: 0.2, seed: 2).test.map(\.text), one.test.map(\.text))
   }
+
+  func testSharesAreRoundedToTheNearestCount() {
+    // 9 "a" and 11 "b": test 0.2 → 1.8 and 2.2 → 2 each; validation 0.3 → 2.7 and 3.3 → 3 each.
+    let examples = (0..<20).map { Example(label: $0 < 9 ? "a" : "b", text: "t\($0)") }
+    let splits = stratifiedSplit(examples, validation: 0.3, test: 0.2, seed: 4)
+    for label in ["a", "b"] {
+      XCTAssertEqual(
+        splits.test.filter { $0.label == label }.count, 2,
+        "label \(label): its test share is rounded to the nearest count, not truncated")
+      XCTAssertEqual(
+        splits.validation.filter { $0.label == label }.count, 3,
+        "label \(label): its validation share is rounded to the nearest count, not truncated")
+    }
+    XCTAssertEqual(splits.train.count, 10)
+  }
 }
 
 final class PaddingHiddenTests: ExerciseTestCase {

@@ -101,6 +101,19 @@ final class SGDHiddenTests: ExerciseTestCase {
     XCTAssertEqual(q.data[0], -(2 + 2.8), accuracy: 1e-5)
   }
 
+  func testNesterovUsesTheUpdatedVelocity() {
+    // PyTorch: v2 = 0.9·1 + 1 = 1.9, and the second step is g + 0.9·v2 = 2.71 (not g + 0.9·v1 = 1.9).
+    let p = Tensor([0], requiresGrad: true)
+    let optimizer = SGD([p], learningRate: 0.1, momentum: 0.9, nesterov: true)
+    p.grad = Tensor([1])
+    optimizer.step()
+    p.grad = Tensor([1])
+    optimizer.step()
+    XCTAssertEqual(
+      p.data[0], -(0.19 + 0.271), accuracy: 1e-6,
+      "the nesterov step adds momentum times the velocity of this step, after its update")
+  }
+
   func testNesterovStepIncludesTheWeightDecay() {
     // g = 0 + 0.1·1 = 0.1 (decay included); v = 0.1; the step is g + 0.9·v = 0.19.
     let p = Tensor([1], requiresGrad: true)

@@ -66,4 +66,12 @@ final class PaddingHiddenTests: ExerciseTestCase {
     XCTAssertEqual(padded.ids, [1, 2, 3, 4, 9, 9])
     XCTAssertEqual(padded.tokens, ["a", "b", "c", "d", "<pad>", "<pad>"])
   }
+
+  func testPadsPointNowhereInTheText() {
+    let e = Encoding(
+      ids: [1, 2], tokens: ["a", "b"], typeIds: [0, 0], attentionMask: [1, 1], offsets: [0..<1, 2..<3])
+    let padded = pad(e, to: 4, padID: 0)
+    XCTAssertEqual(
+      padded.offsets, [0..<1, 2..<3, nil, nil], "a pad covers no characters of the text: its offsets are nil")
+  }
 }

@@ -49,6 +49,10 @@ final class BPEMergeTests: ExerciseTestCase {
     XCTAssertEqual(
       bpe.applyMerge(("l", "o"), to: ["l", "ow"]), ["l", "ow"],
       "(\"l\", \"o\") is not the pair (\"l\", \"ow\"): compare whole symbols, not joined text")
+    XCTAssertEqual(
+      bpe.applyMerge(("lo", "w"), to: ["l", "ow"]), ["l", "ow"],
+      "(\"l\", \"ow\") spells \"low\" too, but it is not the pair (\"lo\", \"w\"): compare each symbol with its half"
+    )
     XCTAssertEqual(bpe.applyMerge(("lo", "w"), to: ["lo", "w", "l", "o", "w"]), ["low", "l", "o", "w"])
   }
 }

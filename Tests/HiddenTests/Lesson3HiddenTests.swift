@@ -40,6 +40,25 @@ final class ScaledDotProductAttentionHiddenTests: ExerciseTestCase {
     XCTAssertEqual(
       trained.weights.data, eval.weights.data, "the weights themselves are returned before dropout")
   }
+
+  /// Dropout drops attention weights, so every feature of a query's output loses the same keys:
+  /// with values all ones, the features of an output row stay equal to each other.
+  func testDropoutDropsWeightsNotOutputs() {
+    let x = Tensor.randn([1, 8, 4], generator: Generator(seed: 15))
+    let ones = Tensor([Float](repeating: 1, count: 8 * 3), shape: [1, 8, 3])
+    let result = scaledDotProductAttention(
+      query: x, key: x, value: ones, dropout: 0.5, training: true, generator: Generator(seed: 2))
+    guard result.output.shape == [1, 8, 3] else { return XCTFail("output shape \(result.output.shape)") }
+    let rows = (0..<8).map { Array(result.output.data[($0 * 3)..<($0 * 3 + 3)]) }
+    XCTAssertTrue(rows.contains { abs($0[0] - 1) > 1e-3 }, "dropout while training changes the output")
+    for (query, row) in rows.enumerated() {
+      XCTAssertEqual(
+        row[0], row[1], accuracy: 1e-5,
+        "query \(query): apply dropout to the attention weights, before multiplying by value, not to the output"
+      )
+      XCTAssertEqual(row[0], row[2], accuracy: 1e-5)
+    }
+  }
 }
 
 final class CausalMaskHiddenTests: ExerciseTestCase {

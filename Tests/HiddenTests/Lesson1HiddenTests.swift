@@ -68,6 +68,15 @@ final class NumericalGradientHiddenTests: ExerciseTestCase {
     XCTAssertEqual(numeric.count, 3)
   }
 
+  func testUsesTheGivenEpsilon() {
+    // Central differences of x³ at 1 are 3 + ε² exactly: 3.25 with ε = 0.5, 3.01 with ε = 0.1.
+    let x = Tensor([1])
+    let coarse = numericalGradient(of: { (x * x * x).sum() }, wrt: x, epsilon: 0.5)
+    XCTAssertEqual(coarse.first ?? .nan, 3.25, accuracy: 1e-4, "nudge x by the epsilon passed in")
+    let finer = numericalGradient(of: { (x * x * x).sum() }, wrt: x, epsilon: 0.1)
+    XCTAssertEqual(finer.first ?? .nan, 3.01, accuracy: 1e-3, "nudge x by the epsilon passed in")
+  }
+
   func testDoesNotRecordAGraph() {
     let x = Tensor([1, 2], requiresGrad: true)
     var sawGraph = false

@@ -98,6 +98,15 @@ final class SamplingHiddenTests: ExerciseTestCase {
     XCTAssertEqual(Double(draws.filter { $0 == 1 }.count) / 4000, 0.8, accuracy: 0.03)
   }
 
+  func testTopKRenormalisesOverTheKept() {
+    // Top 2 of [2, 1, 0, 0, 0, 0]: softmax over [2, 1] only, p(0) = e² / (e² + e) ≈ 0.731.
+    let g = Generator(seed: 16)
+    let draws = (0..<4000).map { _ in sampleToken([2, 1, 0, 0, 0, 0], temperature: 1, topK: 2, generator: g) }
+    XCTAssertEqual(
+      Double(draws.filter { $0 == 0 }.count) / 4000, exp(2) / (exp(2) + exp(1)), accuracy: 0.03,
+      "the softmax is taken over the top k logits only, so their probabilities sum to 1")
+  }
+
   func testTopKNeverPicksOthers() {
     let g = Generator(seed: 14)
     let picks = Set(

@@ -117,8 +117,8 @@ public struct BertConfig: Codable, Equatable, Sendable {
       throw ConfigError("\(name) must be positive, got \(value)")
     }
     try checkParameterBudget(
-      vocabulary: vocabSize + maxPositionEmbeddings, width: hiddenSize, layers: numHiddenLayers,
-      inner: intermediateSize)
+      vocabulary: Double(vocabSize) + Double(maxPositionEmbeddings), width: hiddenSize,
+      layers: numHiddenLayers, inner: Double(intermediateSize))
     if hiddenSize % numAttentionHeads != 0 {
       throw ConfigError(
         "hidden_size (\(hiddenSize)) must be a multiple of num_attention_heads (\(numAttentionHeads))")
@@ -228,12 +228,14 @@ public struct GPT2Config: Codable, Equatable, Sendable {
   public func validate() throws {
     for (name, value) in [
       ("vocab_size", vocabSize), ("n_positions", nPositions), ("n_embd", nEmbd), ("n_layer", nLayer),
-      ("n_head", nHead), ("n_inner", innerSize),
+      ("n_head", nHead), ("n_inner", nInner ?? 1),
     ] where value <= 0 {
       throw ConfigError("\(name) must be positive, got \(value)")
     }
+    // Not innerSize: 4 × a huge n_embd would overflow before the budget refuses it.
     try checkParameterBudget(
-      vocabulary: vocabSize + nPositions, width: nEmbd, layers: nLayer, inner: innerSize)
+      vocabulary: Double(vocabSize) + Double(nPositions), width: nEmbd, layers: nLayer,
+      inner: nInner.map(Double.init) ?? 4 * Double(nEmbd))
     if nEmbd % nHead != 0 { throw ConfigError("n_embd (\(nEmbd)) must be a multiple of n_head (\(nHead))") }
   }
 }
@@ -266,13 +268,14 @@ extension GPT2Config: LabelledConfig {}
 
 /// Refuses sizes no real checkpoint has, before anything is allocated: a damaged config.json
 /// must not ask for terabytes.
-func checkParameterBudget(vocabulary: Int, width: Int, layers: Int, inner: Int) throws {
+func checkParameterBudget(vocabulary: Double, width: Int, layers: Int, inner: Double) throws {
+  // In Double throughout: sizes from a file near Int.max must be refused, not overflow (fuzzing).
   let parameters =
-    Double(vocabulary) * Double(width) + Double(layers) * Double(width) * Double(4 * width + 2 * inner)
+    vocabulary * Double(width) + Double(layers) * Double(width) * (4 * Double(width) + 2 * inner)
   if parameters > 4e9 {
+    let count = parameters < 9e18 ? String(Int(parameters)) : String(parameters)
     throw ConfigError(
-      "the sizes ask for \(Int(parameters)) parameters; more than 4 billion is not a checkpoint this kit can load"
-    )
+      "the sizes ask for \(count) parameters; more than 4 billion is not a checkpoint this kit can load")
   }
 }
 

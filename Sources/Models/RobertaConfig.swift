@@ -145,8 +145,8 @@ public struct RobertaConfig: Codable, Equatable, Sendable {
       throw ConfigError("\(name) must be positive, got \(value)")
     }
     try checkParameterBudget(
-      vocabulary: vocabSize + maxPositionEmbeddings, width: hiddenSize, layers: numHiddenLayers,
-      inner: intermediateSize)
+      vocabulary: Double(vocabSize) + Double(maxPositionEmbeddings), width: hiddenSize,
+      layers: numHiddenLayers, inner: Double(intermediateSize))
     if hiddenSize % numAttentionHeads != 0 {
       throw ConfigError(
         "hidden_size (\(hiddenSize)) must be a multiple of num_attention_heads (\(numAttentionHeads))")

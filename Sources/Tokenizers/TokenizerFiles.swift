@@ -61,8 +61,11 @@ public func readTokenizerJSON(_ url: URL) throws -> any Tokenizer {
   }
   switch model["type"] as? String {
   case "WordPiece":
-    var tokens = [String](repeating: "", count: (vocabulary.values.max() ?? -1) + 1)
-    for (token, id) in vocabulary where id >= 0 { tokens[id] = token }
+    // Ids must be 0..<count. The table is sized by the count, not by the largest id, so that a
+    // file claiming id 10^15 is refused (an id past the end leaves a gap) instead of allocating
+    // for it (found by fuzzing).
+    var tokens = [String](repeating: "", count: vocabulary.values.lazy.filter { $0 >= 0 }.count)
+    for (token, id) in vocabulary where tokens.indices.contains(id) { tokens[id] = token }
     if let gap = tokens.firstIndex(of: "") {
       throw TokenizerError(
         file: url.path, "field model.vocab has no token for id \(gap); ids must be 0..<count")

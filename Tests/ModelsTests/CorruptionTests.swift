@@ -74,4 +74,32 @@ final class CorruptionTests: XCTestCase {
       }
     }
   }
+
+  /// Sizes near Int.max (the config-json fuzz target's kind of input) are refused by the
+  /// parameter budget; the sums and the GPT-2 inner size (4 × n_embd) used to overflow and trap.
+  func testHugeConfigSizesAreRefusedNotOverflowed() throws {
+    let decoder = JSONDecoder()
+    for json in [
+      #"{"vocab_size": 9223372036854775807}"#,
+      #"{"max_position_embeddings": 9223372036854775807}"#,
+      #"{"hidden_size": 4611686018427387904, "num_attention_heads": 1}"#,
+    ] {
+      for decode in [
+        { try decoder.decode(BertConfig.self, from: Data(json.utf8)).validate() },
+        { try decoder.decode(RobertaConfig.self, from: Data(json.utf8)).validate() },
+      ] {
+        XCTAssertThrowsError(try decode()) { XCTAssertTrue("\($0)".contains("4 billion"), "\($0)") }
+      }
+    }
+    for json in [
+      #"{"n_embd": 4611686018427387904, "n_head": 1}"#,
+      #"{"vocab_size": 9223372036854775807}"#,
+      #"{"n_positions": 9223372036854775807}"#,
+      #"{"n_inner": 9223372036854775807}"#,
+    ] {
+      XCTAssertThrowsError(try decoder.decode(GPT2Config.self, from: Data(json.utf8)).validate()) {
+        XCTAssertTrue("\($0)".contains("4 billion"), "\($0)")
+      }
+    }
+  }
 }

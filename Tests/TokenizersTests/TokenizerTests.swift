@@ -77,6 +77,12 @@ final class TokenizerTests: XCTestCase {
     for (json, expected) in [
       (#"{"model": {"type": "Unigram", "vocab": {}}}"#, "expected WordPiece or BPE"),
       (#"{"model": {"type": "WordPiece", "vocab": {"a": 0, "[UNK]": 2}}}"#, "no token for id 1"),
+      // Found by fuzzing: the largest id sized the table (10^15 strings) before the gap check.
+      (
+        #"{"model": {"type": "WordPiece", "vocab": {"[UNK]": 0, "a": 1000000000000000}}}"#,
+        "no token for id 1"
+      ),
+      (#"{"model": {"type": "WordPiece", "vocab": {"[UNK]": 9223372036854775807}}}"#, "no token for id 0"),
       (#"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": ["a"]}}"#, "model.merges[0]"),
       (#"{"nothing": 1}"#, "no \"model\""),
     ] {

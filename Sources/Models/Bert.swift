@@ -251,8 +251,7 @@ public final class BertModel: Module {
     // (batch, seq, hidden)
     let words = inputsEmbeds ?? embeddings.wordEmbeddings(inputIds!.flatMap { $0 }, shape: [batch, seq])
     let embedded = embeddings(inputsEmbeds: words, typeIds: types, pastKeyValuesLength: past)
-    // (batch, 1, 1, prefix + seq), 1 at padding; the prefix is never padding.
-    let mask = attentionMask.map { rows in paddingMask(rows.map { [Int](repeating: 1, count: past) + $0 }) }
+    let mask = attentionMask.map { paddingMask($0, prefix: past) }  // (batch, 1, 1, prefix + seq)
     let (hidden, attentions) = encoder(embedded, mask: mask, prefixes: pastKeyValues)
     return BertModelOutput(
       lastHiddenState: hidden, poolerOutput: pooler.map { $0(hidden) }, attentions: attentions)

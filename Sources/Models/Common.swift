@@ -200,3 +200,9 @@ func validateEncoderInputs(
   let types = tokenTypeIds?.flatMap { $0 } ?? [Int](repeating: 0, count: batch * seq)
   return EncoderInputs(batch: batch, seq: seq, past: past, types: types)
 }
+
+/// `paddingMask` for keys that a prefix of `prefix` positions precedes (prefix tuning): the prefix
+/// is never padding. (batch, 1, 1, prefix + seq), 1 at padding.
+func paddingMask(_ attentionMask: [[Int]], prefix: Int) -> Tensor {
+  paddingMask(attentionMask.map { [Int](repeating: 1, count: prefix) + $0 })
+}

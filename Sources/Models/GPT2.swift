@@ -180,7 +180,7 @@ public final class GPT2Model: Module, TransposedCheckpointWeights {
       past == 0 ? causalMask(seq) : Tensor.concat([Tensor(zeros: [seq, past]), causalMask(seq)], axis: 1)
     if let attentionMask {
       // (batch, 1, seq, prefix + seq), nonzero where hidden
-      mask = mask + paddingMask(attentionMask.map { [Int](repeating: 1, count: past) + $0 })
+      mask = mask + paddingMask(attentionMask, prefix: past)
     }
     let tokens = inputsEmbeds ?? wte(inputIds!.flatMap { $0 }, shape: [batch, seq])  // (batch, seq, embd)
     var x = drop(tokens + wpe(Array(past..<(past + seq))))

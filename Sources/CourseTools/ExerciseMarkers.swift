@@ -1,7 +1,9 @@
 // Exercise markers in the kit's source, and what the student edition puts in their place.
 //
 //     // BEGIN EXERCISE 1.1 "Squared difference" points=2 [timeout=30]
-//     // hint: one or more hint lines
+//     // hint: one or more hint lines (tier 1: a nudge)
+//     // hint 2: optional further tiers, each more specific, none the answer
+//     // hint 3: ...
 //     ...the solution...
 //     // END EXERCISE 1.1
 
@@ -15,6 +17,8 @@ public struct ExerciseMarker: Equatable, Sendable {
   /// Seconds each of its tests may run when graded (nil: the grader's default).
   public var timeout: Int?
   public var hint: String
+  /// Every tier of hints, the first being `hint`; later tiers say more and never the answer.
+  public var hintTiers: [String] = []
   /// The file, relative to the package root.
   public var file: String
   /// 1-based line numbers of the BEGIN and END markers.
@@ -79,16 +83,27 @@ func scanExercises(lines: [String], file: String) throws -> [ScannedExercise] {
       guard let m = line.wholeMatch(of: endPattern), m.1 == current.marker.id else {
         throw CourseToolError(file: file, line: number, "expected // END EXERCISE \(current.marker.id)")
       }
-      let hints = current.body.prefix { $0.trimmingCharacters(in: .whitespaces).hasPrefix("// hint:") }
-      guard !hints.isEmpty else {
+      let hints = current.body.prefix { hintLine($0) != nil }
+      guard let first = hints.first.flatMap(hintLine), first.tier == 1 else {
         throw CourseToolError(
           file: file, line: current.marker.beginLine,
           "exercise \(current.marker.id) needs a // hint: line after BEGIN")
       }
-      current.marker.hint = hints.map {
-        $0.trimmingCharacters(in: .whitespaces).dropFirst("// hint:".count).trimmingCharacters(
-          in: .whitespaces)
-      }.joined(separator: " ")
+      var tiers: [String] = []
+      for line in hints {
+        let (tier, text) = hintLine(line)!
+        if tier == tiers.count {
+          tiers[tier - 1] += " " + text
+        } else if tier == tiers.count + 1 {
+          tiers.append(text)
+        } else {
+          throw CourseToolError(
+            file: file, line: current.marker.beginLine,
+            "exercise \(current.marker.id): hint tiers must come in order (// hint:, // hint 2:, // hint 3:)")
+        }
+      }
+      current.marker.hint = tiers[0]
+      current.marker.hintTiers = tiers
       current.body.removeFirst(hints.count)
       current.marker.endLine = number
       found.append(current)
@@ -110,6 +125,15 @@ func scanExercises(lines: [String], file: String) throws -> [ScannedExercise] {
     seen[e.marker.id] = e.marker.beginLine
   }
   return found
+}
+
+nonisolated(unsafe) let hintPattern = #/^\s*// hint(?: (\d+))?:\s?(.*)$/#
+
+/// The tier and text of a `// hint:` (tier 1) or `// hint N:` line; nil for any other line.
+func hintLine(_ line: String) -> (tier: Int, text: String)? {
+  guard let m = line.wholeMatch(of: hintPattern) else { return nil }
+  let tier = m.1.flatMap { Int($0) } ?? 1
+  return (tier, m.2.trimmingCharacters(in: .whitespaces))
 }
 
 /// A Swift string literal for `text`.

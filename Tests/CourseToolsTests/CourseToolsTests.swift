@@ -36,6 +36,28 @@ final class ExerciseMarkerTests: XCTestCase {
     XCTAssertNil(found[1].timeout)
   }
 
+  func testHintTiersComeInOrderAndTierOneIsTheHint() throws {
+    let tiered = """
+      // BEGIN EXERCISE 6.1 "T" points=2
+      // hint: look at the mask.
+      // hint: twice.
+      // hint 2: scale what survives.
+      // hint 3: by 1 / (1 - p).
+      x
+      // END EXERCISE 6.1
+      """
+    let found = try parseExercises(in: tiered, file: "F.swift")
+    XCTAssertEqual(found[0].hint, "look at the mask. twice.")
+    XCTAssertEqual(
+      found[0].hintTiers, ["look at the mask. twice.", "scale what survives.", "by 1 / (1 - p)."])
+    let student = try studentVersion(of: tiered, file: "F.swift")
+    XCTAssertFalse(student.contains("1 - p"), "the student source carries tier 1 only")
+    let skipped = "// BEGIN EXERCISE 6.1 \"T\" points=2\n// hint: a\n// hint 3: c\nx\n// END EXERCISE 6.1"
+    XCTAssertThrowsError(try parseExercises(in: skipped, file: "F.swift")) { error in
+      XCTAssertTrue("\(error)".contains("in order"), "\(error)")
+    }
+  }
+
   func testStudentVersionReplacesSolutions() throws {
     let student = try studentVersion(of: source, file: "Sources/X/F.swift")
     XCTAssertFalse(student.contains("let y = x + 1"))

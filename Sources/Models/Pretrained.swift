@@ -118,6 +118,12 @@ extension Module {
           file.path,
           "tensor \"\(key)\" has shape \(value.shape) but the model's \(name) is \(parameter.shape)")
       }
+      if let bad = value.data.firstIndex(where: { !$0.isFinite }) {
+        throw SafetensorsError(
+          file.path,
+          "tensor \"\(key)\" holds \(value.data[bad]) at flat index \(bad): a checkpoint with NaN or infinite weights is refused (the run that saved it had diverged)"
+        )
+      }
       parameter.data = value.data
       used.insert(key)
       report.loaded += 1

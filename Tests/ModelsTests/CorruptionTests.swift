@@ -13,6 +13,28 @@ final class CorruptionTests: XCTestCase {
     return try Data(contentsOf: url)
   }
 
+  func testACheckpointWithNaNWeightsIsRefusedAtLoad() throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nan-\(UUID())")
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let model = BertModel(.tiny(vocabSize: 20))
+    try model.saveWeights(to: directory)
+    let url = directory.appendingPathComponent("model.safetensors")
+    let poisoned = try model.stateDict().map { entry -> (String, Tensor) in
+      guard entry.name == "encoder.layer.0.attention.self.query.weight" else { return entry }
+      var data = entry.tensor.data
+      data[5] = .nan
+      return (entry.name, Tensor(data, shape: entry.tensor.shape))
+    }
+    try SafetensorsFile.write(poisoned, to: url)
+    XCTAssertThrowsError(
+      try BertModel(.tiny(vocabSize: 20)).load(from: SafetensorsFile(contentsOf: url), basePrefix: "bert")
+    ) {
+      let message = "\($0)"
+      XCTAssertTrue(message.contains("encoder.layer.0.attention.self.query.weight"), message)
+      XCTAssertTrue(message.contains("nan at flat index 5"), message)
+    }
+  }
+
   func testCorruptedSafetensorsGiveErrorsNotCrashes() throws {
     try skipUnlessCheckpointExercisesDone()
     let valid = [UInt8](try validFile())

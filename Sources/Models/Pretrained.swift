@@ -153,6 +153,11 @@ func readConfig<C: Decodable>(_ type: C.Type, in directory: URL) throws -> C {
   guard let data = try? Data(contentsOf: url) else {
     throw ConfigError("\(url.path): cannot read the file; a checkpoint directory needs config.json")
   }
+  if let key = firstDuplicateJSONKey(in: data) {
+    throw ConfigError(
+      "\(url.path): the key \"\(key)\" appears twice in one object; transformers would keep the last value silently, so the kit refuses to guess (remove one)"
+    )
+  }
   do { return try JSONDecoder().decode(C.self, from: data) } catch let DecodingError.typeMismatch(_, context)
   {
     throw ConfigError(

@@ -1,7 +1,8 @@
 import Foundation
-import Models
 import TensorCore
 import XCTest
+
+@testable import Models
 
 /// Damaged checkpoint files give clear errors, never a crash or a hang: thousands of random
 /// corruptions of a valid safetensors file and of a valid config.json.
@@ -95,6 +96,22 @@ final class CorruptionTests: XCTestCase {
         XCTAssertTrue(error.description.contains("model.safetensors"), error.description)
       }
     }
+  }
+
+  func testARepeatedConfigKeyIsRefusedNamingIt() throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dup-\(UUID())")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let config =
+      #"{"vocab_size": 50, "hidden_size": 32, "hidden_size": 16, "num_hidden_layers": 1, "#
+      + #""num_attention_heads": 2, "intermediate_size": 32, "id2label": {"0": "a", "1": "b"}}"#
+    try Data(config.utf8).write(to: directory.appendingPathComponent("config.json"))
+    XCTAssertThrowsError(try BertModel.fromPretrained(directory)) {
+      XCTAssertTrue("\($0)".contains("the key \"hidden_size\" appears twice"), "\($0)")
+    }
+    // The same key in two different objects, and a key-like string as a value, are fine.
+    XCTAssertNil(firstDuplicateJSONKey(in: Data(#"{"a": {"a": 1}, "b": "a", "c": ["a", "a"]}"#.utf8)))
+    XCTAssertEqual(firstDuplicateJSONKey(in: Data(#"{"x": [{"k": "\"", "k": 2}]}"#.utf8)), "k")
   }
 
   /// Sizes near Int.max (the config-json fuzz target's kind of input) are refused by the

@@ -147,6 +147,23 @@ final class TrainerHooksTests: XCTestCase {
     XCTAssertEqual(model.classifier.weight.data, before, "stopped before the optimizer step")
   }
 
+  func testANonFiniteLossStopsTrainingNamingTheStep() throws {
+    let model = TinyTask.model(dropout: 0)
+    var args = TinyTask.arguments(directory)
+    (args.maxSteps, args.saveStrategy) = (3, .no)
+    let trainer = try Trainer(
+      model: model, args: args, trainDataset: TinyTask.dataset(count: 8, seed: 1),
+      tokenizer: TinyTask.tokenizer)
+    trainer.computeLoss = { _, batch in
+      let logits = try model.logits(inputIds: batch.inputIds, attentionMask: batch.attentionMask)
+      let loss = crossEntropy(logits, targets: batch.labels) * Float.infinity
+      return LossOutput(loss: loss, count: batch.labels.count, logits: logits, labels: batch.labels)
+    }
+    XCTAssertThrowsError(try trainer.train()) {
+      XCTAssertTrue("\($0)".hasPrefix("step 1: the loss is inf"), "\($0)")
+    }
+  }
+
   func testSaveModelWritesACheckpointThatLoads() throws {
     var args = TinyTask.arguments(directory)
     (args.maxSteps, args.saveStrategy) = (2, .no)

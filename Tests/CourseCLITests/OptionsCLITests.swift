@@ -9,6 +9,7 @@ final class OptionsCLITests: CourseCLITestCase {
   static let options: [String: [(String, String?)]] = [
     "exercises": [("--root", ".")],
     "check": [("--root", ".")],
+    "hint": [("--root", "."), ("--tier", nil), ("ID", nil)],
     "student-edition": [("--root", "."), ("--force", nil), ("DIR", nil)],
     "grade": [("--root", "."), ("--timeout", "60"), ("--output", "runs/grades"), ("DIR...", nil)],
     "verify-edition": [("--root", "."), ("--keep", nil)],

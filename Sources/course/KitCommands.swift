@@ -102,6 +102,10 @@ struct Grade: CourseCommand {
   var timeout = 60.0
   @Option("--output", value: "DIR", help: "where grades.csv, grades.json and the feedback go")
   var output = "runs/grades"
+  @Option(
+    "--work", value: "DIR",
+    help: "where submissions are built, one after another; its build is reused (kept between runs)")
+  var work = ".build/grading"
   @Arguments("DIR", count: 0...Int.max, help: "the submissions (packages) to grade (default: --root)")
   var submissions: [String]
 
@@ -120,7 +124,13 @@ func runGrade(_ options: Grade) throws -> Int32 {
       print("\(submission.path): not a package (no Package.swift); skipped")
       continue
     }
-    grades.append(try gradeSubmission(submission, kitRoot: root, defaultTimeout: timeout) { print($0) })
+    let started = Date()
+    grades.append(
+      try gradeSubmission(
+        submission, kitRoot: root, defaultTimeout: timeout,
+        workDirectory: URL(fileURLWithPath: options.work).standardizedFileURL
+      ) { print($0) })
+    print("  graded in \(String(format: "%.0f", Date().timeIntervalSince(started))) s")
   }
   print("\n" + gradeTable(grades))
   try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)

@@ -11,7 +11,10 @@ final class OptionsCLITests: CourseCLITestCase {
     "check": [("--root", ".")],
     "hint": [("--root", "."), ("--tier", nil), ("ID", nil)],
     "student-edition": [("--root", "."), ("--force", nil), ("DIR", nil)],
-    "grade": [("--root", "."), ("--timeout", "60"), ("--output", "runs/grades"), ("DIR...", nil)],
+    "grade": [
+      ("--root", "."), ("--timeout", "60"), ("--output", "runs/grades"), ("--work", ".build/grading"),
+      ("DIR...", nil),
+    ],
     "verify-edition": [("--root", "."), ("--keep", nil)],
     "make-datasets": [("--output", "datasets"), ("--seed", "2026")],
     "pretrain": [

@@ -166,3 +166,28 @@ func runVerify(_ options: VerifyEdition) throws -> Int32 {
   for p in problems { print("  " + p) }
   return 1
 }
+
+/// `course check-mutations`: the recorded wrong solutions, each put in place and its exercise's
+/// tests run; every one must make them fail.
+struct CheckMutations: CourseCommand {
+  @Option("--root", value: "DIR", help: rootHelp)
+  var root = "."
+  @Option("--exercise", value: "ID", help: "only this exercise's mutations (default: all)")
+  var exercise: String? = nil
+  @Option("--work", value: "DIR", help: "where the kit is copied and rebuilt (kept between runs)")
+  var work = ".build/mutations"
+  @Option("--timeout", .above(0), help: "seconds an exercise's tests may run")
+  var timeout = 120.0
+
+  func run() throws -> Int32 {
+    let outcomes = try checkMutations(
+      root: packageRoot(root), work: URL(fileURLWithPath: work).standardizedFileURL, only: exercise,
+      timeout: timeout
+    ) { print($0) }
+    let missed = outcomes.filter { !$0.caught }
+    print(
+      "\n\(outcomes.count - missed.count)/\(outcomes.count) wrong solutions caught by their exercise's tests")
+    for m in missed { print("  missed: \(m.mutation.exercise) \(m.mutation.name): \(m.detail)") }
+    return missed.isEmpty ? 0 : 1
+  }
+}

@@ -10,6 +10,9 @@ final class OptionsCLITests: CourseCLITestCase {
     "exercises": [("--root", ".")],
     "check": [("--root", ".")],
     "hint": [("--root", "."), ("--tier", nil), ("ID", nil)],
+    "check-mutations": [
+      ("--root", "."), ("--exercise", nil), ("--work", ".build/mutations"), ("--timeout", "120"),
+    ],
     "student-edition": [("--root", "."), ("--force", nil), ("DIR", nil)],
     "grade": [
       ("--root", "."), ("--timeout", "60"), ("--output", "runs/grades"), ("--work", ".build/grading"),

@@ -95,9 +95,12 @@ struct MarkdownPage {
     }
     out.append(
       "**Run it:** `\(command)` (`--help` lists its flags). This page shows one \(quick ? "quick" : "full") "
-        + "run with seed \(seed), the default: your numbers should match it on the same seed, "
+        + "run with seed \(seed)\(seed == 42 ? ", the default" : ""): your numbers should match it on the same seed, "
         + "your timings will differ.")
-    let sections = record.blocks.compactMap { block -> String? in
+    // The questions get their own section after the exercises, whoever opened one for them.
+    let blocks =
+      record.questions.isEmpty ? record.blocks : record.blocks.filter { $0 != .section("Questions") }
+    let sections = blocks.compactMap { block -> String? in
       if case .section(let title) = block { return title }
       return nil
     }
@@ -107,7 +110,7 @@ struct MarkdownPage {
     if !(record.overview?.reading ?? []).isEmpty { contents.append("- [Further reading](#further-reading)") }
     if !contents.isEmpty { out.append("**Contents**\n\n" + contents.joined(separator: "\n")) }
 
-    for block in record.blocks {
+    for block in blocks {
       switch block {
       case .section(let title): out.append("## " + escapeMarkdown(title))
       case .narration(let text): out.append(paragraphs(text, &linker))
@@ -159,7 +162,7 @@ struct MarkdownPage {
     }
     let tests = "Tests/Lesson\(lesson)Tests"
     text +=
-      "\n\nCheck your work with `swift test --filter Lesson\(lesson)Tests` (the tests are in "
+      "\nCheck your work with `swift test --filter Lesson\(lesson)Tests` (the tests are in "
       + "[\(tests)](\(link(tests)))) and your progress with `swift run course exercises`."
     return text
   }

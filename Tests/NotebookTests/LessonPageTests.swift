@@ -123,8 +123,13 @@ final class LessonPageTests: XCTestCase {
   }
 
   func testQuestionsAreRenderedWhenTheLessonHasThem() throws {
-    let page = try runLesson { nb in nb.page.questions = ["Why divide by √d?", "What does a mask do?"] }
+    let page = try runLesson { nb in
+      nb.section("Questions")
+      nb.page.questions = ["Why divide by √d?", "What does a mask do?"]
+    }
     XCTAssertTrue(page.contains("## Questions\n\n1. Why divide by √d?\n2. What does a mask do?"))
+    XCTAssertEqual(page.components(separatedBy: "## Questions").count, 2, "one Questions section")
+    XCTAssertEqual(page.components(separatedBy: "(#questions)").count, 2, "listed once in the contents")
   }
 
   func testARerunReplacesTheLessonsOldFiguresOnly() throws {

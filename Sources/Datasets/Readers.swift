@@ -10,7 +10,7 @@ public struct DatasetError: Error, CustomStringConvertible, Equatable, Sendable 
   public let file: String
   public let line: Int
   public let problem: String
-  public var description: String { "\(file):\(line): \(problem)" }
+  public var description: String { line > 0 ? "\(file):\(line): \(problem)" : "\(file): \(problem)" }
 
   public init(file: String, line: Int, _ problem: String) {
     self.file = file
@@ -71,7 +71,8 @@ public func readExamples(
 ) throws -> LoadedExamples {
   let file = url.path
   guard let data = FileManager.default.contents(atPath: file) else {
-    throw DatasetError(file: file, line: 0, "cannot read the file")
+    let exists = FileManager.default.fileExists(atPath: file)
+    throw DatasetError(file: file, line: 0, exists ? "cannot read the file" : "no such file")
   }
   guard var text = String(data: data, encoding: .utf8) else {
     // Find the first line that is not UTF-8, to point at it.
@@ -86,6 +87,9 @@ public func readExamples(
     throw DatasetError(file: file, line: line, "invalid UTF-8")
   }
   if text.unicodeScalars.first == "\u{FEFF}" { text.unicodeScalars.removeFirst() }  // a spreadsheet's BOM
+  // Windows line endings: in a Swift String "\r\n" is ONE Character, so splitting on "\n" would
+  // see a CRLF file as a single line.
+  text = text.replacingOccurrences(of: "\r\n", with: "\n")
   var result = LoadedExamples(examples: [], skipped: [], columns: nil)
   func bad(_ line: Int, _ problem: String) throws {
     let error = DatasetError(file: file, line: line, problem)

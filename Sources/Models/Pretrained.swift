@@ -118,6 +118,12 @@ extension Module {
           file.path,
           "tensor \"\(key)\" has shape \(value.shape) but the model's \(name) is \(parameter.shape)")
       }
+      if let bad = value.data.firstIndex(where: { !$0.isFinite }) {
+        throw SafetensorsError(
+          file.path,
+          "tensor \"\(key)\" holds \(value.data[bad]) at flat index \(bad): a checkpoint with NaN or infinite weights is refused (the run that saved it had diverged)"
+        )
+      }
       parameter.data = value.data
       used.insert(key)
       report.loaded += 1
@@ -146,6 +152,11 @@ func readConfig<C: Decodable>(_ type: C.Type, in directory: URL) throws -> C {
   let url = directory.appendingPathComponent("config.json")
   guard let data = try? Data(contentsOf: url) else {
     throw ConfigError("\(url.path): cannot read the file; a checkpoint directory needs config.json")
+  }
+  if let key = firstDuplicateJSONKey(in: data) {
+    throw ConfigError(
+      "\(url.path): the key \"\(key)\" appears twice in one object; transformers would keep the last value silently, so the kit refuses to guess (remove one)"
+    )
   }
   do { return try JSONDecoder().decode(C.self, from: data) } catch let DecodingError.typeMismatch(_, context)
   {

@@ -137,7 +137,11 @@ public final class ByteLevelBPETokenizer: Tokenizer, @unchecked Sendable {
       throw TokenizerError(file: mergesFile.path, "cannot read the file as UTF-8 text")
     }
     var merges: [(String, String)] = []
-    for (index, line) in text.components(separatedBy: "\n").enumerated() {
+    // "\r\n" is one Character in Swift (a Windows merges.txt): split at either ending.
+    for (index, line) in text.split(
+      omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }
+    )
+    .enumerated() {
       if line.hasPrefix("#version") || line.isEmpty { continue }
       let parts = line.split(separator: " ", omittingEmptySubsequences: false)
       guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {

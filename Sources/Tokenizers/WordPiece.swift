@@ -44,7 +44,9 @@ public struct WordPieceTokenizer: Tokenizer, Sendable {
     guard let text = String(data: data, encoding: .utf8) else {
       throw TokenizerError(file: url.path, "is not valid UTF-8")
     }
-    var lines = text.components(separatedBy: "\n").map { $0.hasSuffix("\r") ? String($0.dropLast()) : $0 }
+    // "\r\n" is one Character in Swift (a Windows vocab.txt): split at either ending.
+    var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+      .map(String.init)
     if lines.last == "" { lines.removeLast() }
     guard !lines.isEmpty else {
       throw TokenizerError(file: url.path, "is empty; expected one token per line")

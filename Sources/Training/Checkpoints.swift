@@ -60,7 +60,12 @@ extension Trainer {
       [steps.last].compactMap { $0 }.map(checkpointPath) + [state.bestModelCheckpoint].compactMap { $0 })
     var excess = steps.count - max(limit, keep.count)
     for step in steps where excess > 0 && !keep.contains(checkpointPath(step)) {
-      try FileManager.default.removeItem(atPath: checkpointPath(step))
+      // Renamed first: a run killed mid-deletion leaves a dot-folder, never a checkpoint-N
+      // with some of its files gone.
+      let doomed = outputDirectory.appendingPathComponent(".checkpoint-\(step).deleting").path
+      try? FileManager.default.removeItem(atPath: doomed)
+      try FileManager.default.moveItem(atPath: checkpointPath(step), toPath: doomed)
+      try FileManager.default.removeItem(atPath: doomed)
       excess -= 1
     }
   }

@@ -293,6 +293,11 @@ public final class Trainer<Example, Batch> {
         examplesSeen += groupSize
         gradNorm = clipGradNorm(
           parameters, maxNorm: args.maxGradNorm > 0 ? Float(args.maxGradNorm) : .infinity)
+        if !gradNorm.isFinite, let name = firstNonFiniteGradient(in: model) {
+          throw TrainerError(
+            "step \(step + 1): the gradient of \(name) is not finite (NaN or infinite) although the loss (\(loss)) is. Likely cause: the learning rate (\(learningRate)) is too high or the inputs overflow; try a smaller rate, warm-up, or max_grad_norm. Training stopped before the optimizer step; the last checkpoint is unaffected."
+          )
+        }
         optimizer.step()
         state.globalStep += 1
         state.epoch = Double(epoch) + Double(update + 1) / Double(perEpoch)
@@ -430,4 +435,10 @@ public final class Trainer<Example, Batch> {
     }
     return PredictionOutput(predictions: prediction, metrics: metrics)
   }
+}
+
+/// The name of the first parameter (in `namedParameters()` order) whose gradient holds a NaN or
+/// an infinity, or nil: which layer a diverging run blew up in.
+func firstNonFiniteGradient(in model: any TrainerModel) -> String? {
+  model.namedParameters().first { $0.tensor.grad?.data.contains { !$0.isFinite } ?? false }?.name
 }

@@ -67,6 +67,12 @@ struct Finetune: CourseCommand {
   var threads = Threads.count
   @Option("--output", value: "DIR", help: "save the fine-tuned model here (default: not saved)")
   var output: String? = nil
+  @Option(
+    "--save-steps", .atLeast(0),
+    help: "save a checkpoint-N in --output every N steps, keeping the newest (0: none)")
+  var saveSteps = 0
+  @Flag("--resume", help: "continue from the newest checkpoint-N in --output (same options as the first run)")
+  var resume: Bool
 
   func run() throws -> Int32 { try runFinetune(self) }
 }
@@ -143,6 +149,15 @@ func runFinetune(_ options: Finetune) throws -> Int32 {
   args.groupByLength = options.groupByLength
   args.evalStrategy = .epoch
   args.saveStrategy = .no
+  if options.saveSteps > 0 || options.resume {
+    guard options.output != nil else {
+      throw CourseToolError(
+        "\(options.resume ? "--resume" : "--save-steps"): needs --output DIR (where checkpoints go)")
+    }
+  }
+  if options.saveSteps > 0 {
+    (args.saveStrategy, args.saveSteps, args.saveTotalLimit) = (.steps, options.saveSteps, 1)
+  }
   args.loggingStrategy = .epoch
   try args.validate()
 
@@ -160,7 +175,15 @@ func runFinetune(_ options: Finetune) throws -> Int32 {
   print(
     "fine-tuning \(loaded.modelType) from \(modelPath) on \(train.count) \(columns?.textPair == nil ? "examples" : "sentence pairs") (\(labelNames.joined(separator: ", "))), \(Threads.count) threads"
   )
-  let output = try trainer.train()
+  // A run killed at any point leaves complete checkpoints only (each is written aside and
+  // renamed into place); --resume continues from the newest to the same final weights.
+  let checkpoint = options.resume ? trainer.lastCheckpoint : nil
+  if options.resume && checkpoint == nil {
+    throw CourseToolError(
+      "--resume: no checkpoint-N directory in \(args.outputDir) (save them with --save-steps N)")
+  }
+  if let checkpoint { print("resuming from \(checkpoint.path)") }
+  let output = try trainer.train(resumeFrom: checkpoint)
   for entry in trainer.state.logHistory where entry["eval_loss"] != nil {
     print(
       String(

@@ -114,6 +114,17 @@ func runGrade(_ options: Grade) throws -> Int32 {
   let submissions =
     positional.isEmpty ? [root] : positional.map { URL(fileURLWithPath: $0).standardizedFileURL }
   var grades: [SubmissionGrade] = []
+  // Written after every submission (each file atomically): a run killed mid-class keeps every
+  // grade it finished.
+  func writeGrades() throws {
+    try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+    try Data(gradesCSV(grades).utf8).write(to: output.appendingPathComponent("grades.csv"), options: .atomic)
+    try gradesJSON(grades).write(to: output.appendingPathComponent("grades.json"), options: .atomic)
+    for g in grades {
+      try Data(feedback(g).utf8).write(
+        to: output.appendingPathComponent("feedback-\(g.name).txt"), options: .atomic)
+    }
+  }
   for submission in submissions {
     guard FileManager.default.fileExists(atPath: submission.appendingPathComponent("Package.swift").path)
     else {
@@ -121,15 +132,10 @@ func runGrade(_ options: Grade) throws -> Int32 {
       continue
     }
     grades.append(try gradeSubmission(submission, kitRoot: root, defaultTimeout: timeout) { print($0) })
+    try writeGrades()
   }
   print("\n" + gradeTable(grades))
-  try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
-  try Data(gradesCSV(grades).utf8).write(to: output.appendingPathComponent("grades.csv"), options: .atomic)
-  try gradesJSON(grades).write(to: output.appendingPathComponent("grades.json"), options: .atomic)
-  for g in grades {
-    try Data(feedback(g).utf8).write(
-      to: output.appendingPathComponent("feedback-\(g.name).txt"), options: .atomic)
-  }
+  try writeGrades()
   print("\nwrote \(output.path)/grades.csv, grades.json and feedback-<submission>.txt")
   return 0
 }

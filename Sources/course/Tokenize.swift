@@ -25,7 +25,8 @@ func runTokenize(_ options: Tokenize) throws -> Int32 {
   guard let text = String(data: data, encoding: .utf8) else {
     throw CourseToolError("\(input): not valid UTF-8")
   }
-  var lines = text.components(separatedBy: "\n")
+  var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+    .map(String.init)
   if lines.last == "" { lines.removeLast() }
   var output = ""
   for line in lines {

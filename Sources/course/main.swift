@@ -32,6 +32,9 @@ let commands: [Command] = [
   Command("embed", Embed.self, "a vector per line"),
   Command("generate", Generate.self, "continue a prompt"),
   Command("tokenize", Tokenize.self, "ids (or tokens) per line"),
+  Command(
+    "compare-results", CompareResults.self, "whether two results.json record the same numbers (timings aside)"
+  ),
   Command("bench", Bench.self, "speed of the kernels and of a training step (build with -c release)"),
 ]
 

@@ -54,6 +54,32 @@ final class ReaderTests: XCTestCase {
     XCTAssertEqual(try readExamples(sst, format: .labelText).examples.map(\.label), ["1", "0"])
   }
 
+  func testWindowsLineEndingsInEveryFormat() throws {
+    // "\r\n" is one Character in Swift: a reader that splits on "\n" sees one line.
+    let files: [(String, DataFormat, String)] = [
+      ("crlf.tsv", .tsv, "label\ttext\r\npositive\tgood\r\nnegative\tbad\r\n"),
+      ("crlf.csv", .csv, "label,text\r\npositive,good\r\nnegative,bad\r\n"),
+      (
+        "crlf.jsonl", .jsonl,
+        "{\"label\": \"positive\", \"text\": \"good\"}\r\n{\"label\": \"negative\", \"text\": \"bad\"}\r\n"
+      ),
+      ("crlf.txt", .labelText, "positive good\r\nnegative bad\r\n"),
+    ]
+    for (name, format, text) in files {
+      let loaded = try readExamples(try write(name, text), format: format)
+      XCTAssertEqual(
+        loaded.examples, [Example(label: "positive", text: "good"), Example(label: "negative", text: "bad")],
+        name)
+    }
+  }
+
+  func testAMissingFileIsNamedWithoutALineNumber() {
+    let url = directory.appendingPathComponent("absent.tsv")
+    XCTAssertThrowsError(try readExamples(url, format: .tsv)) {
+      XCTAssertEqual("\($0)", "\(url.path): no such file")
+    }
+  }
+
   func testInvalidUTF8NamesTheLine() throws {
     let url = directory.appendingPathComponent("bad.tsv")
     try Data("label\ttext\n1\tok\n0\t".utf8 + [0xFF, 0xFE] + Data("\n".utf8)).write(to: url)

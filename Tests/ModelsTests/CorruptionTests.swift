@@ -1,7 +1,8 @@
 import Foundation
-import Models
 import TensorCore
 import XCTest
+
+@testable import Models
 
 /// Damaged checkpoint files give clear errors, never a crash or a hang: thousands of random
 /// corruptions of a valid safetensors file and of a valid config.json.
@@ -11,6 +12,28 @@ final class CorruptionTests: XCTestCase {
     defer { try? FileManager.default.removeItem(at: url) }
     try SafetensorsFile.write([("a.weight", Tensor.randn([3, 4])), ("b.bias", Tensor.randn([4]))], to: url)
     return try Data(contentsOf: url)
+  }
+
+  func testACheckpointWithNaNWeightsIsRefusedAtLoad() throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nan-\(UUID())")
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let model = BertModel(.tiny(vocabSize: 20))
+    try model.saveWeights(to: directory)
+    let url = directory.appendingPathComponent("model.safetensors")
+    let poisoned = try model.stateDict().map { entry -> (String, Tensor) in
+      guard entry.name == "encoder.layer.0.attention.self.query.weight" else { return entry }
+      var data = entry.tensor.data
+      data[5] = .nan
+      return (entry.name, Tensor(data, shape: entry.tensor.shape))
+    }
+    try SafetensorsFile.write(poisoned, to: url)
+    XCTAssertThrowsError(
+      try BertModel(.tiny(vocabSize: 20)).load(from: SafetensorsFile(contentsOf: url), basePrefix: "bert")
+    ) {
+      let message = "\($0)"
+      XCTAssertTrue(message.contains("encoder.layer.0.attention.self.query.weight"), message)
+      XCTAssertTrue(message.contains("nan at flat index 5"), message)
+    }
   }
 
   func testCorruptedSafetensorsGiveErrorsNotCrashes() throws {
@@ -73,6 +96,22 @@ final class CorruptionTests: XCTestCase {
         XCTAssertTrue(error.description.contains("model.safetensors"), error.description)
       }
     }
+  }
+
+  func testARepeatedConfigKeyIsRefusedNamingIt() throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dup-\(UUID())")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let config =
+      #"{"vocab_size": 50, "hidden_size": 32, "hidden_size": 16, "num_hidden_layers": 1, "#
+      + #""num_attention_heads": 2, "intermediate_size": 32, "id2label": {"0": "a", "1": "b"}}"#
+    try Data(config.utf8).write(to: directory.appendingPathComponent("config.json"))
+    XCTAssertThrowsError(try BertModel.fromPretrained(directory)) {
+      XCTAssertTrue("\($0)".contains("the key \"hidden_size\" appears twice"), "\($0)")
+    }
+    // The same key in two different objects, and a key-like string as a value, are fine.
+    XCTAssertNil(firstDuplicateJSONKey(in: Data(#"{"a": {"a": 1}, "b": "a", "c": ["a", "a"]}"#.utf8)))
+    XCTAssertEqual(firstDuplicateJSONKey(in: Data(#"{"x": [{"k": "\"", "k": 2}]}"#.utf8)), "k")
   }
 
   /// Sizes near Int.max (the config-json fuzz target's kind of input) are refused by the

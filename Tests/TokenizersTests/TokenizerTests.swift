@@ -52,6 +52,34 @@ final class TokenizerTests: XCTestCase {
     }
   }
 
+  func testWindowsLineEndingsInVocabAndMergesFilesGiveTheSameIds() throws {
+    // transformers reads these files in text mode, where "\r\n" is a line ending like "\n".
+    let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .appendingPathComponent("ModelsTests/Fixtures")
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("crlf-\(UUID())")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    func windows(_ file: String) throws -> URL {
+      let text = try String(contentsOf: fixtures.appendingPathComponent(file), encoding: .utf8)
+      let url = directory.appendingPathComponent(URL(fileURLWithPath: file).lastPathComponent)
+      try Data(text.replacingOccurrences(of: "\n", with: "\r\n").utf8).write(to: url)
+      return url
+    }
+    let text = "it was good, the film was bad"
+    let bert = try WordPieceTokenizer(
+      vocabularyFile: fixtures.appendingPathComponent("kit-tiny-bert/vocab.txt"))
+    XCTAssertEqual(
+      try WordPieceTokenizer(vocabularyFile: windows("kit-tiny-bert/vocab.txt"))(text).ids, bert(text).ids)
+    let gpt2 = try ByteLevelBPETokenizer(
+      vocabularyFile: fixtures.appendingPathComponent("kit-tiny-gpt2/vocab.json"),
+      mergesFile: fixtures.appendingPathComponent("kit-tiny-gpt2/merges.txt"))
+    let windowsGPT2 = try ByteLevelBPETokenizer(
+      vocabularyFile: fixtures.appendingPathComponent("kit-tiny-gpt2/vocab.json"),
+      mergesFile: windows("kit-tiny-gpt2/merges.txt"))
+    XCTAssertEqual(windowsGPT2(text).ids, gpt2(text).ids)
+    XCTAssertLessThan(gpt2(text).ids.count, text.utf8.count, "the merges apply")
+  }
+
   func testGPT2PreTokenization() {
     XCTAssertEqual(gpt2PreTokenize("Hello world"), ["Hello", " world"])
     XCTAssertEqual(

@@ -125,6 +125,28 @@ final class TrainerHooksTests: XCTestCase {
     }
   }
 
+  func testANonFiniteGradientStopsTrainingNamingTheStepAndTheParameter() throws {
+    let model = TinyTask.model(dropout: 0)
+    var args = TinyTask.arguments(directory)
+    (args.maxSteps, args.saveStrategy) = (3, .no)
+    let trainer = try Trainer(
+      model: model, args: args, trainDataset: TinyTask.dataset(count: 8, seed: 1),
+      tokenizer: TinyTask.tokenizer)
+    // A finite loss whose gradient is not: d/dw sqrt(w) at w = 0 is infinite.
+    let bias = try XCTUnwrap(model.classifier.bias)
+    bias.data = [Float](repeating: 0, count: bias.data.count)
+    trainer.computeLoss = { _, batch in
+      let logits = try model.logits(inputIds: batch.inputIds, attentionMask: batch.attentionMask)
+      let loss = crossEntropy(logits, targets: batch.labels) + bias.sqrt().sum()
+      return LossOutput(loss: loss, count: batch.labels.count, logits: logits, labels: batch.labels)
+    }
+    let before = model.classifier.weight.data
+    XCTAssertThrowsError(try trainer.train()) {
+      XCTAssertTrue("\($0)".contains("step 1: the gradient of classifier.bias is not finite"), "\($0)")
+    }
+    XCTAssertEqual(model.classifier.weight.data, before, "stopped before the optimizer step")
+  }
+
   func testSaveModelWritesACheckpointThatLoads() throws {
     var args = TinyTask.arguments(directory)
     (args.maxSteps, args.saveStrategy) = (2, .no)

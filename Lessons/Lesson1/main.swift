@@ -3,7 +3,7 @@
 // Run it with `swift run Lesson1` (add `-- --quick` for a short run, `-- --help` for flags).
 // Every number it prints comes from this run. The code it shows lives in Sources/TensorCore:
 // open Tensor.swift (the graph and backward), Broadcasting.swift, Elementwise.swift, and the
-// files of your exercises: Losses.swift (1.1, 1.2), GradientCheck.swift (1.3), Optimizers.swift (1.4).
+// files of your exercises: Losses.swift (1.2, 1.4), GradientCheck.swift (1.1), Optimizers.swift (1.3).
 
 import Foundation
 import Notebook
@@ -16,7 +16,7 @@ let nb = Notebook(
     those numbers downhill on a loss. This lesson builds the two tools that make that possible: \
     tensors (arrays with a shape) and reverse-mode automatic differentiation (every op knows its \
     local derivative, and backward() chains them). We check the gradients against finite \
-    differences, then use them to fit two small models with stochastic gradient descent.
+    differences, then use them to fit two small models by gradient descent.
     """,
   flags: [
     LessonFlag.int("regression-steps", default: 200, help: "SGD steps for the linear regression"),
@@ -179,12 +179,14 @@ nb.record("gradient_check_max_relative_error", Double(worstError))
 
 // MARK: - 5. Linear regression
 
-nb.section("5. Fitting a line with SGD")
+nb.section("5. Fitting a line by gradient descent")
 nb.narrate(
   """
   Now the gradients earn their keep. We draw 100 points from y = 3x - 2 plus noise and fit a \
-  weight and a bias by stochastic gradient descent: compute the mean squared error, call \
-  backward(), step every parameter a little against its gradient, and repeat.
+  weight and a bias by gradient descent: compute the mean squared error, call backward(), \
+  step every parameter a little against its gradient, and repeat. Every step here sees all \
+  100 points (full-batch descent); the stochastic kind, which Lesson 5's Trainer runs, steps \
+  on a small random batch at a time. The class is still called SGD, as in PyTorch.
   """)
 let regressionSteps = options.quick ? 60 : options.int("regression-steps")
 let xs = Tensor.uniform([100, 1], low: -1, high: 1, generator: generator)
@@ -231,7 +233,7 @@ nb.narrate(
   """
   A straight line cannot separate two interleaving half-moons. A network with a hidden layer \
   can: Linear(2 → h), tanh, Linear(h → h), tanh, Linear(h → 1), trained on binary \
-  cross-entropy (exercise 1.2) with SGD and momentum 0.9 (exercise 1.4). We hold out a third of \
+  cross-entropy (exercise 1.4) with SGD and momentum 0.9 (exercise 1.3). We hold out a third of \
   the points to measure accuracy on data the network never trained on.
   """)
 
@@ -353,4 +355,23 @@ nb.narrate(
   the integer ids such networks read. Next: run `swift test --filter Lesson1Tests` to see your \
   exercises graded.
   """)
+nb.questions([
+  """
+  The gradient checks use ε = 1e-2 and pass with a worst relative error of \
+  \(String(format: "%.1e", worstError)). Predict the error with ε = 1e-6 in Float32, and say why.
+  """,
+  """
+  Section 3 showed that gradients accumulate. If the loop of section 5 left out \
+  optimizer.zeroGrad(), what would the k-th step's update be, and what would the loss curve do?
+  """,
+  """
+  The two-moons network scored \(String(format: "%.1f%%", trainAccuracy * 100)) on its training \
+  points and \(String(format: "%.1f%%", testAccuracy * 100)) on held-out ones. What would a large \
+  gap between the two mean, and which curve of the loss chart would show it first?
+  """,
+  """
+  Why are shapes [3] and [4] incompatible while [3, 1] and [4] broadcast to [3, 4]? Which \
+  dimension of the [3, 1] input's gradient does the backward pass sum over?
+  """,
+])
 nb.finish()

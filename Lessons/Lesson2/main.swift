@@ -1,7 +1,7 @@
 // Lesson 2 — Preparing your data.
 //
 // Run it with `swift run Lesson2` (`-- --quick` for a short run, `-- --help` for flags).
-// The code lives in Sources/Datasets (readers, cleaning, splits; exercise 2.3 in Splits.swift)
+// The code lives in Sources/Datasets (readers, cleaning, splits; exercise 2.1 in Splits.swift)
 // and Sources/Tokenizers (WordPiece.swift 2.1, ByteLevelBPE.swift 2.2, Encoding.swift 2.4).
 
 import Datasets
@@ -143,7 +143,7 @@ nb.narrate(
   """
   A split must keep each label's share (stratified) and must not leak: a text in both train \
   and test measures memory, not skill. Here the intent training set is re-split 70/15/15 \
-  (exercise 2.3), and the kit's own splits are checked for leaks.
+  (exercise 2.1), and the kit's own splits are checked for leaks.
   """)
 let intent = try readExamples(root.appendingPathComponent("intent/train.tsv"), format: .tsv).examples
 let split = stratifiedSplit(intent, validation: 0.15, test: 0.15, seed: options.seed)
@@ -177,7 +177,7 @@ nb.section("5. WordPiece, trained on our corpus")
 nb.narrate(
   """
   BERT splits words into pieces from a fixed vocabulary: greedy, longest piece first, later \
-  pieces marked ## (exercise 2.1). The vocabulary is learned: start from single characters \
+  pieces marked ## (exercise 2.2). The vocabulary is learned: start from single characters \
   and keep merging the most frequent adjacent pair. A bigger vocabulary keeps more words \
   whole; a smaller one shreds them. Trained on \(options.quick ? 300 : options.int("documents")) \
   documents of the general corpus, measured on text it did not see:
@@ -224,7 +224,7 @@ nb.section("6. Byte-level BPE, as GPT-2")
 nb.narrate(
   """
   GPT-2 works on bytes: every text is spelled with 256 symbols, so nothing is ever unknown, \
-  and merges (exercise 2.2) build up common pieces. A space becomes part of the next word \
+  and merges (exercise 2.3) build up common pieces. A space becomes part of the next word \
   ("Ġword"). Decoding is exact, byte for byte.
   """)
 let bpe = ByteLevelBPETokenizer.train(
@@ -291,4 +291,24 @@ nb.narrate(
   tokenizers give Hugging Face's ids exactly: see Tests/TokenizersTests). Lesson 3 feeds such \
   ids to attention. Check your exercises with `swift test --filter Lesson2Tests`.
   """)
+nb.questions([
+  """
+  The stratified split keeps every label's share within a rounding of the whole. What would a \
+  plain random 70/15/15 split risk for a rare intent, and what would it do to validation accuracy?
+  """,
+  """
+  Copying one training review into test in capitals was still found as a leak. Why does the \
+  leak check compare normalised text, and what would an exact comparison miss?
+  """,
+  """
+  Adding \(added) domain words took the forum's tokens per word from \(String(format: "%.3f", before)) \
+  to \(String(format: "%.3f", after)). Why does a model gain from fewer pieces per word, and \
+  what do the new tokens lack until Lesson 4 gives them embeddings?
+  """,
+  """
+  WordPiece marks pieces inside a word with ##, byte-level BPE marks a space at the start of a \
+  word. Predict how each tokenizes a word it has never seen, and which of them can produce an \
+  unknown token.
+  """,
+])
 nb.finish()

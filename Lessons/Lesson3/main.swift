@@ -166,7 +166,7 @@ nb.narrate(
   padded to the same length, and the pad tokens are not words. The future: a left-to-right \
   language model must not peek at the token it is asked to predict. Both are masks, 1 where a \
   query may not look; their scores are replaced by the most negative float, so the softmax \
-  gives them exactly 0 (exercise 3.2 builds the causal mask).
+  gives them exactly 0 (exercise 3.1 builds the causal mask).
   """)
 let causal = causalMask(seq)
 nb.heatmap(
@@ -292,6 +292,9 @@ func previousTokenWeight(_ weights: Tensor, heads: Int) -> Double {
   return best
 }
 let finalAccuracy = accuracies.suffix(10).reduce(0, +) / Double(min(10, accuracies.count))
+// Uniform causal attention gives position t weight 1/(t + 1) on each of its t + 1 keys, the
+// previous one included; averaged over positions 1..<length as previousTokenWeight averages.
+let uniformPreviousWeight = (1..<length).map { 1 / Double($0 + 1) }.reduce(0, +) / Double(length - 1)
 nb.table(
   headers: ["", "weight on the previous token", "accuracy"],
   rows: [
@@ -305,7 +308,7 @@ nb.table(
     ],
   ],
   title:
-    "Where the best head looks (uniform attention would give about \(String(format: "%.2f", 2.0 / Double(length))))"
+    "Where the best head looks (uniform causal attention would give \(String(format: "%.2f", uniformPreviousWeight)))"
 )
 nb.record("copy_task_final_loss", losses.last ?? .nan)
 nb.record("copy_task_accuracy", finalAccuracy)
@@ -352,4 +355,24 @@ nb.narrate(
   with parameter names that match Hugging Face checkpoints, so Lesson 4 can load real weights \
   into them and pre-train our own. Check your exercises with `swift test --filter Lesson3Tests`.
   """)
+nb.questions([
+  """
+  After training, the best head puts \
+  \(String(format: "%.2f", previousTokenWeight(after, heads: gptConfig.nHead))) of its weight on \
+  the previous token; uniform causal attention would give \(String(format: "%.2f", uniformPreviousWeight)). \
+  Why is the uniform figure not 1/\(length), and which positions pull it up?
+  """,
+  """
+  In section 3, what happens to the largest softmax weight as d grows without the division by \
+  √d, and why would that slow training down?
+  """,
+  """
+  The causal mask puts the most negative Float on future scores before the softmax. What would \
+  go wrong if the weights of future positions were set to 0 after the softmax instead?
+  """,
+  """
+  Predict what top-k sampling with k = 1 returns at any temperature, and what a temperature of \
+  100 does to the "distinct tokens" column.
+  """,
+])
 nb.finish()

@@ -1,8 +1,8 @@
 // Lesson 4 — Pre-training.
 //
 // Run it with `swift run Lesson4` (`-- --quick` for a short run, `-- --help` for flags).
-// The code it builds on: Sources/Training/Masking.swift (your exercises 4.1 and 4.2),
-// Sources/Models/Safetensors.swift (4.3), Sources/Models/Bert.swift (4.4, the MLM loss),
+// The code it builds on: Sources/Training/Masking.swift (your exercises 4.1 and 4.3),
+// Sources/Models/Safetensors.swift (4.4), Sources/Models/Bert.swift (4.2, the MLM loss),
 // Sources/Training/Pretraining.swift (the loop) and Sources/Training/DomainAdaptation.swift.
 
 import Datasets
@@ -82,7 +82,7 @@ nb.narrate(
   as targets; of those, 80% become [MASK], 10% a random token and 10% stay as they are (so the \
   model cannot assume that only [MASK] positions matter). The model reads the corrupted \
   sentence and must say, at every target, which token was there; the loss is the cross-entropy \
-  at the targets only, every other label being -100 (exercises 4.1 and 4.4). Here is one \
+  at the targets only, every other label being -100 (exercises 4.1 and 4.2). Here is one \
   sentence of the general corpus, with the vocabulary of the shipped checkpoint:
   """)
 let example = "[CLS] " + general[3].split(separator: ".")[0] + ". [SEP]"
@@ -190,7 +190,7 @@ nb.narrate(
   """
   A checkpoint is a directory in Hugging Face's layout: config.json, the weights in \
   model.safetensors (an 8-byte little-endian header length, a JSON header naming each tensor's \
-  dtype, shape and byte range, then the raw bytes; exercise 4.3) and the vocabulary.
+  dtype, shape and byte range, then the raw bytes; exercise 4.4) and the vocabulary.
   """)
 let liveDirectory = outputDirectory.appendingPathComponent("bert-live")
 try live.save(to: liveDirectory)
@@ -605,4 +605,25 @@ nb.narrate(
   classification head on bert-mini and fine-tunes it. Check your exercises with \
   `swift test --filter Lesson4Tests`.
   """)
+nb.questions([
+  """
+  BERT's masking replaces only 80% of the chosen tokens by [MASK], 10% by a random token and \
+  leaves 10% unchanged. What would a model trained with [MASK] only learn to ignore, and why \
+  does that matter when it is fine-tuned on text without [MASK]?
+  """,
+  """
+  The masked-language-modelling loss is a mean over the labelled positions only (the others are \
+  -100). If it were a mean over every position, how would the reported loss change when the \
+  masking probability changes, with the model unchanged?
+  """,
+  """
+  In causal language modelling the labels are the inputs shifted by one. Why is the last \
+  position's label -100, and what would the model learn if padding were a target?
+  """,
+  """
+  A safetensors file is an 8-byte length, a JSON header and raw bytes. Why does the reader \
+  check the length against the file size before reading, and why is loading this format from a \
+  stranger safer than unpickling a PyTorch .bin file?
+  """,
+])
 nb.finish()

@@ -166,11 +166,14 @@ public func studentVersion(of source: String, file: String) throws -> String {
     // A solution that returns a value at its own indentation gets `return` in front of the call.
     // (A single-expression solution such as `noGrad { ... }` stays an implicit return.)
     let returnsValue = e.body.contains { $0.hasPrefix(pad + "return ") }
+    // The failure message gives tier 1 and says where the next tiers are.
+    let message =
+      m.hintTiers.count > 1 ? m.hint + " (More hints: swift run course hint \(m.id))" : m.hint
     out.append("\(pad)// EXERCISE \(m.id) \"\(m.title)\" (\(m.points) points): write your solution here.")
     out.append("\(pad)// hint: \(m.hint)")
     out.append(
       "\(pad)\(returnsValue ? "return " : "")Exercise.unfinished(\(swiftLiteral(m.id)), title: \(swiftLiteral(m.title)), "
-        + "file: \(swiftLiteral(m.file)), hint: \(swiftLiteral(m.hint)))")
+        + "file: \(swiftLiteral(m.file)), hint: \(swiftLiteral(message)))")
     next = m.endLine
   }
   out += lines[next...]

@@ -43,10 +43,13 @@ public struct SubmissionGrade: Sendable {
 
 /// Builds and grades one submission. `kitRoot` supplies the exercises, the tests (visible and
 /// hidden) and Package.swift. With `inPlace`, `submission` itself is overlaid and built (it
-/// must be a scratch copy); otherwise a copy is made in a temporary directory.
+/// must be a scratch copy). Otherwise it is copied into `workDirectory`, whose build is reused:
+/// only the files that differ from the previous submission graded there are written, so only
+/// they (and what depends on them) compile again; without `workDirectory`, a fresh temporary
+/// copy is built from scratch.
 public func gradeSubmission(
   _ submission: URL, kitRoot: URL, defaultTimeout: Double = 60, inPlace: Bool = false,
-  log: (String) -> Void = { _ in }
+  workDirectory: URL? = nil, log: (String) -> Void = { _ in }
 ) throws -> SubmissionGrade {
   let fm = FileManager.default
   let name = submission.standardizedFileURL.lastPathComponent
@@ -54,18 +57,26 @@ public func gradeSubmission(
   let classes = try discoverTestClasses(root: kitRoot).filter { $0.exerciseID != nil }
   let changed = (try? changedTestFiles(in: submission)) ?? []
   var work = submission
-  if !inPlace {
-    work = fm.temporaryDirectory.appendingPathComponent("course-grade-\(UUID().uuidString.prefix(8))/\(name)")
-    try copyTree(from: submission, to: work)
+  if let workDirectory, !inPlace {
+    // One fixed path, so that the build products in its .build stay valid across submissions.
+    work = workDirectory.appendingPathComponent("submission")
+    let written = try syncTree(from: submission, to: work, overlay: kitRoot)
+    log("\(name): \(written) file(s) differ from the last submission graded in \(workDirectory.path)")
+  } else {
+    if !inPlace {
+      work = fm.temporaryDirectory.appendingPathComponent(
+        "course-grade-\(UUID().uuidString.prefix(8))/\(name)")
+      try copyTree(from: submission, to: work)
+    }
+    // The kit's tests and manifest replace the submission's: edited tests do not count, and the
+    // hidden tests are there.
+    try? fm.removeItem(at: work.appendingPathComponent("Tests"))
+    try copyTree(from: kitRoot.appendingPathComponent("Tests"), to: work.appendingPathComponent("Tests"))
+    try? fm.removeItem(at: work.appendingPathComponent("Package.swift"))
+    try fm.copyItem(
+      at: kitRoot.appendingPathComponent("Package.swift"), to: work.appendingPathComponent("Package.swift"))
   }
-  defer { if !inPlace { try? fm.removeItem(at: work.deletingLastPathComponent()) } }
-  // The kit's tests and manifest replace the submission's: edited tests do not count, and the
-  // hidden tests are there.
-  try? fm.removeItem(at: work.appendingPathComponent("Tests"))
-  try copyTree(from: kitRoot.appendingPathComponent("Tests"), to: work.appendingPathComponent("Tests"))
-  try? fm.removeItem(at: work.appendingPathComponent("Package.swift"))
-  try fm.copyItem(
-    at: kitRoot.appendingPathComponent("Package.swift"), to: work.appendingPathComponent("Package.swift"))
+  defer { if !inPlace && workDirectory == nil { try? fm.removeItem(at: work.deletingLastPathComponent()) } }
 
   log("\(name): building with the kit's tests...")
   let swift = which("swift")
@@ -94,9 +105,39 @@ public func gradeSubmission(
   var results: [ExerciseGrade] = []
   for exercise in exercises {
     var outcomes: [TestOutcome] = []
-    for c in classes where c.exerciseID == exercise.id {
+    let timeout = Double(exercise.timeout.map(Double.init) ?? defaultTimeout)
+    let mine = classes.filter { $0.exerciseID == exercise.id }
+    // All the exercise's tests in one process first: one launch instead of one per test. Only
+    // if it crashes, times out or misses a test is each test run again in its own process, so
+    // that a crash or a loop costs the test that caused it, not its neighbours.
+    let batch = try runXCTest(
+      bundle: bundle, filter: mine.map { "\($0.module).\($0.name)" }.joined(separator: ","), in: work,
+      timeout: timeout)
+    let batchResults = parseTestResults(batch.output)
+    let batchUsable =
+      !batch.timedOut && batch.signal == nil
+      && mine.allSatisfy { c in c.tests.allSatisfy { batchResults["\(c.name).\($0)"] != nil } }
+    if batchUsable {
+      for c in mine {
+        for test in c.tests {
+          let passed = batchResults["\(c.name).\(test)"] == true
+          var outcome = TestOutcome(
+            module: c.module, className: c.name, test: test, exerciseID: exercise.id, hidden: c.hidden,
+            passed: passed, reason: nil, message: nil)
+          if !passed {
+            let message = conciseMessage(failureMessages(in: batch.output, test: test, className: c.name))
+            outcome.message = message
+            outcome.reason = c.hidden ? "hidden test failed" : message
+          }
+          outcomes.append(outcome)
+        }
+      }
+      results.append(ExerciseGrade(exercise: exercise, outcomes: outcomes))
+      log("  \(exercise.id): \(outcomes.filter(\.passed).count)/\(outcomes.count) tests passed")
+      continue
+    }
+    for c in mine {
       for test in c.tests {
-        let timeout = Double(exercise.timeout.map(Double.init) ?? defaultTimeout)
         let run = try runXCTest(
           bundle: bundle, filter: "\(c.module).\(c.name)/\(test)", in: work, timeout: timeout)
         // A filter that matches nothing also exits 0: that is a missing test, not a pass.
@@ -115,7 +156,7 @@ public func gradeSubmission(
                 let cause = run.output.split(separator: "\n").first { $0.contains("Fatal error") }
                 return "crashed (signal \(signal))" + (cause.map { ": " + $0 } ?? "")
               }
-                ?? failureMessages(in: run.output, test: test, className: c.name).joined(separator: "; ")
+                ?? conciseMessage(failureMessages(in: run.output, test: test, className: c.name))
           outcome.message = message.isEmpty ? "failed" : message
           outcome.reason = c.hidden ? "hidden test failed" : outcome.message
         }
@@ -126,6 +167,49 @@ public func gradeSubmission(
     log("  \(exercise.id): \(outcomes.filter(\.passed).count)/\(outcomes.count) tests passed")
   }
   return SubmissionGrade(name: name, exercises: results, buildFailure: nil, changedTests: changed)
+}
+
+/// A test's failure messages for a report: each once, in order, at most three, each cut to 300
+/// characters (an unfinished exercise called in a loop repeats its message thousands of times).
+func conciseMessage(_ messages: [String]) -> String {
+  var unique: [String] = []
+  for m in messages where !unique.contains(m) { unique.append(m) }
+  guard !unique.isEmpty else { return "failed" }
+  let cut = unique.prefix(3).map { $0.count > 300 ? $0.prefix(300) + "…" : $0 }
+  return cut.joined(separator: "; ") + (unique.count > 3 ? "; (\(unique.count - 3) more)" : "")
+}
+
+/// Makes `destination` a copy of `source` (build output and git metadata left out) with the
+/// kit's Tests/ and Package.swift in place of the submission's, writing only the files whose
+/// contents differ and deleting the ones `source` lacks, so that an incremental build in
+/// `destination` recompiles only what changed. Returns how many files were written or deleted.
+func syncTree(from source: URL, to destination: URL, overlay kit: URL) throws -> Int {
+  let fm = FileManager.default
+  var wanted: [String: URL] = [:]
+  for relative in try packageFiles(root: source)
+  where !relative.hasPrefix("Tests/") && relative != "Package.swift" {
+    wanted[relative] = source.appendingPathComponent(relative)
+  }
+  for relative in try packageFiles(root: kit) where relative.hasPrefix("Tests/") {
+    wanted[relative] = kit.appendingPathComponent(relative)
+  }
+  wanted["Package.swift"] = kit.appendingPathComponent("Package.swift")
+  var changes = 0
+  for (relative, from) in wanted {
+    let to = destination.appendingPathComponent(relative)
+    let data = try Data(contentsOf: from)
+    if (try? Data(contentsOf: to)) == data { continue }
+    try fm.createDirectory(at: to.deletingLastPathComponent(), withIntermediateDirectories: true)
+    try data.write(to: to)
+    changes += 1
+  }
+  if fm.fileExists(atPath: destination.path) {
+    for relative in try packageFiles(root: destination) where wanted[relative] == nil {
+      try fm.removeItem(at: destination.appendingPathComponent(relative))
+      changes += 1
+    }
+  }
+  return changes
 }
 
 /// The XCTest bundle `swift build --build-tests` produced in `directory`.

@@ -67,6 +67,7 @@ public func makeStudentEdition(root: URL, destination: URL, force: Bool = false)
   var exercises = 0
   var written = 0
   var checksums: [String: String] = [:]
+  var markers: [ExerciseMarker] = []
   for relative in try packageFiles(root: root) {
     if relative.hasPrefix("Tests/\(hiddenTestsModule)/") || relative.hasPrefix(".course/") { continue }
     var data = try Data(contentsOf: root.appendingPathComponent(relative))
@@ -79,6 +80,7 @@ public func makeStudentEdition(root: URL, destination: URL, force: Bool = false)
       let found = try parseExercises(in: source, file: relative)
       if !found.isEmpty {
         exercises += found.count
+        markers += found
         data = Data(try studentVersion(of: source, file: relative).utf8)
       }
     }
@@ -98,6 +100,8 @@ public func makeStudentEdition(root: URL, destination: URL, force: Bool = false)
   try fm.createDirectory(at: checksumFile.deletingLastPathComponent(), withIntermediateDirectories: true)
   try JSONSerialization.data(withJSONObject: checksums, options: [.prettyPrinted, .sortedKeys]).write(
     to: checksumFile)
+  // Every hint tier: the edition's source keeps tier 1 only; `course hint` reveals the rest.
+  try writeHints(markers, to: hintsFile(root: staging))
   if fm.fileExists(atPath: destination.path) { try fm.removeItem(at: destination) }
   try fm.moveItem(at: staging, to: destination)
   return StudentEditionSummary(exercises: exercises, files: written, destination: destination)

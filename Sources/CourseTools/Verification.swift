@@ -44,6 +44,12 @@ public func verifyStudentEdition(root: URL, keep: URL? = nil, log: (String) -> V
   let summary = try makeStudentEdition(root: root, destination: edition, force: true)
   log("student edition: \(summary.exercises) exercises removed, \(summary.files) files, in \(edition.path)")
   var problems: [String] = []
+  // `course hint` in the edition must find every exercise's tiers, which its source no longer has.
+  let hints = (try? loadHints(root: edition)) ?? []
+  for e in try discoverExercises(root: root) where hints.first(where: { $0.id == e.id })?.tiers != e.hintTiers
+  {
+    problems.append("the edition's .course/hints.json lacks exercise \(e.id)'s hint tiers")
+  }
 
   log("building the edition as a student gets it (swift build --build-tests)...")
   let build = try runProcess(which("swift"), ["build", "--build-tests"], in: edition, timeout: 3600)

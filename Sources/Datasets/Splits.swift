@@ -17,16 +17,22 @@ public struct Splits: Sendable {
 }
 
 /// Splits `examples` with the given fractions (validation and test; train gets the rest),
-/// label by label, so that every split keeps the label proportions. Seeded: the same seed
-/// gives the same splits.
+/// label by label, so that every split keeps the label proportions: each label's test and
+/// validation shares are its count times the fraction, rounded to the nearest whole example.
+/// Seeded: the same seed gives the same splits.
 public func stratifiedSplit(
   _ examples: [Example], validation: Double, test: Double, seed: UInt64
 ) -> Splits {
   precondition(
     validation >= 0 && test >= 0 && validation + test < 1, "fractions must leave room for training")
-  // BEGIN EXERCISE 2.3 "A stratified split" points=2
-  // hint: Group the indices by label (labels in sorted order, for determinism) and shuffle each group with SeededRandom(seed:).
-  // hint: From each group take round(count × test) for test, round(count × validation) for validation, the rest for train; then shuffle each split.
+  // BEGIN EXERCISE 2.1 "A stratified split" points=2
+  // hint: Stratified: each label is split on its own with the same fractions, then the parts are put
+  // hint: together.
+  // hint 2: Group the example indices by label, visit the labels in a fixed (sorted) order and draw every
+  // hint 2: shuffle from one SeededRandom(seed:), so the same seed gives the same splits.
+  // hint 3: For each label: shuffle its indices, give the test share to test, the validation share to
+  // hint 3: validation, the rest to train. At the end shuffle each split, so its examples are not left
+  // hint 3: grouped by label.
   var random = SeededRandom(seed: seed)
   var splits = Splits(train: [], validation: [], test: [])
   let byLabel = Dictionary(grouping: examples.indices, by: { examples[$0].label })
@@ -42,7 +48,7 @@ public func stratifiedSplit(
   splits.validation = random.shuffled(splits.validation)
   splits.test = random.shuffled(splits.test)
   return splits
-  // END EXERCISE 2.3
+  // END EXERCISE 2.1
 }
 
 /// A text found in two splits.

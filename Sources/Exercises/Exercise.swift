@@ -3,7 +3,7 @@
 // In the kit, every exercise's solution sits in the source between two markers:
 //
 //     // BEGIN EXERCISE 1.1 "Squared difference" points=2
-//     // hint: d/da (a - b)^2 = 2(a - b); sum the gradient back to each input's shape.
+//     // hint: a nudge: where to look, which idea (// hint 2:, // hint 3: say more, never the answer)
 //     ...the solution...
 //     // END EXERCISE 1.1
 //

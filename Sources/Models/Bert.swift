@@ -375,9 +375,13 @@ public final class BertForMaskedLM: Module {
 /// the flattened (batch, seq) `labels`, of every label that is not `ignoreIndex` (-100, as
 /// PyTorch's cross-entropy ignores). The loss is the mean over these positions only.
 public func labelledPositions(_ labels: [[Int]], ignoreIndex: Int = -100) -> [Int] {
-  // BEGIN EXERCISE 4.4 "The ignore index: which positions the MLM loss scores" points=2
-  // hint: Flatten the rows (row r, position t is flat index r·seq + t, or just count as you go) and keep the flat indices whose label is not ignoreIndex.
-  // hint: Rows may differ in length; count positions, do not assume a width. All labels ignored gives [].
+  // BEGIN EXERCISE 4.2 "The ignore index: which positions the MLM loss scores" points=2
+  // hint: The loss scores only the positions whose label is a real token id; the others carry the ignore
+  // hint: index.
+  // hint 2: Number the positions across rows as if the rows were laid end to end. Rows may have different
+  // hint 2: lengths.
+  // hint 3: Keep one running position counter over all rows; each label that is not ignoreIndex contributes
+  // hint 3: the counter's current value.
   var positions: [Int] = []
   var index = 0
   for row in labels {
@@ -387,7 +391,7 @@ public func labelledPositions(_ labels: [[Int]], ignoreIndex: Int = -100) -> [In
     }
   }
   return positions
-  // END EXERCISE 4.4
+  // END EXERCISE 4.2
 }
 
 extension BertForMaskedLM {

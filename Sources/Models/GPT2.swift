@@ -243,8 +243,14 @@ public final class GPT2LMHeadModel: Module {
 public func sampleToken(_ logits: [Float], temperature: Float, topK: Int? = nil, generator: Generator) -> Int
 {
   // BEGIN EXERCISE 3.4 "Greedy, temperature and top-k sampling" points=2
-  // hint: Temperature 0: return the index of the largest logit (the first one on ties).
-  // hint: Else keep the topK largest (all if nil), softmax of logit / temperature over them, then walk the cumulative sum until it passes generator.uniform().
+  // hint: Greedy is an argmax; sampling turns scores into probabilities and draws one index with the
+  // hint: generator.
+  // hint 2: The temperature divides the logits before the softmax. With topK, keep the indices of the k
+  // hint 2: largest logits and take the softmax over those only, so they sum to 1. One generator.uniform()
+  // hint 2: draw picks the index whose cumulative probability first passes it.
+  // hint 3: Temperature 0 or below: the largest logit's index. Otherwise: the candidate indices (all, or the
+  // hint 3: top k), their probabilities, one uniform draw, and a walk over the candidates until the running
+  // hint 3: total exceeds the draw (the last candidate if rounding never gets there).
   if temperature <= 0 { return Tensor(logits).argmax(axis: 0)[0] }
   var candidates = Array(logits.indices)
   if let topK, topK < logits.count {

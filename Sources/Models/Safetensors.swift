@@ -51,9 +51,15 @@ public struct SafetensorsHeader: ExercisePlaceholder {
 /// naming `path` if the file is shorter than 8 bytes, N is absurd (over
 /// `SafetensorsFile.maxHeaderBytes`) or runs past the end, or the header is not a JSON object.
 public func readSafetensorsHeader(_ data: Data, path: String = "<memory>") throws -> SafetensorsHeader {
-  // BEGIN EXERCISE 4.3 "Reading the safetensors header" points=3
-  // hint: Little-endian: byte i of the first 8 is worth 256^i, so N = Σ UInt64(byte[i]) << (8·i). Check the sizes (file ≥ 8 bytes, N ≤ the limit, 8 + N ≤ the file size) before reading the header.
-  // hint: Parse bytes 8..<8+N with JSONSerialization; it must give a [String: Any]. Each problem throws SafetensorsError(path, "…"): truncated, absurd, past the end, not valid JSON, not a JSON object.
+  // BEGIN EXERCISE 4.4 "Reading the safetensors header" points=3
+  // hint: The file starts with 8 bytes that say how long the JSON header is; the header comes right after
+  // hint: them.
+  // hint 2: Little-endian: the first byte is the least significant. Check every size before using it (a short
+  // hint 2: file, an absurd length, a length past the end) and throw SafetensorsError(path, "…") naming the
+  // hint 2: problem; JSONSerialization parses the header, which must be an object.
+  // hint 3: Check there are 8 bytes; combine them into a UInt64, byte i worth 256^i; refuse lengths over
+  // hint 3: SafetensorsFile.maxHeaderBytes or past the end; parse the header bytes; require a [String: Any];
+  // hint 3: return it with the offset where the data begins.
   guard data.count >= 8 else {
     throw SafetensorsError(
       path, "truncated: \(data.count) bytes, a file starts with an 8-byte header length")
@@ -80,7 +86,7 @@ public func readSafetensorsHeader(_ data: Data, path: String = "<memory>") throw
     throw SafetensorsError(path, "the header is not a JSON object")
   }
   return SafetensorsHeader(json: header, dataStart: dataStart)
-  // END EXERCISE 4.3
+  // END EXERCISE 4.4
 }
 
 /// The element types the kit reads: F32, F16 and BF16 as Float weights, I8 as integer storage

@@ -6,13 +6,18 @@
 
 import Exercises
 
-/// The gradient of the scalar `f()` with respect to each element of `x`, by central
-/// differences: nudge one element by ±ε, re-evaluate, and take the slope. `f` must read `x`'s
-/// current data (it is changed and restored in place). Runs without recording a graph.
+/// The gradient of the scalar `f()` with respect to each element of `x`, estimated by central
+/// differences with step `epsilon`. `f` must read `x`'s current data; `x` is left as it was.
+/// Runs without recording a graph.
 public func numericalGradient(of f: () -> Tensor, wrt x: Tensor, epsilon: Float = 1e-2) -> [Float] {
-  // BEGIN EXERCISE 1.3 "Numerical gradient by central differences" points=2
-  // hint: For each index i: save x.data[i], set it to +ε and evaluate f().item, then to -ε, then restore it.
-  // hint: The slope is (f₊ - f₋) / 2ε; compute it in Double so rounding does not swamp the small difference.
+  // BEGIN EXERCISE 1.1 "Numerical gradient by central differences" points=2
+  // hint: One element at a time: how does f() change when you move only x.data[i] a little up, and a little
+  // hint: down?
+  // hint 2: f() reads x's current data, so change x.data in place and call it again; put each element back
+  // hint 2: before the next one, and work inside noGrad so no graph is recorded.
+  // hint 3: For each index: remember the value, evaluate f a step ε above it and a step ε below it, restore
+  // hint 3: it, and divide the change in f by the distance between the two points. Subtract in Double: Float
+  // hint 3: rounding swamps a small difference.
   noGrad {
     var gradient = [Float](repeating: 0, count: x.count)
     for i in 0..<x.count {
@@ -26,7 +31,7 @@ public func numericalGradient(of f: () -> Tensor, wrt x: Tensor, epsilon: Float 
     }
     return gradient
   }
-  // END EXERCISE 1.3
+  // END EXERCISE 1.1
 }
 
 /// The largest relative error between `backward()`'s gradient of `f()` with respect to each

@@ -7,12 +7,19 @@ extension Tensor {
   /// (a - b)², elementwise with broadcasting: the building block of the squared error.
   ///
   /// Lesson 1 has you write this op by hand, forward and backward, instead of composing
-  /// `(a - b) * (a - b)`: d/da = 2(a - b)·g and d/db = -2(a - b)·g, each summed back to its
-  /// input's shape where that input was broadcast.
+  /// `(a - b) * (a - b)`: one node in the graph with its own local backward, whose gradients
+  /// have the shapes of `self` and `other` even when one of them was broadcast.
   public func squaredDifference(_ other: Tensor) -> Tensor {
-    // BEGIN EXERCISE 1.1 "Squared difference, forward and backward" points=2
-    // hint: Forward: broadcastMap(a.data, a.shape, b.data, b.shape, out:) with (x - y)².
-    // hint: Backward: 2(a - b)·g for a and its negative for b; sumToShape brings each back to its input's shape.
+    // BEGIN EXERCISE 1.2 "Squared difference, forward and backward" points=2
+    // hint: An op is a forward value plus a closure that sends the incoming gradient to each parent:
+    // hint: differentiate (a − b)² with respect to a and to b.
+    // hint 2: broadcastMap computes an elementwise function of two broadcast inputs. In the backward closure
+    // hint 2: y.grad holds the incoming gradient in the output's shape; addGrad adds into a parent (a tensor
+    // hint 2: used twice gets both contributions), and a broadcast input needs its gradient summed back to
+    // hint 2: its own shape (sumToShape).
+    // hint 3: Forward: the difference over the broadcast shape (keep it for the backward), squared. Backward:
+    // hint 3: each element's incoming gradient times the derivative for a; b's has the opposite sign; reduce
+    // hint 3: each to its input's shape and add it to the inputs that require a gradient.
     let a = self
     let b = other
     let out = a.broadcastShape(with: b, op: "squaredDifference")
@@ -24,7 +31,7 @@ extension Tensor {
       if a.requiresGrad { a.addGrad(sumToShape(da, from: out, to: a.shape)) }
       if b.requiresGrad { b.addGrad(sumToShape(da.map { -$0 }, from: out, to: b.shape)) }
     }
-    // END EXERCISE 1.1
+    // END EXERCISE 1.2
   }
 }
 
@@ -37,15 +44,21 @@ public func mseLoss(_ prediction: Tensor, _ target: Tensor) -> Tensor {
 /// -[y·log σ(z) + (1-y)·log(1-σ(z))], averaged. `targets` (0 or 1, or probabilities) has the
 /// logits' shape.
 ///
-/// Written as max(z, 0) - z·y + log(1 + e^-|z|), which never takes the log of 0 or overflows.
-/// Its gradient is beautifully simple: (σ(z) - y) / count.
+/// Computed without ever taking the log of 0 or overflowing `exp`, whatever the logits: a
+/// logit of ±100 gives a finite loss and gradient.
 public func binaryCrossEntropyWithLogits(_ logits: Tensor, _ targets: Tensor) -> Tensor {
   check(
     logits.shape == targets.shape,
     "binaryCrossEntropyWithLogits: logits \(logits.shape) and targets \(targets.shape) differ")
-  // BEGIN EXERCISE 1.2 "Binary cross-entropy on logits" points=2
-  // hint: Forward: the mean of max(z, 0) - z·y + log(1 + exp(-|z|)); it is stable for any z.
-  // hint: Backward: d/dz = (sigmoid(z) - y) / count, times the incoming gradient.
+  // BEGIN EXERCISE 1.4 "Binary cross-entropy on logits" points=2
+  // hint: log σ(z) taken literally fails for large |z| (the log of 0, exp overflowing): write each element's
+  // hint: loss in a form that is stable for any z, then differentiate it.
+  // hint 2: log(1 + e^t) is log1p(exp(t)), safe while t ≤ 0: split the loss on the sign of z (or use |z|) so
+  // hint 2: exp never sees a large positive number. The derivative of one element's loss with respect to its
+  // hint 2: logit is short in terms of σ(z) (stableSigmoid) and y; the mean divides it by the count.
+  // hint 3: Forward: add up the stable per-element losses in Double, divide by the count, return a scalar
+  // hint 3: Tensor whose parent is logits. Backward: read the scalar incoming gradient, and in logits.addGrad
+  // hint 3: { dz in ... } add each element's derivative times that gradient.
   let z = logits.data
   let y = targets.data
   let n = Float(z.count)
@@ -59,7 +72,7 @@ public func binaryCrossEntropyWithLogits(_ logits: Tensor, _ targets: Tensor) ->
       for i in 0..<dz.count { dz[i] += g * (stableSigmoid(z[i]) - y[i]) / n }
     }
   }
-  // END EXERCISE 1.2
+  // END EXERCISE 1.4
 }
 
 /// Cross-entropy between logits and class indices (PyTorch's `F.cross_entropy`), averaged over

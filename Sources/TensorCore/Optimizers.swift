@@ -42,11 +42,9 @@ extension Optimizer {
   }
 }
 
-/// Stochastic gradient descent with momentum (PyTorch's `torch.optim.SGD`).
-///
-/// For each parameter p with gradient g: g ← g + weightDecay·p; with momentum, the velocity
-/// v ← g on the first step and v ← momentum·v + (1 - dampening)·g afterwards, then g ← v
-/// (or g + momentum·v with Nesterov); finally p ← p - lr·g.
+/// Stochastic gradient descent with momentum, dampening, Nesterov momentum and L2 weight
+/// decay, with the semantics and defaults of PyTorch's `torch.optim.SGD` (whose documentation
+/// gives the algorithm). Used full-batch, as in Lesson 1, it is plain gradient descent.
 public final class SGD: Optimizer {
   public var groups: [ParameterGroup]
   public let momentum: Float
@@ -76,9 +74,17 @@ public final class SGD: Optimizer {
 
   /// One parameter's update.
   func update(_ p: Tensor, grad: [Float], learningRate lr: Float, weightDecay: Float) {
-    // BEGIN EXERCISE 1.4 "An SGD step with momentum" points=2
-    // hint: Add weightDecay·p to the gradient; with momentum keep a velocity per parameter in `velocity[ObjectIdentifier(p)]`,
-    // hint: set to the gradient on the first step and to momentum·v + (1 - dampening)·g after; then p ← p - lr·(v, or g + momentum·v with nesterov).
+    // BEGIN EXERCISE 1.3 "An SGD step with momentum" points=2
+    // hint: PyTorch's torch.optim.SGD documentation has the algorithm: weight decay, momentum and Nesterov
+    // hint: each change the gradient before the step p ← p − lr · direction.
+    // hint 2: Weight decay joins the gradient first, so momentum sees it. The velocity is per parameter and
+    // hint 2: lives across steps in `velocity[ObjectIdentifier(p)]`; a parameter's first step starts it
+    // hint 2: differently from later steps, and dampening does not apply then. Nesterov looks ahead with the
+    // hint 2: velocity just updated.
+    // hint 3: Start from the gradient plus the decay term. With momentum: fetch the velocity (or start it),
+    // hint 3: update it by the momentum rule, store it. The direction is the velocity, or with Nesterov the
+    // hint 3: gradient plus momentum times the velocity. Move p.data against the direction by the learning
+    // hint 3: rate.
     var g = grad
     if weightDecay != 0 { for i in 0..<g.count { g[i] += weightDecay * p.data[i] } }
     if momentum != 0 {
@@ -89,7 +95,7 @@ public final class SGD: Optimizer {
       if nesterov { for i in 0..<g.count { g[i] += momentum * v[i] } } else { g = v }
     }
     for i in 0..<g.count { p.data[i] -= lr * g[i] }
-    // END EXERCISE 1.4
+    // END EXERCISE 1.3
   }
 }
 

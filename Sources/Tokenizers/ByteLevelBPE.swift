@@ -214,9 +214,13 @@ public final class ByteLevelBPETokenizer: Tokenizer, @unchecked Sendable {
   /// One BPE merge: every adjacent occurrence of `pair`, left to right, becomes one symbol
   /// (["l", "o", "w", "l", "o"] with ("l", "o") → ["lo", "w", "lo"]).
   public func applyMerge(_ pair: (String, String), to symbols: [String]) -> [String] {
-    // BEGIN EXERCISE 2.2 "A BPE merge step" points=2
-    // hint: Walk the symbols with an index i; where symbols[i] == pair.0 and symbols[i + 1] == pair.1, emit pair.0 + pair.1 and skip two.
-    // hint: Otherwise emit symbols[i] and move on by one; overlapping occurrences ("a a a" with ("a", "a")) merge left first.
+    // BEGIN EXERCISE 2.3 "A BPE merge step" points=2
+    // hint: Walk the symbols once, left to right, building a new list; compare symbols, not the joined text.
+    // hint 2: At each position look at the current symbol and the next one: both must equal the pair's parts.
+    // hint 2: A symbol used in a merge cannot take part in another ("a a a" with ("a", "a") gives "aa a"),
+    // hint 2: and the last symbol has no neighbour.
+    // hint 3: Keep an index: where the pair matches, emit the joined pair and move past both symbols;
+    // hint 3: otherwise emit the current symbol and move on by one.
     var merged: [String] = []
     var i = 0
     while i < symbols.count {
@@ -229,7 +233,7 @@ public final class ByteLevelBPETokenizer: Tokenizer, @unchecked Sendable {
       }
     }
     return merged
-    // END EXERCISE 2.2
+    // END EXERCISE 2.3
   }
 
   public func tokenize(_ text: String) -> [String] {

@@ -75,8 +75,12 @@ public enum Padding: Sendable {
 /// that long are unchanged.
 public func pad(_ encoding: Encoding, to length: Int, padID: Int, padToken: String = "[PAD]") -> Encoding {
   // BEGIN EXERCISE 2.4 "Padding with an attention mask" points=2
-  // hint: Append (length - count) pads to every field: ids padID, tokens padToken, typeIds 0, offsets nil.
-  // hint: The attention mask is 1 for every real token and 0 for every pad; do nothing when count >= length.
+  // hint: Every field of an Encoding has one entry per token, so padding adds entries to all of them.
+  // hint 2: How many pads: the target length minus the current count, and none when the encoding is already
+  // hint 2: long enough. The doc comment says which value each field gets; the attention mask is what tells
+  // hint 2: attention the pads are not text.
+  // hint 3: Copy the encoding, work out how many entries are missing (never negative), append that many of
+  // hint 3: the right value to each of its five fields, return the copy.
   let missing = max(0, length - encoding.ids.count)
   var padded = encoding
   padded.ids += [Int](repeating: padID, count: missing)

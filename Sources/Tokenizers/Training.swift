@@ -43,21 +43,23 @@ func learnMerges(
     let (a, b) = (chosen.key >> 32, chosen.key & 0xFFFF_FFFF)
     let merged = id(join(names[a], names[b]))
     merges.append((names[a], names[b]))
+    // Applied looking back at the symbol just kept, in place on integer ids (the tokenizer's
+    // own merge, `applyMerge`, is exercise 2.3).
     for w in spelled.indices where spelled[w].0.count > 1 {
       var symbols = spelled[w].0
-      var out: [Int] = []
-      out.reserveCapacity(symbols.count)
-      var i = 0
-      while i < symbols.count {
-        if i + 1 < symbols.count && symbols[i] == a && symbols[i + 1] == b {
-          out.append(merged)
-          i += 2
+      var kept = 0
+      var joinable = false  // whether symbols[kept - 1] is an unmerged `a`
+      for s in symbols {
+        if joinable && s == b {
+          symbols[kept - 1] = merged
+          joinable = false
         } else {
-          out.append(symbols[i])
-          i += 1
+          symbols[kept] = s
+          kept += 1
+          joinable = s == a
         }
       }
-      symbols = out
+      symbols.removeLast(symbols.count - kept)
       spelled[w].0 = symbols
     }
   }

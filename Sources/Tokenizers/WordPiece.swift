@@ -96,12 +96,19 @@ public struct WordPieceTokenizer: Tokenizer, Sendable {
     basic.tokenize(text).flatMap { word in vocabulary[word] != nil ? [word] : wordPieces(word) }
   }
 
-  /// Greedy longest-match-first: the longest prefix in the vocabulary, then the longest
-  /// `##`-piece of the rest, and so on.
+  /// One word as vocabulary pieces, greedy longest-match-first as BERT's `WordpieceTokenizer`
+  /// splits it ("playing" → "play", "##ing"); `[UNK]` alone when the vocabulary cannot cover the
+  /// word or it is longer than `maxCharactersPerWord`.
   public func wordPieces(_ word: String) -> [String] {
-    // BEGIN EXERCISE 2.1 "WordPiece: greedy longest match first" points=2
-    // hint: Work on Array(word.unicodeScalars). From `start`, try the longest end first and shrink it until the piece is in `vocabulary`.
-    // hint: Pieces after the first get continuationPrefix ("##"); if no piece fits, the whole word is [unknownToken]; so is a word over maxCharactersPerWord.
+    // BEGIN EXERCISE 2.2 "WordPiece: greedy longest match first" points=2
+    // hint: Greedy: take the longest piece the vocabulary knows at the current point, then carry on from
+    // hint: where that piece ends.
+    // hint 2: Work on the word's Unicode scalars (Array(word.unicodeScalars)). A piece that does not start
+    // hint 2: the word is looked up with continuationPrefix ("##") in front. If at some point no piece fits,
+    // hint 2: the whole word is one unknown token, not only its rest.
+    // hint 3: Refuse over-long words first. From the start of the word, try the longest candidate and shorten
+    // hint 3: it one character at a time until the vocabulary has it (prefixed unless it starts the word);
+    // hint 3: none → the unknown token; else keep it and continue after it.
     let characters = Array(word.unicodeScalars)
     if characters.count > maxCharactersPerWord { return [unknownToken] }
     var pieces: [String] = []
@@ -123,7 +130,7 @@ public struct WordPieceTokenizer: Tokenizer, Sendable {
       start = end
     }
     return pieces
-    // END EXERCISE 2.1
+    // END EXERCISE 2.2
   }
 
   public func encode(_ text: String) -> [Int] { tokenize(text).map(id(of:)) }

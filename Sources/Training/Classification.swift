@@ -52,8 +52,13 @@ extension GPT2ForSequenceClassification: SequenceClassifier {
 /// other class ε/classes, so the model is not pushed to infinite confidence.
 public func classificationLoss(logits: Tensor, labels: [Int], labelSmoothing: Float = 0) -> Tensor {
   // BEGIN EXERCISE 5.3 "The classification loss" points=2
-  // hint: Build a constant (batch, classes) target table: ε/classes everywhere, plus 1 − ε at each row's label.
-  // hint: The loss is −(targets · logSoftmax(logits)) summed over classes and averaged over the batch; with ε = 0 it is plain cross-entropy.
+  // hint: Cross-entropy is the negative log-probability of the right class, averaged over the batch; with
+  // hint: smoothing the target is a distribution instead of one class.
+  // hint 2: logits.logSoftmax(axis: -1) gives log-probabilities with a gradient. A constant (batch, classes)
+  // hint 2: target table multiplied by them, summed and negated, is the cross-entropy against a distribution;
+  // hint 2: average over rows, not over every entry.
+  // hint 3: Fill batch·classes floats with the smoothing share, add the rest of the mass at each row's label,
+  // hint 3: make a Tensor of it, multiply with the log-softmax, sum, negate, divide by the batch size.
   let (batch, classes) = (logits.shape[0], logits.shape[1])
   var targets = [Float](repeating: labelSmoothing / Float(classes), count: batch * classes)
   for (row, label) in labels.enumerated() { targets[row * classes + label] += 1 - labelSmoothing }

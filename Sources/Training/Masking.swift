@@ -32,8 +32,14 @@ public func maskTokens(
   generator: Generator
 ) -> MaskedBatch {
   // BEGIN EXERCISE 4.1 "BERT's 80/10/10 masking" points=3
-  // hint: Visit every token that is not special; choose it with probability `probability` (one generator.uniform() draw).
-  // hint: A chosen token's label is its original id (-100 elsewhere); a second draw u decides: u < 0.8 → maskID, u < 0.9 → a random non-special id, else unchanged.
+  // hint: Each non-special token is chosen on its own with probability `probability`; what happens to a
+  // hint: chosen token is decided by a second, independent draw.
+  // hint 2: Labels start at -100 everywhere and get the original id wherever a token is chosen, whatever
+  // hint 2: replaces it. generator.uniform() makes the draws and generator.int(below:) picks a random
+  // hint 2: replacement among the non-special ids.
+  // hint 3: For each row and each position holding a non-special id: draw; if below the probability, record
+  // hint 3: the label, draw again, and let that draw's range decide: [MASK] (80%), a random non-special id
+  // hint 3: (10%), or unchanged (10%).
   var inputs = ids
   var labels = ids.map { $0.map { _ in -100 } }
   let replacements = (0..<vocabularySize).filter { !special.contains($0) }
@@ -56,11 +62,14 @@ public func maskTokens(
 /// Causal language modelling's targets: the next token at every position, -100 at the last
 /// (and wherever the next token is padding).
 public func nextTokenLabels(_ ids: [[Int]], padID: Int? = nil) -> [[Int]] {
-  // BEGIN EXERCISE 4.2 "The causal shift" points=2
-  // hint: The label at position t is the token at t + 1: shift each row left by one.
-  // hint: The last position has no next token, and a next token that is padding is not a target: both get -100.
+  // BEGIN EXERCISE 4.3 "The causal shift" points=2
+  // hint: At position t a causal language model predicts the token that comes after t.
+  // hint 2: The label of position t comes from position t + 1 of the same row. Some positions have nothing to
+  // hint 2: predict, and padding is never a target.
+  // hint 3: For each row and each position: the next token if there is one and it is not padID, otherwise
+  // hint 3: -100; label rows keep the input rows' lengths.
   return ids.map { row in
     row.indices.map { t in t + 1 < row.count && row[t + 1] != padID ? row[t + 1] : -100 }
   }
-  // END EXERCISE 4.2
+  // END EXERCISE 4.3
 }

@@ -5,18 +5,21 @@ import Foundation
 import TensorCore
 
 /// Whether the parameter `name` of `module` (its property name there: `"weight"`, `"bias"`)
-/// gets weight decay. transformers' Trainer decays every weight matrix and embedding table, but
-/// not biases and no parameter of a LayerNorm (`get_decay_parameter_names`: `ALL_LAYERNORM_LAYERS`
-/// and names containing "bias"): shrinking those towards zero does not simplify the model, it
-/// only shifts or rescales activations. Deciding by the layer's type, not by its name, works for
-/// any model, whatever it calls its norms (`LayerNorm`, `ln_1`, `ln_f`, `norm`).
+/// gets weight decay, as transformers' Trainer decides (`get_decay_parameter_names`), for any
+/// model whatever it calls its layers.
 public func isDecayed(parameterName name: String, in module: Module) -> Bool {
-  // BEGIN EXERCISE 5.4 "Which parameters get weight decay" points=2
-  // hint: `module` is the layer that declares the parameter and `name` its property there; Swift's `is` tests what kind of layer a module is.
-  // hint: Two kinds of parameter are left alone: biases, whatever layer holds them, and everything that belongs to a normalisation layer. All others, embedding tables included, are decayed.
+  // BEGIN EXERCISE 5.2 "Which parameters get weight decay" points=2
+  // hint: transformers' Trainer leaves two kinds of parameters without weight decay
+  // hint: (get_decay_parameter_names): which, and why would shrinking them towards zero not make the model
+  // hint: simpler?
+  // hint 2: `module` is the layer that declares the parameter and `name` its property there ("weight",
+  // hint 2: "bias"). Decide by the layer's type (Swift's `is`), not by a path or a name, so any model's norms
+  // hint 2: count whatever it calls them.
+  // hint 3: No decay for any parameter of a normalisation layer, nor for any bias; decay for everything else,
+  // hint 3: embedding tables included.
   if module is LayerNorm { return false }
   return name != "bias"
-  // END EXERCISE 5.4
+  // END EXERCISE 5.2
 }
 
 /// The names of the parameters that get weight decay, in `namedParameters()` order, frozen ones
@@ -58,9 +61,13 @@ public func makeAdamW(
 /// rare token, an early step) then cannot throw the weights far, and the direction is kept.
 @discardableResult
 public func clipGradNorm(_ parameters: [Tensor], maxNorm: Float) -> Float {
-  // BEGIN EXERCISE 5.2 "Gradient clipping by global norm" points=2
-  // hint: The global norm is the L2 norm of every gradient entry of every parameter taken together (skip parameters without a gradient): the square root of the sum of the squared per-parameter norms, grad.norm().item.
-  // hint: If it exceeds maxNorm, multiply every gradient by maxNorm / (norm + 1e-6), as PyTorch does; return the norm measured before clipping.
+  // BEGIN EXERCISE 5.4 "Gradient clipping by global norm" points=2
+  // hint: Global: one norm over every gradient together, and one scale factor for all of them.
+  // hint 2: The global norm is the square root of the sum of the squares of every gradient entry
+  // hint 2: (equivalently of the per-parameter norms); parameters without a gradient are skipped. PyTorch
+  // hint 2: scales by maxNorm / (norm + 1e-6), and only when that is below 1.
+  // hint 3: Add up the squared per-parameter norms in Double; take the root; if the scale is below 1,
+  // hint 3: multiply every gradient's data in place by it; return the norm from before clipping.
   // The norm of the per-parameter norms, as torch.nn.utils.clip_grad_norm_ computes it.
   var sumOfSquares: Double = 0
   for p in parameters {
@@ -79,5 +86,5 @@ public func clipGradNorm(_ parameters: [Tensor], maxNorm: Float) -> Float {
     }
   }
   return norm
-  // END EXERCISE 5.2
+  // END EXERCISE 5.4
 }

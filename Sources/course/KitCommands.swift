@@ -102,6 +102,10 @@ struct Grade: CourseCommand {
   var timeout = 60.0
   @Option("--output", value: "DIR", help: "where grades.csv, grades.json and the feedback go")
   var output = "runs/grades"
+  @Option(
+    "--work", value: "DIR",
+    help: "where submissions are built, one after another; its build is reused (kept between runs)")
+  var work = ".build/grading"
   @Arguments("DIR", count: 0...Int.max, help: "the submissions (packages) to grade (default: --root)")
   var submissions: [String]
 
@@ -131,8 +135,14 @@ func runGrade(_ options: Grade) throws -> Int32 {
       print("\(submission.path): not a package (no Package.swift); skipped")
       continue
     }
-    grades.append(try gradeSubmission(submission, kitRoot: root, defaultTimeout: timeout) { print($0) })
+    let started = Date()
+    grades.append(
+      try gradeSubmission(
+        submission, kitRoot: root, defaultTimeout: timeout,
+        workDirectory: URL(fileURLWithPath: options.work).standardizedFileURL
+      ) { print($0) })
     try writeGrades()
+    print("  graded in \(String(format: "%.0f", Date().timeIntervalSince(started))) s")
   }
   print("\n" + gradeTable(grades))
   try writeGrades()
@@ -161,4 +171,29 @@ func runVerify(_ options: VerifyEdition) throws -> Int32 {
   print("\nproblems with the student edition:")
   for p in problems { print("  " + p) }
   return 1
+}
+
+/// `course check-mutations`: the recorded wrong solutions, each put in place and its exercise's
+/// tests run; every one must make them fail.
+struct CheckMutations: CourseCommand {
+  @Option("--root", value: "DIR", help: rootHelp)
+  var root = "."
+  @Option("--exercise", value: "ID", help: "only this exercise's mutations (default: all)")
+  var exercise: String? = nil
+  @Option("--work", value: "DIR", help: "where the kit is copied and rebuilt (kept between runs)")
+  var work = ".build/mutations"
+  @Option("--timeout", .above(0), help: "seconds an exercise's tests may run")
+  var timeout = 120.0
+
+  func run() throws -> Int32 {
+    let outcomes = try checkMutations(
+      root: packageRoot(root), work: URL(fileURLWithPath: work).standardizedFileURL, only: exercise,
+      timeout: timeout
+    ) { print($0) }
+    let missed = outcomes.filter { !$0.caught }
+    print(
+      "\n\(outcomes.count - missed.count)/\(outcomes.count) wrong solutions caught by their exercise's tests")
+    for m in missed { print("  missed: \(m.mutation.exercise) \(m.mutation.name): \(m.detail)") }
+    return missed.isEmpty ? 0 : 1
+  }
 }

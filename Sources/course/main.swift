@@ -18,8 +18,12 @@ struct Command {
 
 let commands: [Command] = [
   Command("exercises", Exercises.self, "list the exercises and which are still unfinished"),
+  Command("hint", Hint.self, "an exercise's hints, one tier further each time (--tier N)"),
   Command("check", Check.self, "check exercise markers and that every exercise has visible and hidden tests"),
   Command("student-edition", StudentEdition.self, "write the student edition (solutions out) to DIR"),
+  Command(
+    "check-mutations", CheckMutations.self,
+    "apply each recorded wrong solution; its exercise's tests must fail"),
   Command("grade", Grade.self, "grade submissions: a table, grades.csv, grades.json and feedback"),
   Command(
     "verify-edition", VerifyEdition.self,

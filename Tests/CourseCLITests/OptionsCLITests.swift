@@ -9,8 +9,15 @@ final class OptionsCLITests: CourseCLITestCase {
   static let options: [String: [(String, String?)]] = [
     "exercises": [("--root", ".")],
     "check": [("--root", ".")],
+    "hint": [("--root", "."), ("--tier", nil), ("ID", nil)],
+    "check-mutations": [
+      ("--root", "."), ("--exercise", nil), ("--work", ".build/mutations"), ("--timeout", "120"),
+    ],
     "student-edition": [("--root", "."), ("--force", nil), ("DIR", nil)],
-    "grade": [("--root", "."), ("--timeout", "60"), ("--output", "runs/grades"), ("DIR...", nil)],
+    "grade": [
+      ("--root", "."), ("--timeout", "60"), ("--output", "runs/grades"), ("--work", ".build/grading"),
+      ("DIR...", nil),
+    ],
     "verify-edition": [("--root", "."), ("--keep", nil)],
     "make-datasets": [("--output", "datasets"), ("--seed", "2026")],
     "pretrain": [

@@ -7,7 +7,7 @@ import TensorCore
 import XCTest
 
 final class SquaredDifferenceHiddenTests: ExerciseTestCase {
-  override class var exerciseID: String { "1.1" }
+  override class var exerciseID: String { "1.2" }
 
   func testBothInputsBroadcast() {
     let a = Tensor([1, 2, 3], shape: [3, 1], requiresGrad: true)
@@ -29,7 +29,7 @@ final class SquaredDifferenceHiddenTests: ExerciseTestCase {
 }
 
 final class BinaryCrossEntropyHiddenTests: ExerciseTestCase {
-  override class var exerciseID: String { "1.2" }
+  override class var exerciseID: String { "1.4" }
 
   func testSoftTargetsAndUpstreamGradient() {
     let z = Tensor([0.3, -1.2], requiresGrad: true)
@@ -57,7 +57,7 @@ final class BinaryCrossEntropyHiddenTests: ExerciseTestCase {
 }
 
 final class NumericalGradientHiddenTests: ExerciseTestCase {
-  override class var exerciseID: String { "1.3" }
+  override class var exerciseID: String { "1.1" }
 
   func testAgreesWithBackwardOnASmoothFunction() {
     let x = Tensor([0.2, -0.7, 1.1], requiresGrad: true)
@@ -92,7 +92,7 @@ final class NumericalGradientHiddenTests: ExerciseTestCase {
 }
 
 final class SGDHiddenTests: ExerciseTestCase {
-  override class var exerciseID: String { "1.4" }
+  override class var exerciseID: String { "1.3" }
 
   func testNesterovAndDampening() {
     // PyTorch: g = 1; v1 = g = 1; nesterov step uses g + 0.9·v1 = 1.9.

@@ -6,7 +6,7 @@ import Tokenizers
 import XCTest
 
 final class WordPieceMatchHiddenTests: ExerciseTestCase {
-  override class var exerciseID: String { "2.1" }
+  override class var exerciseID: String { "2.2" }
 
   func testPrefixAndLengthLimit() throws {
     let wp = try WordPieceTokenizer(
@@ -18,7 +18,7 @@ final class WordPieceMatchHiddenTests: ExerciseTestCase {
 }
 
 final class BPEMergeHiddenTests: ExerciseTestCase {
-  override class var exerciseID: String { "2.2" }
+  override class var exerciseID: String { "2.3" }
 
   func testOverlappingOccurrencesMergeLeftFirst() {
     let bpe = ByteLevelBPETokenizer(vocabulary: [:], merges: [])
@@ -28,7 +28,7 @@ final class BPEMergeHiddenTests: ExerciseTestCase {
 }
 
 final class StratifiedSplitHiddenTests: ExerciseTestCase {
-  override class var exerciseID: String { "2.3" }
+  override class var exerciseID: String { "2.1" }
 
   func testThreeLabelsAndDifferentSeeds() {
     let examples = (0..<90).map { Example(label: ["a", "b", "c"][$0 % 3], text: "t\($0)") }

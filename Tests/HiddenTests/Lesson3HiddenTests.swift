@@ -7,7 +7,7 @@ import TensorCore
 import XCTest
 
 final class ScaledDotProductAttentionHiddenTests: ExerciseTestCase {
-  override class var exerciseID: String { "3.1" }
+  override class var exerciseID: String { "3.2" }
 
   func testBatchedHeadsWithABroadcastMaskAndGradients() {
     let g = Generator(seed: 11)
@@ -62,7 +62,7 @@ final class ScaledDotProductAttentionHiddenTests: ExerciseTestCase {
 }
 
 final class CausalMaskHiddenTests: ExerciseTestCase {
-  override class var exerciseID: String { "3.2" }
+  override class var exerciseID: String { "3.1" }
 
   func testLargerMasks() {
     let mask = causalMask(6)

@@ -57,7 +57,7 @@ final class MaskTokensHiddenTests: ExerciseTestCase {
 }
 
 final class NextTokenLabelsHiddenTests: ExerciseTestCase {
-  override class var exerciseID: String { "4.2" }
+  override class var exerciseID: String { "4.3" }
 
   func testShortRowsAndPaddingInTheMiddle() {
     XCTAssertEqual(nextTokenLabels([[9], []]), [[-100], []])
@@ -71,7 +71,7 @@ final class NextTokenLabelsHiddenTests: ExerciseTestCase {
 }
 
 final class SafetensorsHeaderHiddenTests: ExerciseTestCase {
-  override class var exerciseID: String { "4.3" }
+  override class var exerciseID: String { "4.4" }
 
   func file(_ header: String, length: UInt64? = nil, data: [UInt8] = []) -> Data {
     let h = Array(header.utf8)
@@ -121,7 +121,7 @@ final class SafetensorsHeaderHiddenTests: ExerciseTestCase {
 }
 
 final class LabelledPositionsHiddenTests: ExerciseTestCase {
-  override class var exerciseID: String { "4.4" }
+  override class var exerciseID: String { "4.2" }
 
   func testRaggedRowsAndAnotherIgnoreIndex() {
     XCTAssertEqual(labelledPositions([[1], [-100, 2, -100, 3], [], [4, -100]]), [0, 2, 4, 5])

@@ -22,9 +22,9 @@ final class LinearWarmupDecayHiddenTests: ExerciseTestCase {
   }
 }
 
-/// Hidden checks of exercise 5.2: parameters without gradients, and exactness at the limit.
+/// Hidden checks of exercise 5.4: parameters without gradients, and exactness at the limit.
 final class ClipGradNormHiddenTests: ExerciseTestCase {
-  override class var exerciseID: String { "5.2" }
+  override class var exerciseID: String { "5.4" }
 
   func testParametersWithoutGradientsAreSkipped() {
     let a = Tensor(zeros: [2], requiresGrad: true)
@@ -64,15 +64,15 @@ final class ClassificationLossHiddenTests: ExerciseTestCase {
   }
 }
 
-/// A layer exercise 5.4's solution has never seen: its weight is decayed, its bias is not.
+/// A layer exercise 5.2's solution has never seen: its weight is decayed, its bias is not.
 private final class UnseenLayer: Module {
   let weight = Tensor(zeros: [3, 2], requiresGrad: true)
   let bias = Tensor(zeros: [3], requiresGrad: true)
 }
 
-/// Hidden checks of exercise 5.4: the rule is the layer's type and the property, not a name.
+/// Hidden checks of exercise 5.2: the rule is the layer's type and the property, not a name.
 final class WeightDecayGroupsHiddenTests: ExerciseTestCase {
-  override class var exerciseID: String { "5.4" }
+  override class var exerciseID: String { "5.2" }
 
   func testAnyLayersWeightButNoBias() {
     XCTAssertTrue(isDecayed(parameterName: "weight", in: UnseenLayer()))
@@ -93,5 +93,67 @@ final class WeightDecayGroupsHiddenTests: ExerciseTestCase {
         "transformer.h.0.attn.c_proj.weight", "transformer.h.0.mlp.c_fc.weight",
         "transformer.h.0.mlp.c_proj.weight", "score.weight",
       ])
+  }
+}
+
+/// A classifier whose logits depend on the token type ids (sentence pairs), without attention.
+final class PairCountingClassifier: Module, SequenceClassifier {
+  let linear = Linear(8, 2, generator: Generator(seed: 3))
+  var numLabels: Int { 2 }
+  var basePrefix: String { "pairs" }
+  func save(to directory: URL) throws {}
+  func logits(inputIds: [[Int]], attentionMask: [[Int]]) throws -> Tensor {
+    try logits(inputIds: inputIds, attentionMask: attentionMask, tokenTypeIds: nil)
+  }
+  func logits(inputIds: [[Int]], attentionMask: [[Int]], tokenTypeIds: [[Int]]?) throws -> Tensor {
+    var counts = [Float](repeating: 0, count: inputIds.count * 8)
+    for (r, row) in inputIds.enumerated() {
+      for (t, id) in row.enumerated() where attentionMask[r][t] == 1 {
+        counts[r * 8 + 4 * (tokenTypeIds?[r][t] ?? 0) + id] += 1
+      }
+    }
+    return linear(Tensor(counts, shape: [inputIds.count, 8]))
+  }
+}
+
+/// Hidden checks of exercise 5.5: warm-up from 0 with AdamW, and sentence pairs.
+final class TrainingStepHiddenTests: ExerciseTestCase {
+  override class var exerciseID: String { "5.5" }
+
+  let batch = ClassificationBatch(
+    inputIds: [[1, 2, 3, 1], [0, 3, 2, 2]], attentionMask: [[1, 1, 1, 1], [1, 1, 1, 0]],
+    tokenTypeIds: [[0, 0, 1, 1], [0, 1, 1, 1]], labels: [1, 0])
+
+  /// With a warm-up whose first rate is 0 (Hugging Face's), the first AdamW step moves nothing:
+  /// a scheduler stepped before the optimizer would already use the second step's rate.
+  func testTheFirstWarmupStepUsesRateZero() throws {
+    let model = PairCountingClassifier()
+    let before = model.parameters().map(\.data)
+    let optimizer = AdamW(model.parameters(), learningRate: 0.1, weightDecay: 0.01)
+    let scheduler = LambdaLR(optimizer, warmupSteps: 2, totalSteps: 10)
+    let output = try trainingStep(model: model, batch: batch, optimizer: optimizer, scheduler: scheduler)
+    XCTAssertTrue(output.loss.isFinite && output.gradNorm > 0)
+    XCTAssertEqual(model.parameters().map(\.data), before, "step 0 of a warm-up has learning rate 0")
+    XCTAssertEqual(optimizer.learningRate, 0.05, accuracy: 1e-7)
+    _ = try trainingStep(model: model, batch: batch, optimizer: optimizer, scheduler: scheduler)
+    XCTAssertNotEqual(model.parameters().map(\.data), before, "the second step moves the weights")
+  }
+
+  /// The second text of a pair must reach the model (token type ids passed on).
+  func testSentencePairsKeepTheirSegments() throws {
+    let (model, reference) = (PairCountingClassifier(), PairCountingClassifier())
+    let optimizer = SGD(model.parameters(), learningRate: 0.5)
+    let scheduler = LambdaLR(optimizer) { _ in 1 }
+    let output = try trainingStep(
+      model: model, batch: batch, optimizer: optimizer, scheduler: scheduler, maxGradNorm: 100)
+    let loss = crossEntropy(
+      try reference.logits(
+        inputIds: batch.inputIds, attentionMask: batch.attentionMask, tokenTypeIds: batch.tokenTypeIds),
+      targets: batch.labels)
+    XCTAssertEqual(output.loss, loss.item, accuracy: 1e-5, "the loss of the pair batch, segments included")
+    loss.backward()
+    for (p, q) in zip(model.parameters(), reference.parameters()) {
+      for i in p.data.indices { XCTAssertEqual(p.data[i], q.data[i] - 0.5 * q.grad!.data[i], accuracy: 1e-5) }
+    }
   }
 }

@@ -3,9 +3,9 @@ import Foundation
 import TensorCore
 import XCTest
 
-/// Exercise 1.2: `binaryCrossEntropyWithLogits` (Sources/TensorCore/Losses.swift).
+/// Exercise 1.4: `binaryCrossEntropyWithLogits` (Sources/TensorCore/Losses.swift).
 final class BinaryCrossEntropyTests: ExerciseTestCase {
-  override class var exerciseID: String { "1.2" }
+  override class var exerciseID: String { "1.4" }
 
   /// -[y log σ(z) + (1 - y) log(1 - σ(z))] in Double, the textbook form.
   func reference(_ z: [Float], _ y: [Float]) -> Double {

@@ -2,9 +2,9 @@ import ExerciseTesting
 import TensorCore
 import XCTest
 
-/// Exercise 1.3: `numericalGradient(of:wrt:epsilon:)` (Sources/TensorCore/GradientCheck.swift).
+/// Exercise 1.1: `numericalGradient(of:wrt:epsilon:)` (Sources/TensorCore/GradientCheck.swift).
 final class NumericalGradientTests: ExerciseTestCase {
-  override class var exerciseID: String { "1.3" }
+  override class var exerciseID: String { "1.1" }
 
   func testCubeHasDerivativeThreeXSquared() {
     let x = Tensor([-1, 0.5, 2])

@@ -2,9 +2,9 @@ import ExerciseTesting
 import TensorCore
 import XCTest
 
-/// Exercise 1.4: the update of `SGD` (Sources/TensorCore/Optimizers.swift).
+/// Exercise 1.3: the update of `SGD` (Sources/TensorCore/Optimizers.swift).
 final class SGDTests: ExerciseTestCase {
-  override class var exerciseID: String { "1.4" }
+  override class var exerciseID: String { "1.3" }
 
   func testPlainStepMovesAgainstTheGradient() {
     let p = Tensor([1, 2], requiresGrad: true)

@@ -2,9 +2,9 @@ import ExerciseTesting
 import TensorCore
 import XCTest
 
-/// Exercise 1.1: `Tensor.squaredDifference`, forward and backward (Sources/TensorCore/Losses.swift).
+/// Exercise 1.2: `Tensor.squaredDifference`, forward and backward (Sources/TensorCore/Losses.swift).
 final class SquaredDifferenceTests: ExerciseTestCase {
-  override class var exerciseID: String { "1.1" }
+  override class var exerciseID: String { "1.2" }
 
   func testForwardValues() {
     let a = Tensor([1, 2, 3])

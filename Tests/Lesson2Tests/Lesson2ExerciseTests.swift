@@ -3,9 +3,9 @@ import ExerciseTesting
 import Tokenizers
 import XCTest
 
-/// Exercise 2.1: `WordPieceTokenizer.wordPieces` (Sources/Tokenizers/WordPiece.swift).
+/// Exercise 2.2: `WordPieceTokenizer.wordPieces` (Sources/Tokenizers/WordPiece.swift).
 final class WordPieceMatchTests: ExerciseTestCase {
-  override class var exerciseID: String { "2.1" }
+  override class var exerciseID: String { "2.2" }
 
   func tokenizer() throws -> WordPieceTokenizer {
     try WordPieceTokenizer(tokens: [
@@ -27,9 +27,9 @@ final class WordPieceMatchTests: ExerciseTestCase {
   }
 }
 
-/// Exercise 2.2: `ByteLevelBPETokenizer.applyMerge` (Sources/Tokenizers/ByteLevelBPE.swift).
+/// Exercise 2.3: `ByteLevelBPETokenizer.applyMerge` (Sources/Tokenizers/ByteLevelBPE.swift).
 final class BPEMergeTests: ExerciseTestCase {
-  override class var exerciseID: String { "2.2" }
+  override class var exerciseID: String { "2.3" }
 
   let bpe = ByteLevelBPETokenizer(vocabulary: [:], merges: [])
 
@@ -57,9 +57,9 @@ final class BPEMergeTests: ExerciseTestCase {
   }
 }
 
-/// Exercise 2.3: `stratifiedSplit` (Sources/Datasets/Splits.swift).
+/// Exercise 2.1: `stratifiedSplit` (Sources/Datasets/Splits.swift).
 final class StratifiedSplitTests: ExerciseTestCase {
-  override class var exerciseID: String { "2.3" }
+  override class var exerciseID: String { "2.1" }
 
   let examples = (0..<100).map { Example(label: $0 < 80 ? "common" : "rare", text: "example \($0)") }
 

@@ -4,9 +4,9 @@ import Models
 import TensorCore
 import XCTest
 
-/// Exercise 3.1: `scaledDotProductAttention` (Sources/Models/Attention.swift).
+/// Exercise 3.2: `scaledDotProductAttention` (Sources/Models/Attention.swift).
 final class ScaledDotProductAttentionTests: ExerciseTestCase {
-  override class var exerciseID: String { "3.1" }
+  override class var exerciseID: String { "3.2" }
 
   func testScoresAreScaledByRootD() {
     // One query [1, 0] against keys [1, 0] and [0, 1]: scores 1/√2 and 0.
@@ -75,9 +75,9 @@ final class ScaledDotProductAttentionTests: ExerciseTestCase {
   }
 }
 
-/// Exercise 3.2: `causalMask` (Sources/Models/Attention.swift).
+/// Exercise 3.1: `causalMask` (Sources/Models/Attention.swift).
 final class CausalMaskTests: ExerciseTestCase {
-  override class var exerciseID: String { "3.2" }
+  override class var exerciseID: String { "3.1" }
 
   func testMasksExactlyTheFuture() {
     let mask = causalMask(3)

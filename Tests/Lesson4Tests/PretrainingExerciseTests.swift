@@ -70,9 +70,9 @@ final class MaskTokensTests: ExerciseTestCase {
   }
 }
 
-/// Exercise 4.2: `nextTokenLabels` (Sources/Training/Masking.swift).
+/// Exercise 4.3: `nextTokenLabels` (Sources/Training/Masking.swift).
 final class NextTokenLabelsTests: ExerciseTestCase {
-  override class var exerciseID: String { "4.2" }
+  override class var exerciseID: String { "4.3" }
 
   func testShiftsLeftByOne() {
     XCTAssertEqual(nextTokenLabels([[10, 11, 12, 13]]), [[11, 12, 13, -100]])
@@ -85,9 +85,9 @@ final class NextTokenLabelsTests: ExerciseTestCase {
   }
 }
 
-/// Exercise 4.3: `readSafetensorsHeader` (Sources/Models/Safetensors.swift).
+/// Exercise 4.4: `readSafetensorsHeader` (Sources/Models/Safetensors.swift).
 final class SafetensorsHeaderTests: ExerciseTestCase {
-  override class var exerciseID: String { "4.3" }
+  override class var exerciseID: String { "4.4" }
 
   func testReadsAHandBuiltHeader() throws {
     let header = #"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"__metadata__":{"format":"pt"}}"#
@@ -118,9 +118,9 @@ final class SafetensorsHeaderTests: ExerciseTestCase {
   }
 }
 
-/// Exercise 4.4: `labelledPositions`, the ignore index of the MLM loss (Sources/Models/Bert.swift).
+/// Exercise 4.2: `labelledPositions`, the ignore index of the MLM loss (Sources/Models/Bert.swift).
 final class LabelledPositionsTests: ExerciseTestCase {
-  override class var exerciseID: String { "4.4" }
+  override class var exerciseID: String { "4.2" }
 
   func testKeepsLabelledPositionsRowByRow() {
     XCTAssertEqual(labelledPositions([[-100, 5, -100], [7, -100, 9]]), [1, 3, 5])

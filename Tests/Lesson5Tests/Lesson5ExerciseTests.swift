@@ -29,9 +29,9 @@ final class LinearWarmupDecayTests: ExerciseTestCase {
   }
 }
 
-/// Exercise 5.2: `clipGradNorm` (Sources/Training/Optimization.swift).
+/// Exercise 5.4: `clipGradNorm` (Sources/Training/Optimization.swift).
 final class ClipGradNormTests: ExerciseTestCase {
-  override class var exerciseID: String { "5.2" }
+  override class var exerciseID: String { "5.4" }
 
   func parameter(_ gradient: [Float]) -> Tensor {
     let p = Tensor(zeros: [gradient.count], requiresGrad: true)
@@ -89,9 +89,9 @@ final class ClassificationLossTests: ExerciseTestCase {
   }
 }
 
-/// Exercise 5.4: `isDecayed(parameterName:in:)` (Sources/Training/Optimization.swift).
+/// Exercise 5.2: `isDecayed(parameterName:in:)` (Sources/Training/Optimization.swift).
 final class WeightDecayGroupsTests: ExerciseTestCase {
-  override class var exerciseID: String { "5.4" }
+  override class var exerciseID: String { "5.2" }
 
   func testWeightMatricesAndEmbeddingsAreDecayed() {
     XCTAssertTrue(isDecayed(parameterName: "weight", in: Linear(4, 3)))
@@ -123,5 +123,115 @@ final class WeightDecayGroupsTests: ExerciseTestCase {
         "bert.encoder.layer.0.intermediate.dense.weight", "bert.encoder.layer.0.output.dense.weight",
         "bert.pooler.dense.weight", "classifier.weight",
       ])
+  }
+}
+
+/// A classifier without attention (so the tests of 5.5 need no other lesson's exercises): the
+/// logits are a linear map of the batch's token counts, real tokens only; with `segments`, a
+/// token of the second text counts in a second block of features.
+final class CountingClassifier: Module, SequenceClassifier {
+  let linear: Linear
+  let vocabulary: Int
+  let segments: Int
+
+  init(vocabulary: Int, classes: Int, segments: Int = 1, seed: UInt64 = 7) {
+    self.vocabulary = vocabulary
+    self.segments = segments
+    linear = Linear(vocabulary * segments, classes, generator: Generator(seed: seed))
+  }
+
+  var numLabels: Int { linear.weight.shape[0] }
+  var basePrefix: String { "counting" }
+  func save(to directory: URL) throws {}
+
+  func logits(inputIds: [[Int]], attentionMask: [[Int]]) throws -> Tensor {
+    try logits(inputIds: inputIds, attentionMask: attentionMask, tokenTypeIds: nil)
+  }
+
+  func logits(inputIds: [[Int]], attentionMask: [[Int]], tokenTypeIds: [[Int]]?) throws -> Tensor {
+    let width = vocabulary * segments
+    var counts = [Float](repeating: 0, count: inputIds.count * width)
+    for (r, row) in inputIds.enumerated() {
+      for (t, id) in row.enumerated() where attentionMask[r][t] == 1 {
+        let segment = min(tokenTypeIds?[r][t] ?? 0, segments - 1)
+        counts[r * width + segment * vocabulary + id] += 1
+      }
+    }
+    return linear(Tensor(counts, shape: [inputIds.count, width]))  // (batch, classes)
+  }
+}
+
+/// The step written out with the kit's own ops (cross-entropy and clipping by hand, so the
+/// reference needs no exercise), for comparison with `trainingStep`.
+func referenceStep(
+  _ model: CountingClassifier, _ batch: ClassificationBatch, learningRate: Float, maxNorm: Float
+) throws -> (loss: Float, norm: Float) {
+  let loss = crossEntropy(
+    try model.logits(
+      inputIds: batch.inputIds, attentionMask: batch.attentionMask, tokenTypeIds: batch.tokenTypeIds),
+    targets: batch.labels)
+  loss.backward()
+  let parameters = model.parameters()
+  let norm = parameters.compactMap(\.grad).flatMap(\.data).reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
+  let scale = min(1, maxNorm / (norm + 1e-6))
+  for p in parameters {
+    for i in p.data.indices { p.data[i] -= learningRate * scale * p.grad!.data[i] }
+    p.grad = nil
+  }
+  return (loss.item, norm)
+}
+
+/// Exercise 5.5: `trainingStep` (Sources/Training/TrainingStep.swift).
+final class TrainingStepTests: ExerciseTestCase {
+  override class var exerciseID: String { "5.5" }
+
+  let batches = [
+    ClassificationBatch(
+      inputIds: [[1, 2, 3, 0], [4, 4, 5, 2]], attentionMask: [[1, 1, 1, 0], [1, 1, 1, 1]], labels: [0, 1]),
+    ClassificationBatch(
+      inputIds: [[5, 1, 0, 0], [3, 3, 3, 3]], attentionMask: [[1, 1, 0, 0], [1, 1, 1, 1]], labels: [1, 0]),
+  ]
+
+  func assertSameParameters(_ a: Module, _ b: Module, _ message: String, line: UInt = #line) {
+    for (p, q) in zip(a.parameters(), b.parameters()) {
+      for (x, y) in zip(p.data, q.data) {
+        XCTAssertEqual(x, y, accuracy: 1e-5, message, line: line)
+      }
+    }
+  }
+
+  /// Two steps with SGD, a schedule that halves the rate each step, and clipping that bites:
+  /// the parameters must follow forward, loss, backward, clip, step, schedule, clear.
+  func testTwoStepsFollowTheLoopWrittenOut() throws {
+    let (model, reference) = (
+      CountingClassifier(vocabulary: 6, classes: 2), CountingClassifier(vocabulary: 6, classes: 2)
+    )
+    let optimizer = SGD(model.parameters(), learningRate: 0.8)
+    let scheduler = LambdaLR(optimizer) { pow(0.5, Double($0)) }
+    for (step, batch) in batches.enumerated() {
+      let rate = 0.8 * Float(pow(0.5, Double(step)))
+      let expected = try referenceStep(reference, batch, learningRate: rate, maxNorm: 0.05)
+      let output = try trainingStep(
+        model: model, batch: batch, optimizer: optimizer, scheduler: scheduler, maxGradNorm: 0.05)
+      XCTAssertEqual(
+        output.loss, expected.loss, accuracy: 1e-5, "step \(step + 1): the loss before the update")
+      XCTAssertEqual(
+        output.gradNorm, expected.norm, accuracy: 1e-4, "step \(step + 1): the norm measured before clipping")
+      assertSameParameters(
+        model, reference,
+        "step \(step + 1): the update uses clipped gradients of this batch only, at this step's learning rate"
+      )
+    }
+  }
+
+  func testGradientsAreClearedAndTheScheduleMovesOn() throws {
+    let model = CountingClassifier(vocabulary: 6, classes: 2)
+    let optimizer = SGD(model.parameters(), learningRate: 0.1)
+    let scheduler = LambdaLR(optimizer) { $0 == 0 ? 1 : 0.25 }
+    _ = try trainingStep(model: model, batch: batches[0], optimizer: optimizer, scheduler: scheduler)
+    XCTAssertTrue(
+      model.parameters().allSatisfy { $0.grad == nil }, "the gradients are cleared for the next step")
+    XCTAssertEqual(scheduler.stepCount, 1, "one scheduler step per training step")
+    XCTAssertEqual(optimizer.learningRate, 0.025, accuracy: 1e-7, "the next step's learning rate is set")
   }
 }

@@ -2,7 +2,7 @@ import XCTest
 
 @testable import TensorCore
 
-/// The tests' own finite-difference checker (the kit's `numericalGradient` is exercise 1.3, so
+/// The tests' own finite-difference checker (the kit's `numericalGradient` is exercise 1.1, so
 /// the core's tests must not depend on it).
 ///
 /// The loss is Σ f(x)·w for a fixed random w, so every output element's gradient is checked;

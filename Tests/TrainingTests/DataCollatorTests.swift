@@ -14,7 +14,7 @@ final class DataCollatorTests: XCTestCase {
   static let corpus = ["it was good", "it was not good at all, really", "bad"]
 
   override func setUpWithError() throws {
-    try skipUnlessExercisesDone {  // 2.1, 2.2, 2.4 and 4.3
+    try skipUnlessExercisesDone {  // 2.2, 2.3, 2.4 and 4.4
       _ = try WordPieceTokenizer(tokens: ["[UNK]", "a"]).wordPieces("a")
       _ = ByteLevelBPETokenizer(vocabulary: [:], merges: []).applyMerge(("a", "b"), to: ["a", "b"])
       _ = pad(

@@ -6,7 +6,7 @@ import XCTest
 
 /// makeAdamW's groups: weight decay decided by layer type, frozen parameters left out.
 final class OptimizationTests: XCTestCase {
-  /// The groups come from exercise 5.4: in the student edition these tests wait for it.
+  /// The groups come from exercise 5.2: in the student edition these tests wait for it.
   func skipUnlessDecayExerciseDone() throws {
     try skipUnlessExercisesDone { _ = isDecayed(parameterName: "bias", in: Linear(1, 1)) }
   }

@@ -6,7 +6,7 @@ import XCTest
 
 @testable import Training
 
-/// The masking and the causal shift are Lesson 4's exercises 4.1 and 4.2.
+/// The masking and the causal shift are Lesson 4's exercises 4.1 and 4.3.
 func skipUnlessMaskingExercisesDone() throws {
   try skipUnlessExercisesDone {
     _ = maskTokens([[5]], maskID: 2, vocabularySize: 6, special: [], generator: Generator(seed: 0))

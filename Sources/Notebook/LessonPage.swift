@@ -43,6 +43,14 @@ public struct LessonOverview: Sendable, Equatable {
   public var reading: [Reading]
 }
 
+/// What `Notebook.measured(_:)` puts around a value: U+2063 INVISIBLE SEPARATOR.
+let measuredMark = "\u{2063}"
+
+/// `text` without the marks of measured values, as the terminal shows it.
+func withoutMeasuredMarks(_ text: String) -> String {
+  text.replacingOccurrences(of: measuredMark, with: "")
+}
+
 /// One cell of the lesson as the page shows it.
 enum PageBlock: Equatable {
   case section(String)
@@ -102,6 +110,13 @@ extension Notebook {
     text += bold("Time") + ": " + time + "\n\n"
     emit(text)
   }
+
+  /// Marks a value that depends on the machine rather than on the seed (a time without its unit,
+  /// memory the operating system reports, a count of threads) for `.ci/check-lesson-pages`,
+  /// which ignores what it marks: `nb.table(..., rows: [[name, nb.measured(seconds)]])`. The
+  /// terminal shows the text alone; the page keeps it between two invisible separators (U+2063).
+  /// Times and speeds printed with their unit ("12.3 s", "480 tokens/s") need no mark.
+  public func measured(_ text: String) -> String { measuredMark + text + measuredMark }
 
   /// An output that depends on files outside the kit (such as optional real data sets): shown in
   /// the terminal like `output(_:)`, left out of the page, so the page is the same on every machine.

@@ -189,7 +189,7 @@ func fenced(_ text: String, language: String) -> String {
 func markdownTable(headers: [String], rows: [[String]], title: String?) -> String {
   let columns = max(headers.count, rows.map(\.count).max() ?? 0)
   func isNumeric(_ s: String) -> Bool {
-    let t = s.trimmingCharacters(in: .init(charactersIn: "%x ±"))
+    let t = s.trimmingCharacters(in: .init(charactersIn: "%x ±" + measuredMark))
     return !t.isEmpty && Double(t.replacingOccurrences(of: ",", with: "")) != nil
   }
   let padded = rows.map { $0 + [String](repeating: "", count: columns - $0.count) }

@@ -76,7 +76,7 @@ public final class Notebook {
       "(\(mode), seed \(options.seed); figures and results in \(options.outputDirectory.relativePath)/)\n\n")
   }
 
-  func emit(_ text: String) { write(text) }
+  func emit(_ text: String) { write(withoutMeasuredMarks(text)) }
 
   func bold(_ text: String) -> String { styled ? "\u{1B}[1m\(text)\u{1B}[0m" : text }
 
@@ -128,7 +128,8 @@ public final class Notebook {
   /// An aligned table.
   public func table(headers: [String], rows: [[String]], title: String? = nil) {
     page.add(.table(headers: headers, rows: rows, title: title))
-    emit(indented(renderTable(headers: headers, rows: rows, title: title)))
+    let plainRows = rows.map { $0.map(withoutMeasuredMarks) }  // aligned on what the terminal shows
+    emit(indented(renderTable(headers: headers, rows: plainRows, title: title.map(withoutMeasuredMarks))))
   }
 
   /// A line chart of one or more curves.

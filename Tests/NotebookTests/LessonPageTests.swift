@@ -132,6 +132,22 @@ final class LessonPageTests: XCTestCase {
     XCTAssertEqual(page.components(separatedBy: "(#questions)").count, 2, "listed once in the contents")
   }
 
+  func testMeasuredValuesAreMarkedOnThePageOnly() throws {
+    var terminal = ""
+    let options = try LessonOptions.parse(arguments: [], flags: [], lesson: 3)
+    let nb = Notebook(lesson: 3, title: "T", summary: "S", options: options) { terminal += $0 }
+    nb.table(headers: ["run", "s"], rows: [["a", nb.measured("12.5")], ["bb", "7.5"]])
+    XCTAssertFalse(terminal.contains("\u{2063}"), "the terminal shows no marks")
+    // Aligned on what is shown: both values start in the same column.
+    XCTAssertTrue(terminal.contains("\n  a    12.5"), terminal)
+    XCTAssertTrue(terminal.contains("\n  bb    7.5"), terminal)
+    guard case .table(_, let rows, _) = nb.page.blocks.last else { return XCTFail("no table recorded") }
+    XCTAssertEqual(rows[0][1], "\u{2063}12.5\u{2063}")
+    XCTAssertEqual(
+      markdownTable(headers: ["run", "s"], rows: rows, title: nil).components(separatedBy: "\n")[1],
+      "| --- | ---: |")
+  }
+
   func testARerunReplacesTheLessonsOldFiguresOnly() throws {
     let figures = root.appendingPathComponent("docs/lessons/figures")
     try FileManager.default.createDirectory(at: figures, withIntermediateDirectories: true)

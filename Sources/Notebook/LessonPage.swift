@@ -8,9 +8,12 @@
 //       time: "about 45 minutes, plus the exercises",
 //       reading: [Reading("Karpathy, micrograd", url: "https://github.com/karpathy/micrograd")])
 //
-// Every cell the notebook shows (sections, narration, code, outputs, tables, charts, figures) is
-// recorded as it runs, so the page holds exactly what the run printed; MarkdownPage.swift renders
-// it. The page needs nothing from the lesson beyond the calls it already makes.
+// Every cell the notebook shows (sections, narration, code, outputs, tables, charts, figures,
+// questions) is recorded as it runs, so the page holds exactly what the run printed;
+// MarkdownPage.swift renders it. The page needs nothing from the lesson beyond the calls it
+// already makes, and two rules that keep it the same on every machine (.ci/check-lesson-pages):
+// print times and speeds with their unit ("12.3 s", "480 tokens/s") or through
+// `nb.measured(...)`, and show what depends on files outside the kit with `nb.localOutput(...)`.
 
 import Foundation
 

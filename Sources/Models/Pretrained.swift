@@ -147,8 +147,9 @@ extension Module {
   }
 }
 
-/// Reads `config.json` of a checkpoint directory.
-func readConfig<C: Decodable>(_ type: C.Type, in directory: URL) throws -> C {
+/// Reads `config.json` of a checkpoint directory (transformers' `AutoConfig.from_pretrained`
+/// for one class): errors name the file and the field; a key repeated in one object is refused.
+public func readConfig<C: Decodable>(_ type: C.Type, in directory: URL) throws -> C {
   let url = directory.appendingPathComponent("config.json")
   guard let data = try? Data(contentsOf: url) else {
     throw ConfigError("\(url.path): cannot read the file; a checkpoint directory needs config.json")

@@ -26,18 +26,7 @@ public struct PretrainedClassifier {
   public static func fromPretrained(
     _ directory: URL, labelNames: [String]? = nil, maxLength: Int = 128, generator: Generator = .default
   ) throws -> PretrainedClassifier {
-    let configURL = directory.appendingPathComponent("config.json")
-    guard let data = FileManager.default.contents(atPath: configURL.path) else {
-      throw TrainerError(
-        "\(configURL.path): not found; --model must be a checkpoint directory with config.json")
-    }
-    let modelType =
-      (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["model_type"] as? String
-    guard let modelType, ["bert", "roberta", "gpt2"].contains(modelType) else {
-      throw TrainerError(
-        "\(configURL.path): model_type is \(modelType.map { "\"\($0)\"" } ?? "missing"); the kit classifies with \"bert\", \"roberta\" or \"gpt2\" checkpoints"
-      )
-    }
+    let modelType = try checkpointModelType(in: directory, supported: ["bert", "roberta", "gpt2"])
     let tokenizer = try loadTokenizer(at: directory)
     let tokenizerPath = tokenizerFile(in: directory)?.path ?? directory.path
     func checkVocabulary(_ vocabSize: Int) throws {
@@ -81,7 +70,7 @@ public struct PretrainedClassifier {
         modelType: "roberta", labelNames: config.labelNames, report: report)
     }
     // GPT-2 has no padding token: pad with end-of-text, as is usual, and tell the head.
-    let config = try JSONDecoder().decode(GPT2Config.self, from: data)
+    let config = try readConfig(GPT2Config.self, in: directory)
     let pad = config.padTokenId ?? config.eosTokenId
     let (model, report) = try GPT2ForSequenceClassification.fromPretrained(
       directory, labelNames: labelNames, padTokenId: pad, generator: generator, outputLoadingInfo: true)

@@ -7,18 +7,23 @@ import Models
 import TensorCore
 
 /// The `model_type` of the checkpoint in `directory`, if it is one of `supported`; otherwise an
-/// error naming config.json and what it found.
-func encoderModelType(in directory: URL, supported: [String] = ["bert", "roberta"]) throws -> String {
+/// error naming config.json and what it found (no file, not a JSON object, no or another type).
+func checkpointModelType(in directory: URL, supported: [String] = ["bert", "roberta"]) throws -> String {
   let configURL = directory.appendingPathComponent("config.json")
   guard let data = FileManager.default.contents(atPath: configURL.path) else {
     throw TrainerError(
       "\(configURL.path): not found; the model must be a checkpoint directory with config.json")
   }
-  let found = (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["model_type"] as? String
+  guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+    throw TrainerError(
+      "\(configURL.path): \(data.isEmpty ? "empty file" : "not a JSON object"); expected a Hugging Face config.json"
+    )
+  }
+  let found = object["model_type"] as? String
   guard let found, supported.contains(found) else {
     throw TrainerError(
-      "\(configURL.path): model_type is \(found.map { "\"\($0)\"" } ?? "missing"); expected "
-        + supported.map { "\"\($0)\"" }.joined(separator: " or "))
+      "\(configURL.path): model_type is \(found.map { "\"\($0)\"" } ?? "missing"); the kit reads "
+        + supported.map { "\"\($0)\"" }.joined(separator: ", ") + " checkpoints here")
   }
   return found
 }
@@ -38,7 +43,7 @@ public struct PretrainedEncoder {
 
   /// Loads `directory` as `BertModel` or `RobertaModel`, by its `model_type`.
   public static func fromPretrained(_ directory: URL) throws -> PretrainedEncoder {
-    switch try encoderModelType(in: directory) {
+    switch try checkpointModelType(in: directory) {
     case "roberta":
       let model = try RobertaModel.fromPretrained(directory)
       model.eval()
@@ -77,7 +82,7 @@ public struct PretrainedMaskedLM {
 
   /// Loads `directory` as `BertForMaskedLM` or `RobertaForMaskedLM`, by its `model_type`.
   public static func fromPretrained(_ directory: URL) throws -> PretrainedMaskedLM {
-    switch try encoderModelType(in: directory) {
+    switch try checkpointModelType(in: directory) {
     case "roberta":
       let model = try RobertaForMaskedLM.fromPretrained(directory)
       model.eval()

@@ -32,7 +32,7 @@ final class OptionsCLITests: CourseCLITestCase {
       ("--max-steps", "-1"), ("--batch-size", "32"), ("--eval-batch-size", "64"), ("--lr", "5e-05"),
       ("--scheduler", "linear"), ("--warmup-ratio", "0"), ("--weight-decay", "0"), ("--grad-accum", "1"),
       ("--max-grad-norm", "1"), ("--group-by-length", "false"), ("--max-length", "128"), ("--seed", "42"),
-      ("--threads", nil), ("--output", nil),
+      ("--threads", nil), ("--output", nil), ("--save-steps", "0"), ("--resume", nil),
     ],
     "predict": [
       ("--model", nil), ("--input", nil), ("--format", nil), ("--text-column", nil),
@@ -47,6 +47,7 @@ final class OptionsCLITests: CourseCLITestCase {
       ("--seed", "42"),
     ],
     "tokenize": [("--tokenizer", nil), ("--input", nil), ("--tokens", nil)],
+    "compare-results": [("FILE...", nil)],
     "bench": [
       ("matmul", nil), ("--quick", nil), ("--json", nil), ("--m", "512"), ("--k", "512"), ("--n", "512"),
       ("--threads", nil),

@@ -1,5 +1,5 @@
 // swift-tools-version: 6.0
-// The course kit: eight lesson executables standing on one small tensor core with autodiff.
+// The course kit: one executable per lesson (Lessons/LessonN) standing on one small tensor core with autodiff.
 // No package dependencies: a student must be able to build it offline with the toolchain alone.
 import PackageDescription
 

@@ -24,6 +24,33 @@ let nb = Notebook(
     LessonFlag.int("hidden", default: 16, help: "hidden units per layer of the classifier"),
     LessonFlag.double("lr", default: 0.1, help: "learning rate of the classifier"),
   ])
+nb.overview(
+  objectives: [
+    "read a tensor as a flat array and a shape, and predict the shape broadcasting gives two tensors",
+    "follow a computation graph backwards and check autodiff's gradients against the chain rule by hand",
+    "check any op's backward pass with finite differences",
+    "fit a line and a two-layer network with SGD, and compare training and held-out loss",
+  ],
+  prerequisites: [
+    "programming in any language (Swift reads much like Python or TypeScript)",
+    "derivatives and the chain rule; vectors and matrix products",
+  ],
+  time: "about 45 minutes to read and run, plus 1–2 hours for the four exercises",
+  reading: [
+    Reading(
+      "Karpathy, micrograd and “The spelled-out intro to neural networks and backpropagation”",
+      url: "https://github.com/karpathy/micrograd",
+      note: "the same design as this kit's tensor core, in Python"),
+    Reading(
+      "PyTorch, Autograd mechanics", url: "https://pytorch.org/docs/stable/notes/autograd.html",
+      note: "how PyTorch records the graph and accumulates .grad"),
+    Reading(
+      "Baydin et al. 2018, Automatic differentiation in machine learning: a survey",
+      url: "https://arxiv.org/abs/1502.05767", note: "forward and reverse mode, sections 2–3"),
+    Reading(
+      "NumPy, Broadcasting", url: "https://numpy.org/doc/stable/user/basics.broadcasting.html",
+      note: "the rule PyTorch and this kit follow"),
+  ])
 let options = nb.options
 manualSeed(options.seed)
 let generator = Generator(seed: options.seed)

@@ -18,6 +18,37 @@ let nb = Notebook(
     and GPT-2, trained here on our own corpus.
     """,
   flags: [LessonFlag.int("documents", default: 3000, help: "corpus documents the tokenizers train on")])
+nb.overview(
+  objectives: [
+    "read labelled data in TSV, CSV, JSONL and one-label-per-line formats, with errors that name the bad row",
+    "clean and de-duplicate text, and make stratified train/validation/test splits that do not leak",
+    "train a WordPiece and a byte-level BPE tokenizer on a corpus and compare how they cut words",
+    "encode sentence pairs with special tokens, truncation, padding and attention masks",
+    "measure how many pieces a domain word costs before and after adding it to the vocabulary",
+  ],
+  prerequisites: ["Lesson 1 (tensors and shapes)"],
+  time: "about 45 minutes to read and run, plus 1–2 hours for the four exercises",
+  reading: [
+    Reading(
+      "Hugging Face LLM course, chapter 2.5: Handling multiple sequences",
+      url: "https://huggingface.co/learn/llm-course/chapter2/5",
+      note: "padding, truncation and attention masks"),
+    Reading(
+      "Hugging Face LLM course, chapter 6.5–6.6: BPE and WordPiece tokenization",
+      url: "https://huggingface.co/learn/llm-course/chapter6/5",
+      note: "both algorithms step by step, with code"),
+    Reading(
+      "Sennrich, Haddow and Birch 2016, Neural machine translation of rare words with subword units",
+      url: "https://arxiv.org/abs/1508.07909", note: "where BPE for text comes from"),
+    Reading(
+      "Radford et al. 2019, Language models are unsupervised multitask learners (GPT-2)",
+      url:
+        "https://cdn.openai.com/better-language-models/language_models_are_unsupervised_multitask_learners.pdf",
+      note: "section 2.2: byte-level BPE"),
+    Reading(
+      "Gebru et al. 2021, Datasheets for datasets", url: "https://arxiv.org/abs/1803.09010",
+      note: "the questions datasets/README.md answers for the kit's data"),
+  ])
 let options = nb.options
 let root = URL(fileURLWithPath: "datasets")
 func lines(_ path: String) -> [String] {
@@ -74,7 +105,7 @@ nb.table(
 let sst = URL(fileURLWithPath: "../shared/data/real/sst2/stsa.binary.train")
 if FileManager.default.fileExists(atPath: sst.path) {
   let real = try readExamples(sst, format: .labelText, labels: ["0", "1"])
-  nb.output("SST-2 (real movie reviews) from \(sst.relativePath): \(real.examples.count) examples")
+  nb.localOutput("SST-2 (real movie reviews) from \(sst.relativePath): \(real.examples.count) examples")
   nb.record("sst2_examples", real.examples.count)
 }
 

@@ -22,6 +22,36 @@ let nb = Notebook(
     LessonFlag.int("steps", default: 400, help: "training steps of the tiny GPT"),
     LessonFlag.double("lr", default: 0.003, help: "AdamW learning rate of the tiny GPT"),
   ])
+nb.overview(
+  objectives: [
+    "compute scaled dot-product attention by hand on one sentence, and say why the scores are divided by √d",
+    "apply padding and causal masks, and split attention into heads",
+    "assemble the BERT (post-LN) and GPT-2 (pre-LN) transformer blocks in Hugging Face layout",
+    "train a tiny GPT and read what it attends to in its attention maps",
+    "turn logits into a next token: greedy, temperature and top-k sampling",
+  ],
+  prerequisites: [
+    "Lesson 1 (tensors, autodiff, training loops)", "Lesson 2 (token ids, padding, attention masks)",
+  ],
+  time: "about an hour to read and run, plus 1–2 hours for the four exercises",
+  reading: [
+    Reading(
+      "Vaswani et al. 2017, Attention is all you need", url: "https://arxiv.org/abs/1706.03762",
+      note: "section 3.2: scaled dot-product and multi-head attention"),
+    Reading(
+      "Hugging Face LLM course, chapter 1.4: How do Transformers work?",
+      url: "https://huggingface.co/learn/llm-course/chapter1/4",
+      note: "encoders, decoders and attention layers"),
+    Reading(
+      "Alammar, The illustrated transformer", url: "https://jalammar.github.io/illustrated-transformer/",
+      note: "the same computation, drawn"),
+    Reading(
+      "Xiong et al. 2020, On layer normalization in the transformer architecture",
+      url: "https://arxiv.org/abs/2002.04745", note: "pre-LN against post-LN"),
+    Reading(
+      "Holtzman et al. 2020, The curious case of neural text degeneration",
+      url: "https://arxiv.org/abs/1904.09751", note: "why greedy decoding repeats itself, and top-p sampling"),
+  ])
 let options = nb.options
 manualSeed(options.seed)
 let generator = Generator(seed: options.seed)

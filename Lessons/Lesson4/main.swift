@@ -28,6 +28,30 @@ let nb = Notebook(
     LessonFlag.double("adapt-lr", default: 5e-4, help: "learning rate of continued pre-training"),
     LessonFlag.int("new-words", default: 24, help: "domain words added to the vocabulary"),
   ])
+nb.overview(
+  objectives: [
+    "pre-train a small BERT by masked language modelling (15%, 80/10/10) and read its loss and perplexity",
+    "save and reload a checkpoint in Hugging Face layout (safetensors, config.json, vocab.txt)",
+    "probe what pre-training learned: fill-in-the-blank, nearest neighbours, a 2-D map of the embeddings",
+    "adapt a checkpoint to a new domain: add words to its vocabulary and continue pre-training",
+  ],
+  prerequisites: ["Lessons 1–3 (autodiff, tokenizers, the transformer block)"],
+  time: "about an hour to read and run, plus 1–2 hours for the exercises",
+  reading: [
+    Reading(
+      "Devlin et al. 2019, BERT: pre-training of deep bidirectional transformers for language understanding",
+      url: "https://arxiv.org/abs/1810.04805", note: "section 3.1: the masked LM and its 80/10/10 rule"),
+    Reading(
+      "Hugging Face LLM course, chapter 7.3: Fine-tuning a masked language model",
+      url: "https://huggingface.co/learn/llm-course/chapter7/3",
+      note: "domain adaptation with the Trainer"),
+    Reading(
+      "Gururangan et al. 2020, Don't stop pretraining: adapt language models to domains and tasks",
+      url: "https://arxiv.org/abs/2004.10964", note: "what continued pre-training buys, measured"),
+    Reading(
+      "Hugging Face, safetensors", url: "https://huggingface.co/docs/safetensors/index",
+      note: "the checkpoint format the kit reads and writes"),
+  ])
 let options = nb.options
 manualSeed(options.seed)
 let generator = Generator(seed: options.seed)

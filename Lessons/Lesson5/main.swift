@@ -34,6 +34,35 @@ let nb = Notebook(
     LessonFlag.int(
       "bert-extras", default: 0, help: "1: also BERT from scratch and with the [CLS] head (+40 s)"),
   ])
+nb.overview(
+  objectives: [
+    "put a new classification head on a pre-trained checkpoint and fine-tune it with TrainingArguments and Trainer",
+    "choose a recipe: learning rate, warm-up and decay, AdamW with weight decay, gradient clipping, epochs",
+    "compare a pre-trained model with the same architecture from scratch over several seeds, with spread",
+    "read the same run as the Hugging Face example it mirrors",
+  ],
+  prerequisites: ["Lessons 1–4 (in particular Lesson 4's checkpoints)"],
+  time: "about an hour to read and run, plus 1–2 hours for the exercises",
+  reading: [
+    Reading(
+      "Hugging Face LLM course, chapter 3: Fine-tuning a pretrained model",
+      url: "https://huggingface.co/learn/llm-course/chapter3/1",
+      note: "the Trainer API (3.3) and a training loop by hand (3.4)"),
+    Reading(
+      "Howard and Ruder 2018, Universal language model fine-tuning for text classification (ULMFiT)",
+      url: "https://arxiv.org/abs/1801.06146", note: "pre-training vs from scratch with few labels (figure 3)"
+    ),
+    Reading(
+      "Loshchilov and Hutter 2019, Decoupled weight decay regularization (AdamW)",
+      url: "https://arxiv.org/abs/1711.05101", note: "why weight decay is not L2 regularisation in Adam"),
+    Reading(
+      "Mosbach et al. 2021, On the stability of fine-tuning BERT", url: "https://arxiv.org/abs/2006.04884",
+      note: "why to report several seeds, and what warm-up and bias correction fix"),
+    Reading(
+      "Hugging Face, Trainer and TrainingArguments",
+      url: "https://huggingface.co/docs/transformers/main_classes/trainer",
+      note: "the reference for every argument the lesson sets"),
+  ])
 let options = nb.options
 manualSeed(options.seed)
 let quick = options.quick

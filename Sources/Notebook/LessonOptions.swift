@@ -58,6 +58,8 @@ public struct LessonOptions: Sendable {
   public var seed: UInt64 = 42
   /// `--output DIR`: where figures and results.json go (default runs/LessonN).
   public var outputDirectory: URL
+  /// `--markdown DIR`: also write the lesson's page, DIR/lessonN.md, and its figures (nil: no page).
+  public var markdownDirectory: URL?
   var ints: [String: Int] = [:]
   var doubles: [String: Double] = [:]
 
@@ -111,6 +113,8 @@ public struct LessonOptions: Sendable {
         options.seed = seed
       case "--output":
         options.outputDirectory = URL(fileURLWithPath: try value())
+      case "--markdown":
+        options.markdownDirectory = URL(fileURLWithPath: try value())
       default:
         guard name.hasPrefix("--"), let flag = flags.first(where: { "--" + $0.name == name }) else {
           throw LessonOptionsError.unknownFlag(name)
@@ -141,6 +145,8 @@ public struct LessonOptions: Sendable {
       "  --quick            a short run (a few seconds), as CI does",
       "  --seed N           seed of every random choice (default 42)",
       "  --output DIR       where figures and results.json go (default runs/Lesson\(lesson))",
+      "  --markdown DIR     also write this run as a page, DIR/lesson\(lesson).md, with its figures",
+      "                     (the course's pages: --markdown docs/lessons)",
     ]
     for flag in flags {
       let left = "  --\(flag.name) \(flag.kind.placeholder)"

@@ -17,6 +17,7 @@ import Foundation
 public final class Notebook {
   public let lesson: Int
   public let title: String
+  let summary: String
   /// The parsed command line: `--quick`, `--seed`, `--output` and the lesson's flags.
   public let options: LessonOptions
   var results: [String: JSONValue] = [:]
@@ -25,6 +26,8 @@ public final class Notebook {
   let interactive: Bool
   let start = Date()
   let width = 88
+  /// The cells as the lesson's page shows them (LessonPage.swift).
+  let page = LessonPageRecord()
 
   /// Parses the command line (printing help and exiting 0 for `--help`, or exiting 2 with a
   /// message for a bad flag) and prints the lesson's title and summary.
@@ -60,6 +63,7 @@ public final class Notebook {
   ) {
     self.lesson = lesson
     self.title = title
+    self.summary = summary
     self.options = options
     self.styled = styled
     self.interactive = interactive
@@ -72,7 +76,7 @@ public final class Notebook {
       "(\(mode), seed \(options.seed); figures and results in \(options.outputDirectory.relativePath)/)\n\n")
   }
 
-  func emit(_ text: String) { write(text) }
+  func emit(_ text: String) { write(withoutMeasuredMarks(text)) }
 
   func bold(_ text: String) -> String { styled ? "\u{1B}[1m\(text)\u{1B}[0m" : text }
 
@@ -99,21 +103,33 @@ public final class Notebook {
 
   /// A titled section.
   public func section(_ title: String) {
+    page.add(.section(title))
     emit("\n" + bold(title) + "\n" + String(repeating: "─", count: title.count) + "\n")
   }
 
   /// A paragraph of narration, wrapped to the terminal.
-  public func narrate(_ text: String) { emit(wrap(text) + "\n\n") }
+  public func narrate(_ text: String) {
+    page.add(.narration(text))
+    emit(wrap(text) + "\n\n")
+  }
 
   /// A code cell: the code the lesson is about to run, as the student would write it.
-  public func code(_ source: String) { emit(indented(source, "  │ ")) }
+  public func code(_ source: String) {
+    page.add(.code(source))
+    emit(indented(source, "  │ "))
+  }
 
   /// The output of the last code cell.
-  public func output(_ text: String) { emit(indented(text, "  ")) }
+  public func output(_ text: String) {
+    page.add(.output(text))
+    emit(indented(text, "  "))
+  }
 
   /// An aligned table.
   public func table(headers: [String], rows: [[String]], title: String? = nil) {
-    emit(indented(renderTable(headers: headers, rows: rows, title: title)))
+    page.add(.table(headers: headers, rows: rows, title: title))
+    let plainRows = rows.map { $0.map(withoutMeasuredMarks) }  // aligned on what the terminal shows
+    emit(indented(renderTable(headers: headers, rows: plainRows, title: title.map(withoutMeasuredMarks))))
   }
 
   /// A line chart of one or more curves.
@@ -121,26 +137,32 @@ public final class Notebook {
     _ series: [ChartSeries], title: String, xLabel: String = "", yLabel: String = "", width: Int = 60,
     height: Int = 12
   ) {
-    emit(
-      indented(
-        renderLineChart(series, title: title, xLabel: xLabel, yLabel: yLabel, width: width, height: height)))
+    let chart = renderLineChart(
+      series, title: title, xLabel: xLabel, yLabel: yLabel, width: width, height: height)
+    page.add(.textChart(chart))
+    emit(indented(chart))
   }
 
   /// A heatmap of a matrix (e.g. attention weights).
   public func heatmap(_ values: [[Double]], rowLabels: [String], columnLabels: [String], title: String) {
-    emit(indented(renderHeatmap(values, rowLabels: rowLabels, columnLabels: columnLabels, title: title)))
+    let chart = renderHeatmap(values, rowLabels: rowLabels, columnLabels: columnLabels, title: title)
+    page.add(.textChart(chart))
+    emit(indented(chart))
   }
 
   /// A scatter plot, one marker per group (`groups` names them).
   public func scatter(
     _ points: [ScatterPoint], groups: [String], title: String, xLabel: String = "", yLabel: String = ""
   ) {
-    emit(indented(renderScatter(points, groups: groups, title: title, xLabel: xLabel, yLabel: yLabel)))
+    let chart = renderScatter(points, groups: groups, title: title, xLabel: xLabel, yLabel: yLabel)
+    page.add(.textChart(chart))
+    emit(indented(chart))
   }
 
   /// Writes `figure` to `<output directory>/<name>.svg` and says where.
   public func figure(_ figure: SVGFigure, name: String) {
     let url = options.outputDirectory.appendingPathComponent(name + ".svg")
+    page.addFigure(name: name, svg: figure.svg)
     do {
       try figure.write(to: url)
       emit("  figure: \(url.relativePath)\n\n")
@@ -182,16 +204,22 @@ public final class Notebook {
     ])
   }
 
-  /// Writes results.json (atomically) and closes the lesson. Returns false if it could not.
+  /// Writes results.json (atomically) and, with `--markdown DIR`, the lesson's page, and closes
+  /// the lesson. Returns false if it could not.
   @discardableResult
   public func finish() -> Bool {
     let url = options.outputDirectory.appendingPathComponent("results.json")
     let seconds = Date().timeIntervalSince(start)
+    if let reading = readingText() { emit(reading) }
     do {
       try FileManager.default.createDirectory(at: options.outputDirectory, withIntermediateDirectories: true)
       try Data((resultsDocument.serialized() + "\n").utf8).write(to: url, options: .atomic)
       emit(
         "\nLesson \(lesson) done in \(String(format: "%.1f", seconds)) s; results in \(url.relativePath)\n")
+      if let directory = options.markdownDirectory, let problem = writePage(to: directory, seconds: seconds) {
+        emit("Lesson \(lesson): \(problem)\n")
+        return false
+      }
       return true
     } catch {
       emit(

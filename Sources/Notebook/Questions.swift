@@ -4,6 +4,7 @@
 extension Notebook {
   /// A closing "Questions" section: each question numbered and wrapped to the terminal.
   public func questions(_ list: [String]) {
+    page.questions = list  // the lesson's page renders them after its exercises (MarkdownPage.swift)
     section("Questions")
     for (i, question) in list.enumerated() {
       let number = "\(i + 1). "

@@ -15,6 +15,7 @@ final class CorruptionTests: XCTestCase {
   }
 
   func testACheckpointWithNaNWeightsIsRefusedAtLoad() throws {
+    try skipUnlessCheckpointExercisesDone()  // saving and loading read the safetensors header (exercise)
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nan-\(UUID())")
     defer { try? FileManager.default.removeItem(at: directory) }
     let model = BertModel(.tiny(vocabSize: 20))

@@ -80,7 +80,11 @@ struct MarkdownPage {
     if lesson > 1 { navigation.append("[← Lesson \(lesson - 1)](lesson\(lesson - 1).md)") }
     navigation.append("[all lessons](\(link("README.md"))#lessons)")
     if glossary != nil { navigation.append("[glossary](\(link("docs/glossary.md")))") }
-    if lesson < 8 { navigation.append("[Lesson \(lesson + 1) →](lesson\(lesson + 1).md)") }
+    // The next lesson is linked once the kit has it, so the page never names a missing page.
+    let next = root.appendingPathComponent("Lessons/Lesson\(lesson + 1)").path
+    if FileManager.default.fileExists(atPath: next) {
+      navigation.append("[Lesson \(lesson + 1) →](lesson\(lesson + 1).md)")
+    }
     out.append(navigation.joined(separator: " · "))
     out.append(paragraphs(summary, &linker))
     if let overview = record.overview {

@@ -36,6 +36,8 @@ public struct SubmissionGrade: Sendable {
   public var buildFailure: String?
   /// Test files that differ from the edition's checksums.
   public var changedTests: [String] = []
+  /// Exercises whose code did not compile: graded zero, with their stubs put back for the rest.
+  public var uncompiledExercises: [String] = []
   public var total: Double { exercises.reduce(0) { $0 + $1.earned } }
   public var possible: Int { exercises.reduce(0) { $0 + $1.exercise.points } }
   public var done: Int { exercises.filter { !$0.outcomes.isEmpty && $0.passed == $0.outcomes.count }.count }
@@ -80,7 +82,15 @@ public func gradeSubmission(
 
   log("\(name): building with the kit's tests...")
   let swift = which("swift")
-  let build = try runProcess(swift, ["build", "--build-tests"], in: work, timeout: 3600)
+  var build = try runProcess(swift, ["build", "--build-tests"], in: work, timeout: 3600)
+  // Exercises whose code breaks the build get zero; their stubs are put back for the rest.
+  var uncompiled: [String: String] = [:]
+  if !build.succeeded {
+    log("\(name): the build failed; putting back the stubs of the exercises that do not compile...")
+    (uncompiled, build) = try repairBuild(
+      work: work, kitRoot: kitRoot, exercises: exercises, failedBuild: build
+    ) { try runProcess(swift, ["build", "--build-tests"], in: work, timeout: 3600) }
+  }
   func empty(_ reason: String) -> SubmissionGrade {
     SubmissionGrade(
       name: name,
@@ -105,6 +115,19 @@ public func gradeSubmission(
   var results: [ExerciseGrade] = []
   for exercise in exercises {
     var outcomes: [TestOutcome] = []
+    if let error = uncompiled[exercise.id] {
+      let reason = "did not compile (graded with its stub put back): " + error
+      for c in classes where c.exerciseID == exercise.id {
+        outcomes += c.tests.map {
+          TestOutcome(
+            module: c.module, className: c.name, test: $0, exerciseID: exercise.id, hidden: c.hidden,
+            passed: false, reason: reason, message: reason)
+        }
+      }
+      results.append(ExerciseGrade(exercise: exercise, outcomes: outcomes))
+      log("  \(exercise.id): did not compile")
+      continue
+    }
     let timeout = Double(exercise.timeout.map(Double.init) ?? defaultTimeout)
     let mine = classes.filter { $0.exerciseID == exercise.id }
     // All the exercise's tests in one process first: one launch instead of one per test. Only
@@ -166,7 +189,9 @@ public func gradeSubmission(
     results.append(ExerciseGrade(exercise: exercise, outcomes: outcomes))
     log("  \(exercise.id): \(outcomes.filter(\.passed).count)/\(outcomes.count) tests passed")
   }
-  return SubmissionGrade(name: name, exercises: results, buildFailure: nil, changedTests: changed)
+  return SubmissionGrade(
+    name: name, exercises: results, buildFailure: nil, changedTests: changed,
+    uncompiledExercises: uncompiled.keys.sorted())
 }
 
 /// A test's failure messages for a report: each once, in order, at most three, each cut to 300

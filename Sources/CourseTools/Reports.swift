@@ -11,6 +11,11 @@ public func gradeTable(_ grades: [SubmissionGrade]) -> String {
     if let failure = g.buildFailure {
       lines.append("  " + failure.replacingOccurrences(of: "\n", with: "\n  "))
     }
+    if !g.uncompiledExercises.isEmpty {
+      lines.append(
+        "  did not compile: \(g.uncompiledExercises.joined(separator: ", ")) (zero; the rest graded with their stubs put back)"
+      )
+    }
     if !g.changedTests.isEmpty {
       lines.append("  warning: test files were edited: \(g.changedTests.joined(separator: ", "))")
     }
@@ -68,6 +73,7 @@ public func gradesJSON(_ grades: [SubmissionGrade]) throws -> Data {
     [
       "submission": g.name, "points": g.total, "max_points": g.possible, "exercises_done": g.done,
       "build_failure": g.buildFailure as Any? ?? NSNull(), "edited_tests": g.changedTests,
+      "uncompiled_exercises": g.uncompiledExercises,
       "exercises": g.exercises.map { e in
         [
           "id": e.exercise.id, "lesson": e.exercise.lesson, "title": e.exercise.title, "points": e.earned,

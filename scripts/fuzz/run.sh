@@ -14,7 +14,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 here="$root/scripts/fuzz"
 scratch="$root/.build-fuzz"
-targets="safetensors tokenizer-json vocab-txt vocab-json-merges config-json readers"
+targets="safetensors tokenizer-json vocab-txt vocab-json-merges config-json readers training-state"
 
 target="${1:-}"
 seconds="${2:-60}"
@@ -30,6 +30,7 @@ case "$target" in
   safetensors | config-json) modules="Exercises TensorCore Models" ;;
   tokenizer-json | vocab-txt | vocab-json-merges) modules="Exercises Tokenizers" ;;
   readers) modules="Exercises Datasets" ;;
+  training-state) modules="Exercises TensorCore Models Tokenizers Notebook Training" ;;
 esac
 
 # SwiftPM builds only the last --target it is given, so one call per library.
@@ -73,6 +74,11 @@ case "$target" in
     for f in "$fixtures"/*/config.json "$root"/datasets/models/*/config.json; do
       n=$((n + 1)); cp "$f" "$corpus/seed-$n.json"
     done ;;
+  training-state)
+    # A checkpoint's three JSON files, as a short Trainer run writes them (TrainerHooksTests).
+    printf '{"output_dir": "runs/x", "learning_rate": 5e-05, "num_train_epochs": 3, "per_device_train_batch_size": 8, "seed": 42, "lr_scheduler_type": "linear", "warmup_ratio": 0.1, "weight_decay": 0.01, "save_steps": 10, "eval_strategy": "steps"}' >"$corpus/seed-training-args.json"
+    printf '{"global_step": 4, "epoch": 1.0, "log_history": [{"step": 2, "loss": 0.69, "learning_rate": 5e-05}], "best_metric": 0.5, "best_model_checkpoint": "runs/x/checkpoint-2"}' >"$corpus/seed-trainer-state.json"
+    printf '{"words": [1, 2, 3, 4], "seed": 42}' >"$corpus/seed-rng.json" ;;
   readers)
     # First byte: the format (index into tsv, csv, jsonl, label-text) and the policy bits.
     for task in sentiment intent reply; do

@@ -52,7 +52,7 @@ let package = Package(
     .target(name: "CourseTools"),
     .executableTarget(
       name: "course",
-      dependencies: ["CourseTools", "TensorCore", "Models", "Tokenizers", "Datasets", "Training"]),
+      dependencies: ["CourseTools", "TensorCore", "Models", "Tokenizers", "Datasets", "Training", "Notebook"]),
     // XCTest support for graded exercise tests (linked by test targets only).
     .target(name: "ExerciseTesting", dependencies: ["Exercises"]),
 
@@ -84,7 +84,8 @@ let package = Package(
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
     .testTarget(
       name: "TrainingTests",
-      dependencies: ["Training", "Models", "TensorCore", "Tokenizers", "ExerciseTesting"]),
+      dependencies: ["Training", "Models", "TensorCore", "Tokenizers", "ExerciseTesting"],
+      exclude: ["Fixtures"]),
     .testTarget(name: "CourseToolsTests", dependencies: ["CourseTools"]),
     // Runs the built `course` executable (`swift test` builds every product first).
     .testTarget(name: "CourseCLITests"),
@@ -98,6 +99,7 @@ let package = Package(
     .testTarget(
       name: "Lesson5Tests",
       dependencies: ["TensorCore", "Models", "Tokenizers", "Training", "ExerciseTesting"]),
+    .testTarget(name: "Lesson7Tests", dependencies: ["TensorCore", "Training", "ExerciseTesting"]),
     // BEGIN HIDDEN
     // Hidden exercise tests: the student edition leaves this target out.
     .testTarget(

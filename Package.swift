@@ -30,6 +30,7 @@ let package = Package(
     .executable(name: "Lesson3", targets: ["Lesson3"]),
     .executable(name: "Lesson4", targets: ["Lesson4"]),
     .executable(name: "Lesson5", targets: ["Lesson5"]),
+    .executable(name: "Lesson7", targets: ["Lesson7"]),
   ],
   targets: [
     // Course mechanics shared by the kit and its tests: what an unfinished exercise does.
@@ -72,6 +73,10 @@ let package = Package(
       name: "Lesson5",
       dependencies: ["TensorCore", "Models", "Notebook", "Tokenizers", "Datasets", "Training"],
       path: "Lessons/Lesson5"),
+    .executableTarget(
+      name: "Lesson7",
+      dependencies: ["TensorCore", "Models", "Notebook", "Tokenizers", "Datasets", "Training"],
+      path: "Lessons/Lesson7"),
 
     // Tests of the kit.
     .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),

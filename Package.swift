@@ -30,6 +30,7 @@ let package = Package(
     .executable(name: "Lesson3", targets: ["Lesson3"]),
     .executable(name: "Lesson4", targets: ["Lesson4"]),
     .executable(name: "Lesson5", targets: ["Lesson5"]),
+    .executable(name: "Lesson7", targets: ["Lesson7"]),
   ],
   targets: [
     // Course mechanics shared by the kit and its tests: what an unfinished exercise does.
@@ -52,7 +53,7 @@ let package = Package(
     .target(name: "CourseTools"),
     .executableTarget(
       name: "course",
-      dependencies: ["CourseTools", "TensorCore", "Models", "Tokenizers", "Datasets", "Training"]),
+      dependencies: ["CourseTools", "TensorCore", "Models", "Tokenizers", "Datasets", "Training", "Notebook"]),
     // XCTest support for graded exercise tests (linked by test targets only).
     .target(name: "ExerciseTesting", dependencies: ["Exercises"]),
 
@@ -72,6 +73,10 @@ let package = Package(
       name: "Lesson5",
       dependencies: ["TensorCore", "Models", "Notebook", "Tokenizers", "Datasets", "Training"],
       path: "Lessons/Lesson5"),
+    .executableTarget(
+      name: "Lesson7",
+      dependencies: ["TensorCore", "Models", "Notebook", "Tokenizers", "Datasets", "Training"],
+      path: "Lessons/Lesson7"),
 
     // Tests of the kit.
     .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
@@ -84,7 +89,8 @@ let package = Package(
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
     .testTarget(
       name: "TrainingTests",
-      dependencies: ["Training", "Models", "TensorCore", "Tokenizers", "ExerciseTesting"]),
+      dependencies: ["Training", "Models", "TensorCore", "Tokenizers", "ExerciseTesting"],
+      exclude: ["Fixtures"]),
     .testTarget(name: "CourseToolsTests", dependencies: ["CourseTools"]),
     // Runs the built `course` executable (`swift test` builds every product first).
     .testTarget(name: "CourseCLITests"),
@@ -98,6 +104,7 @@ let package = Package(
     .testTarget(
       name: "Lesson5Tests",
       dependencies: ["TensorCore", "Models", "Tokenizers", "Training", "ExerciseTesting"]),
+    .testTarget(name: "Lesson7Tests", dependencies: ["TensorCore", "Training", "ExerciseTesting"]),
     // BEGIN HIDDEN
     // Hidden exercise tests: the student edition leaves this target out.
     .testTarget(

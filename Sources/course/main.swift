@@ -32,6 +32,10 @@ let commands: [Command] = [
   Command("pretrain", Pretrain.self, "pre-train the kit's BERT- or GPT-style model"),
   Command("finetune", Finetune.self, "fine-tune a checkpoint on a labelled file"),
   Command("predict", Predict.self, "classify each line with a fine-tuned model"),
+  Command(
+    "evaluate", Evaluate.self,
+    "a checkpoint's report, confusion matrix, intervals and calibration on a labelled file (--compare: paired tests)"
+  ),
   Command("fill-mask", FillMask.self, "the likeliest tokens for each [MASK] or <mask>"),
   Command("embed", Embed.self, "a vector per line"),
   Command("generate", Generate.self, "continue a prompt"),

@@ -39,6 +39,12 @@ final class OptionsCLITests: CourseCLITestCase {
       ("--text-pair-column", nil),
       ("--max-length", "128"),
     ],
+    "evaluate": [
+      ("--model", nil), ("--data", nil), ("--format", nil), ("--text-column", nil),
+      ("--text-pair-column", nil),
+      ("--label-column", nil), ("--compare", nil), ("--json", nil), ("--svg", nil), ("--bootstrap", "1000"),
+      ("--bins", "15"), ("--seed", "42"), ("--max-length", "128"),
+    ],
     "fill-mask": [("--model", nil), ("--input", nil), ("--top", "5")],
     "embed": [("--model", nil), ("--input", nil), ("--pooling", "mean")],
     "generate": [

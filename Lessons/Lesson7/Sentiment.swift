@@ -1,0 +1,290 @@
+// Sections 2-4 of Lesson 7 on the sentiment task: baselines, how sure we are, learning curves.
+
+import Datasets
+import Foundation
+import Models
+import Notebook
+import TensorCore
+import Tokenizers
+import Training
+
+@MainActor func runSentimentSections() throws {
+  let labelNames = ["negative", "positive"]
+  let train = try readSplit("sentiment", "train", labels: labelNames)
+  let validation = try readSplit("sentiment", "validation", labels: labelNames)
+  let test = try readSplit("sentiment", "test", labels: labelNames)
+  let gpt = try GPTKit(directory: root.appendingPathComponent("models/gpt-mini"), labelNames: labelNames)
+  let learningRate = options.double("lr")
+  let scratchRate = options.double("scratch-lr")
+
+  // MARK: - 2. Baselines
+
+  nb.section("2. Baselines: what a model must beat")
+  nb.narrate(
+    """
+    The review-sentiment task: \(train.count) labelled reviews, \(validation.count) for \
+    validation, \(test.count) for the test, balanced. Four models, each scored on its own \
+    training reviews too, since a model that does not fit its training set has not learned \
+    what it could: the majority class; TF-IDF + logistic regression; the GPT-style \
+    architecture from random weights; the pre-trained GPT-style checkpoint. The two neural \
+    models get the same examples, the same \(steps) steps of batch 32 and the same recipe \
+    (AdamW, 10% warm-up, linear decay; peak rate \(String(format: "%g", learningRate)) \
+    pre-trained, \(String(format: "%g", scratchRate)) from scratch).
+    """)
+  nb.code(
+    """
+    let bagOfWords = TfidfLogisticRegression(numClasses: 2)
+    bagOfWords.fit(train.texts, labels: train.labels)
+    var args = TrainingArguments(outputDir: "\(runsDirectory.relativePath)/sentiment", numTrainEpochs: 1,
+                                 perDeviceTrainBatchSize: 32, learningRate: \(String(format: "%g", learningRate)))
+    args.maxSteps = \(steps)
+    args.warmupRatio = 0.1
+    args.weightDecay = 0.01
+    let pretrained = try GPT2ForSequenceClassification.fromPretrained("datasets/models/gpt-mini", ...)
+    let trainer = try Trainer(model: pretrained, args: args, trainDataset: train, evalDataset: validation,
+                              dataCollator: collator, computeMetrics: classificationMetrics)
+    try trainer.train()
+    let logits = try trainer.predict(validation, metricKeyPrefix: "eval").predictions.logits
+    """)
+  let majority = majorityClass(train.labels)
+  let majorityValidation = Array(repeating: majority, count: validation.count)
+  let majorityTrainAccuracy = Double(train.labels.filter { $0 == majority }.count) / Double(train.count)
+  let bagOfWords = TfidfLogisticRegression(numClasses: 2)
+  bagOfWords.fit(train.texts, labels: train.labels, generator: Generator(seed: options.seed))
+  let bagValidation = bagOfWords.predict(validation.texts)
+  let bagTrainAccuracy =
+    Double(zip(bagOfWords.predict(train.texts), train.labels).filter { $0 == $1 }.count) / Double(train.count)
+  let directory = runsDirectory.appendingPathComponent("sentiment")
+  let bar = nb.progress("fine-tuning runs", total: 2)
+  let scratch = try fineTune(
+    try gpt.model(pretrained: false, seed: options.seed), collator: gpt.collator,
+    args: recipe(outputDirectory: directory, maxSteps: steps, learningRate: scratchRate, seed: options.seed),
+    train: train, validation: validation)
+  bar.update(step: 1)
+  let pretrained = try fineTune(
+    try gpt.model(pretrained: true, seed: options.seed), collator: gpt.collator,
+    args: recipe(outputDirectory: directory, maxSteps: steps, learningRate: learningRate, seed: options.seed),
+    train: train, validation: validation)
+  bar.finish()
+
+  struct Arm {
+    var name: String
+    var predictions: [Int]
+    var trainAccuracy: Double
+  }
+  let arms = [
+    Arm(name: "majority class", predictions: majorityValidation, trainAccuracy: majorityTrainAccuracy),
+    Arm(name: "TF-IDF + logistic regression", predictions: bagValidation, trainAccuracy: bagTrainAccuracy),
+    Arm(
+      name: "GPT-style, from scratch", predictions: scratch.predictions, trainAccuracy: scratch.trainAccuracy),
+    Arm(
+      name: "GPT-style, pre-trained", predictions: pretrained.predictions,
+      trainAccuracy: pretrained.trainAccuracy),
+  ]
+  let labels = validation.labels
+  func scores(_ predictions: [Int]) -> (accuracy: Double, f1: Double) {
+    let m = confusionMatrix(labels: labels, predictions: predictions, numClasses: 2)
+    return (accuracyScore(m), macroF1(m))
+  }
+
+  // MARK: - 3. How sure are we?
+
+  let generator = Generator(seed: options.seed)
+  var rows: [[String]] = []
+  var recorded: [String: JSONValue] = [:]
+  for arm in arms {
+    let (accuracy, f1) = scores(arm.predictions)
+    let correct = zip(labels, arm.predictions).map { $0 == $1 }
+    let accuracyCI = bootstrapInterval(count: labels.count, resamples: resamples, generator: generator) {
+      Training.accuracy(of: correct, at: $0)
+    }
+    let f1CI = bootstrapInterval(count: labels.count, resamples: resamples, generator: generator) {
+      macroF1(labels: labels, predictions: arm.predictions, numClasses: 2, at: $0)
+    }
+    rows.append([
+      arm.name, percent(arm.trainAccuracy), percent(accuracy), interval(accuracyCI),
+      String(format: "%.3f", f1),
+      "[\(String(format: "%.3f", f1CI.low)), \(String(format: "%.3f", f1CI.high))]",
+    ])
+    recorded[arm.name] = .object([
+      "train_accuracy": .number(arm.trainAccuracy), "accuracy": .number(accuracy),
+      "accuracy_ci": .array([.number(accuracyCI.low), .number(accuracyCI.high)]), "f1": .number(f1),
+      "f1_ci": .array([.number(f1CI.low), .number(f1CI.high)]),
+    ])
+  }
+  nb.table(
+    headers: ["model", "train acc.", "validation acc.", "95% interval", "macro-F1", "95% interval"],
+    rows: rows,
+    title: "Sentiment, validation (\(labels.count) reviews); intervals: \(resamples) bootstrap resamples")
+  nb.record("sentiment_baselines", .object(recorded))
+  let scratchScores = scores(scratch.predictions)
+  let preScores = scores(pretrained.predictions)
+  let bagScores = scores(bagValidation)
+  nb.narrate(
+    """
+    The bag of words fits its training reviews (\(percent(bagTrainAccuracy))) and reaches \
+    \(percent(bagScores.accuracy)) on validation: the validation reviews use sentiment words \
+    that no labelled review contains (Lesson 5), and a bag of words knows only the words it was \
+    shown with labels. The model from scratch reaches \(percent(scratch.trainAccuracy)) on its \
+    training reviews and \(percent(scratchScores.accuracy)) on validation\(scratch.trainAccuracy < 0.8 ? "; it has not fitted its training set in \(steps) steps, so it is a weak baseline here, and `--steps` or `--scratch-lr` is the place to give it more" : ""). \
+    The pre-trained model: \(percent(pretrained.trainAccuracy)) and \(percent(preScores.accuracy)).
+    """)
+
+  nb.section("3. How sure are we? Intervals and paired tests")
+  nb.narrate(
+    """
+    Each interval above is a percentile bootstrap (exercise 7.3): the \(labels.count) \
+    validation reviews are re-drawn with replacement \(resamples) times, the score recomputed \
+    each time, and the middle 95% of those scores kept. An interval of ±\
+    \(String(format: "%.1f", 100 * 1.96 * (preScores.accuracy * (1 - preScores.accuracy) / Double(labels.count)).squareRoot())) \
+    points is what 400 examples buy. Two models scored on the same reviews are compared pair by \
+    pair, which is sharper than comparing their intervals: McNemar's exact test (exercise 7.4) \
+    looks only at the reviews exactly one of them gets right.
+    """)
+  nb.code(
+    """
+    let test = mcnemarTest(labels: validation.labels, first: pretrainedPredictions, second: bagOfWordsPredictions)
+    let paired = pairedBootstrap(count: validation.count, resamples: \(resamples), generator: Generator(seed: \(options.seed))) {
+      accuracy(of: pretrainedCorrect, at: $0) - accuracy(of: bagOfWordsCorrect, at: $0)
+    }
+    """)
+  var pairedRows: [[String]] = []
+  var pairedRecord: [String: JSONValue] = [:]
+  for (name, other) in [
+    ("TF-IDF + logistic regression", bagValidation), ("GPT-style, from scratch", scratch.predictions),
+  ] {
+    let test = mcnemarTest(labels: labels, first: pretrained.predictions, second: other)
+    let (c1, c2) = (zip(labels, pretrained.predictions).map { $0 == $1 }, zip(labels, other).map { $0 == $1 })
+    let paired = pairedBootstrap(
+      count: labels.count, resamples: resamples, generator: Generator(seed: options.seed)
+    ) {
+      Training.accuracy(of: c1, at: $0) - Training.accuracy(of: c2, at: $0)
+    }
+    pairedRows.append([
+      "pre-trained vs \(name)", String(format: "%+.1f", 100 * paired.difference),
+      "[\(String(format: "%+.1f", 100 * paired.interval.low)), \(String(format: "%+.1f", 100 * paired.interval.high))]",
+      "\(test.b) / \(test.c)", String(format: "%.2g", test.pValue),
+    ])
+    pairedRecord[name] = .object([
+      "accuracy_difference": .number(paired.difference),
+      "accuracy_difference_ci": .array([.number(paired.interval.low), .number(paired.interval.high)]),
+      "bootstrap_p_value": .number(paired.pValue), "mcnemar_b": .number(Double(test.b)),
+      "mcnemar_c": .number(Double(test.c)), "mcnemar_p_value": .number(test.pValue),
+    ])
+  }
+  nb.table(
+    headers: [
+      "comparison", "accuracy difference (points)", "95% paired interval", "only first / only second right",
+      "McNemar p",
+    ],
+    rows: pairedRows, title: "Paired tests on the same \(labels.count) validation reviews")
+  nb.record("sentiment_paired_tests", .object(pairedRecord))
+  // The test set, used once, for the model chosen on validation.
+  let testLogits = try pretrained.trainer.predict(test, metricKeyPrefix: "test").predictions.logits
+  let testPredictions = testLogits.map { row in row.indices.max { row[$0] < row[$1] } ?? 0 }
+  let testCorrect = zip(test.labels, testPredictions).map { $0 == $1 }
+  let testAccuracy = Double(testCorrect.filter { $0 }.count) / Double(test.count)
+  let testCI = bootstrapInterval(
+    count: test.count, resamples: resamples, generator: Generator(seed: options.seed)
+  ) {
+    Training.accuracy(of: testCorrect, at: $0)
+  }
+  nb.narrate(
+    """
+    Everything so far (the choice of model, the number of steps, the learning rates) was decided \
+    on validation. The test set is used once, now, for the model validation chose: the \
+    pre-trained one reaches \(percent(testAccuracy)) on the \(test.count) test reviews, 95% \
+    interval \(interval(testCI)). Had we looked at the test set while choosing, this number \
+    would be optimistic by however much our choices fitted its particular reviews.
+    """)
+  nb.record("sentiment_test_accuracy", testAccuracy)
+  nb.record("sentiment_test_accuracy_ci", [testCI.low, testCI.high])
+
+  try learningCurves(gpt: gpt, train: train, validation: validation, full: (pretrained, scratch))
+  try calibrationSection(logits: pretrained.validationLogits, labels: labels)
+  try errorAnalysis(run: pretrained, train: train, validation: validation)
+}
+
+/// Section 4: validation accuracy against the labelled-set size, pre-trained vs scratch.
+@MainActor func learningCurves(
+  gpt: GPTKit, train: TextClassificationDataset, validation: TextClassificationDataset, full: (Run, Run)
+) throws {
+  nb.section("4. Learning curves: how many labels does pre-training save?")
+  let sizes = quick ? [100, train.count] : [50, 200, train.count]
+  nb.narrate(
+    """
+    ULMFiT's figure 3 at the kit's scale: the same two models fine-tuned on the first \
+    \(sizes.dropLast().map(String.init).joined(separator: ", ")) and all \(train.count) labelled \
+    reviews, every run \(steps) steps (so a small set is seen many times), \(seedCount) seed(s) per point \
+    (the seed draws the head, the dropout and the order of the examples).
+    """)
+  let directory = runsDirectory.appendingPathComponent("learning-curves")
+  var points: [String: [[Double]]] = ["pre-trained": [], "from scratch": []]
+  let bar = nb.progress("learning-curve runs", total: sizes.count * 2 * seedCount)
+  var done = 0
+  for size in sizes {
+    let subset = TextClassificationDataset(
+      texts: Array(train.texts.prefix(size)), labels: Array(train.labels.prefix(size)),
+      labelNames: train.labelNames)
+    for (arm, pretrained) in [("pre-trained", true), ("from scratch", false)] {
+      var accuracies: [Double] = []
+      for seed in 0..<UInt64(seedCount) {
+        let run: Run
+        if size == train.count && seed == 0 {
+          run = pretrained ? full.0 : full.1  // section 2's runs
+        } else {
+          run = try fineTune(
+            try gpt.model(pretrained: pretrained, seed: options.seed + seed), collator: gpt.collator,
+            args: recipe(
+              outputDirectory: directory, maxSteps: steps,
+              learningRate: options.double(pretrained ? "lr" : "scratch-lr"), seed: options.seed + seed),
+            train: subset, validation: validation, scoreTrain: false)
+        }
+        let predictions = run.predictions
+        accuracies.append(
+          Double(zip(predictions, validation.labels).filter { $0 == $1 }.count) / Double(validation.count))
+        done += 1
+        bar.update(step: done)
+      }
+      points[arm]!.append(accuracies)
+    }
+  }
+  bar.finish()
+  let rows = sizes.indices.map { i -> [String] in
+    let (p, s) = (meanAndSpread(points["pre-trained"]![i]), meanAndSpread(points["from scratch"]![i]))
+    return [
+      "\(sizes[i])", seedCount > 1 ? "\(percent(p.mean)) ± \(percent(p.std))" : percent(p.mean),
+      seedCount > 1 ? "\(percent(s.mean)) ± \(percent(s.std))" : percent(s.mean),
+    ]
+  }
+  nb.table(
+    headers: ["labelled reviews", "pre-trained", "from scratch"], rows: rows,
+    title: "Validation accuracy (mean ± sd over \(seedCount) seed(s))")
+  let series = ["pre-trained", "from scratch"].map { arm in
+    ChartSeries(name: arm, values: points[arm]!.map { meanAndSpread($0).mean })
+  }
+  nb.lineChart(
+    series,
+    title: "validation accuracy by labelled-set size (\(sizes.map(String.init).joined(separator: ", ")))",
+    xLabel: "size index")
+  nb.figure(
+    .lineChart(
+      series: series,
+      title:
+        "Learning curves: validation accuracy vs labelled reviews (\(sizes.map(String.init).joined(separator: ", ")))",
+      xLabel: "labelled reviews: \(sizes.map(String.init).joined(separator: ", "))",
+      yLabel: "validation accuracy"),
+    name: "learning-curves")
+  let smallPre = meanAndSpread(points["pre-trained"]![0]).mean
+  let fullScratch = meanAndSpread(points["from scratch"]!.last!).mean
+  nb.narrate(
+    """
+    With \(sizes[0]) labelled reviews the pre-trained model reaches \(percent(smallPre)); from \
+    scratch, all \(train.count) reviews give \(percent(fullScratch)). \(smallPre > fullScratch ? "Pre-training is worth more than all the labels here: the validation reviews' sentiment words are not in the labelled set at all, only in the unlabelled corpus." : "Here the labels catch up with pre-training within the kit's data.") \
+    The chart is written to \(runsDirectory.relativePath)/learning-curves.svg.
+    """)
+  nb.record("learning_curve_sizes", sizes.map(Double.init))
+  nb.record(
+    "learning_curve_pretrained", .array(points["pre-trained"]!.map { .array($0.map { .number($0) }) }))
+  nb.record("learning_curve_scratch", .array(points["from scratch"]!.map { .array($0.map { .number($0) }) }))
+}

@@ -30,6 +30,7 @@ let package = Package(
     .executable(name: "Lesson3", targets: ["Lesson3"]),
     .executable(name: "Lesson4", targets: ["Lesson4"]),
     .executable(name: "Lesson5", targets: ["Lesson5"]),
+    .executable(name: "Lesson6", targets: ["Lesson6"]),
   ],
   targets: [
     // Course mechanics shared by the kit and its tests: what an unfinished exercise does.
@@ -72,6 +73,10 @@ let package = Package(
       name: "Lesson5",
       dependencies: ["TensorCore", "Models", "Notebook", "Tokenizers", "Datasets", "Training"],
       path: "Lessons/Lesson5"),
+    .executableTarget(
+      name: "Lesson6",
+      dependencies: ["TensorCore", "Models", "Notebook", "Tokenizers", "Datasets", "Training"],
+      path: "Lessons/Lesson6"),
 
     // Tests of the kit.
     .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
@@ -98,6 +103,9 @@ let package = Package(
     .testTarget(
       name: "Lesson5Tests",
       dependencies: ["TensorCore", "Models", "Tokenizers", "Training", "ExerciseTesting"]),
+    .testTarget(
+      name: "Lesson6Tests",
+      dependencies: ["TensorCore", "Models", "Datasets", "Training", "ExerciseTesting"]),
     // BEGIN HIDDEN
     // Hidden exercise tests: the student edition leaves this target out.
     .testTarget(

@@ -31,6 +31,7 @@ let package = Package(
     .executable(name: "Lesson4", targets: ["Lesson4"]),
     .executable(name: "Lesson5", targets: ["Lesson5"]),
     .executable(name: "Lesson7", targets: ["Lesson7"]),
+    .executable(name: "Lesson6", targets: ["Lesson6"]),
   ],
   targets: [
     // Course mechanics shared by the kit and its tests: what an unfinished exercise does.
@@ -77,6 +78,9 @@ let package = Package(
       name: "Lesson7",
       dependencies: ["TensorCore", "Models", "Notebook", "Tokenizers", "Datasets", "Training"],
       path: "Lessons/Lesson7"),
+      name: "Lesson6",
+      dependencies: ["TensorCore", "Models", "Notebook", "Tokenizers", "Datasets", "Training"],
+      path: "Lessons/Lesson6"),
 
     // Tests of the kit.
     .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
@@ -105,6 +109,9 @@ let package = Package(
       name: "Lesson5Tests",
       dependencies: ["TensorCore", "Models", "Tokenizers", "Training", "ExerciseTesting"]),
     .testTarget(name: "Lesson7Tests", dependencies: ["TensorCore", "Training", "ExerciseTesting"]),
+    .testTarget(
+      name: "Lesson6Tests",
+      dependencies: ["TensorCore", "Models", "Datasets", "Training", "ExerciseTesting"]),
     // BEGIN HIDDEN
     // Hidden exercise tests: the student edition leaves this target out.
     .testTarget(

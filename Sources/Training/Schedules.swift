@@ -9,6 +9,10 @@ import Foundation
 public enum LearningRateSchedule: String, Sendable, CaseIterable, Codable {
   case linear, cosine, constant
   case constantWithWarmup = "constant_with_warmup"
+  /// ULMFiT's slanted triangular learning rate (Howard and Ruder 2018, eq. 3): a short linear
+  /// rise to the peak over the warm-up (default: `cut_frac` = 10% of the steps), then a long
+  /// linear decay, never below 1/`ratio` (32) of the peak.
+  case slantedTriangular = "slanted_triangular"
 
   /// The multiplier of the base learning rate at optimizer step `step` (0-based) of
   /// `totalSteps`, after `warmupSteps` of linear warm-up from 0.
@@ -20,6 +24,9 @@ public enum LearningRateSchedule: String, Sendable, CaseIterable, Codable {
     case .linear: return linear
     // The other warm-ups are the linear schedule's own (exercise 5.1), so none gives it away.
     case .constantWithWarmup: return step < warmupSteps ? linear : 1
+    case .slantedTriangular:
+      return slantedTriangularFactor(
+        step: step, totalSteps: totalSteps, cut: warmupSteps > 0 ? warmupSteps : nil)
     case .cosine:
       if step < warmupSteps { return linear }
       // The share of the decay done, 1 minus the linear factor; past totalSteps the factor stays
@@ -44,4 +51,22 @@ public func linearWarmupDecay(step: Int, totalSteps: Int, warmupSteps: Int) -> D
   if step < warmupSteps { return Double(step) / Double(max(1, warmupSteps)) }
   return max(0, Double(totalSteps - step) / Double(max(1, totalSteps - warmupSteps)))
   // END EXERCISE 5.1
+}
+
+/// ULMFiT's slanted triangular schedule (eq. 3) as a multiplier of the peak rate: with
+/// cut = ⌊T·cutFraction⌋ (or `cut`), p = t/cut while t < cut, else
+/// 1 − (t − cut)/(cut·(1/cutFraction − 1)); the factor is (1 + p·(ratio − 1))/ratio, so it runs
+/// from 1/ratio up to 1 at the cut and back down to 1/ratio at the last step.
+public func slantedTriangularFactor(
+  step: Int, totalSteps: Int, cut: Int? = nil, cutFraction: Double = 0.1, ratio: Double = 32
+) -> Double {
+  let cutStep = max(1, cut ?? Int((Double(totalSteps) * cutFraction).rounded(.down)))
+  let p: Double
+  if step < cutStep {
+    p = Double(step) / Double(cutStep)
+  } else {
+    // The decay spans the steps after the cut (cut·(1/cut_frac − 1) in the paper's notation).
+    p = max(0, 1 - Double(step - cutStep) / Double(max(1, totalSteps - cutStep)))
+  }
+  return (1 + p * (ratio - 1)) / ratio
 }

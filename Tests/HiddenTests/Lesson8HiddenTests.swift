@@ -52,3 +52,39 @@ final class LoRAMergeHiddenTests: ExerciseTestCase {
     XCTAssertEqual(lora.deltaWeight().data, [3, 6, -1, -2])
   }
 }
+
+/// Hidden checks of exercise 8.3: a column vector, ties, a wide row.
+final class QuantizePerChannelHiddenTests: ExerciseTestCase {
+  override class var exerciseID: String { "8.3" }
+
+  func testTiesRoundToEven() {
+    // Scale 1: levels are the values themselves; 2.5 → 2, 3.5 → 4, -0.5 → -0.
+    let q = quantizePerChannel(Tensor([[127, 2.5, 3.5, -0.5]]))
+    guard q.values.count == 4 else { return XCTFail("values \(q.values.shape), expected [1, 4]") }
+    XCTAssertEqual(q.scales, [1])
+    XCTAssertEqual(q.values.values, [127, 2, 4, 0])
+  }
+
+  func testOneColumn() {
+    let q = quantizePerChannel(Tensor([[-0.5], [4], [0]]))
+    guard q.values.count == 3 else { return XCTFail("values \(q.values.shape), expected [3, 1]") }
+    XCTAssertEqual(q.values.values, [-127, 127, 0])
+    XCTAssertEqual(q.scales[0], 0.5 / 127, accuracy: 1e-9)
+  }
+}
+
+/// Hidden checks of exercise 8.4: negative weights, one entry, sparsity near 1.
+final class MagnitudeMaskHiddenTests: ExerciseTestCase {
+  override class var exerciseID: String { "8.4" }
+
+  func testLargeNegativeWeightsAreKept() {
+    XCTAssertEqual(magnitudeMask([-9, 0.1, -0.2, 8], sparsity: 0.5), [1, 0, 0, 1])
+  }
+
+  func testSmallSets() {
+    XCTAssertEqual(magnitudeMask([3], sparsity: 0.4), [1], "round(0.4) = 0")
+    XCTAssertEqual(magnitudeMask([3], sparsity: 0.6), [0], "round(0.6) = 1")
+    XCTAssertEqual(magnitudeMask([], sparsity: 0.5), [])
+    XCTAssertEqual(magnitudeMask([4, -1, 2, 0.5, -3], sparsity: 0.9), [1, 0, 0, 0, 0], "round(4.5) = 4")
+  }
+}

@@ -125,3 +125,68 @@ final class LoRAMergeTests: ExerciseTestCase {
     XCTAssertFalse(lora.deltaWeight().requiresGrad, "merging is arithmetic on values, not a training step")
   }
 }
+
+/// Exercise 8.3: `quantizePerChannel` (Sources/TensorCore/Quantization.swift).
+final class QuantizePerChannelTests: ExerciseTestCase {
+  override class var exerciseID: String { "8.3" }
+
+  func testEachRowHasItsOwnScale() {
+    let q = quantizePerChannel(Tensor([[1, -2, 0.5], [0.1, 0.05, -0.02]]))
+    XCTAssertEqual(q.scales.count, 2, "one scale per output channel")
+    guard q.scales.count == 2, q.values.count == 6 else { return }
+    XCTAssertEqual(q.scales[0], 2 / 127, accuracy: 1e-9)
+    XCTAssertEqual(q.scales[1], 0.1 / 127, accuracy: 1e-9, "a row of small weights keeps its precision")
+    XCTAssertEqual(
+      Array(q.values.values[0..<3]), [64, -127, 32],
+      "round(1·127/2) = 64 (63.5 to even), 0.5·63.5 = 31.75 → 32")
+    XCTAssertEqual(Array(q.values.values[3..<6]), [127, 64, -25])
+  }
+
+  func testDequantizedIsWithinHalfAStep() {
+    let weight = Tensor.randn([6, 40], generator: Generator(seed: 9))
+    for r in 0..<6 { for i in 0..<40 { weight.data[r * 40 + i] *= Float(r + 1) } }
+    let q = quantizePerChannel(weight)
+    XCTAssertEqual(q.shape, [6, 40])
+    guard q.shape == [6, 40] else { return }
+    let back = q.dequantized()
+    for r in 0..<6 {
+      for i in 0..<40 {
+        XCTAssertLessThanOrEqual(
+          abs(back.data[r * 40 + i] - weight.data[r * 40 + i]), q.scales[r] / 2 * (1 + 1e-5),
+          "error ≤ scale/2")
+      }
+    }
+    XCTAssertEqual(
+      q.values.values.map { abs(Int($0)) }.max(), 127, "the largest magnitude uses the full range")
+  }
+
+  func testZeroRowAndRange() {
+    let q = quantizePerChannel(Tensor([[0, 0], [-3, 3]]))
+    guard q.values.count == 4 else { return XCTFail("values \(q.values.shape), expected [2, 2]") }
+    XCTAssertEqual(Array(q.values.values[0..<2]), [0, 0], "a zero row stays zero")
+    XCTAssertTrue(q.scales[0] > 0 && q.scales[0].isFinite, "…with a finite positive scale")
+    XCTAssertEqual(Array(q.values.values[2..<4]), [-127, 127], "symmetric: -127, never -128")
+  }
+}
+
+/// Exercise 8.4: `magnitudeMask` (Sources/TensorCore/Pruning.swift).
+final class MagnitudeMaskTests: ExerciseTestCase {
+  override class var exerciseID: String { "8.4" }
+
+  func testPrunesTheSmallestMagnitudes() {
+    let mask = magnitudeMask([0.5, -0.1, 2, -3, 0.2, 0.05], sparsity: 0.5)
+    XCTAssertEqual(mask, [1, 0, 1, 1, 0, 0], "|−0.1|, 0.2 and 0.05 are the 3 smallest magnitudes")
+  }
+
+  func testCountIsRoundedHalfToEven() {
+    let values: [Float] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+    XCTAssertEqual(magnitudeMask(values, sparsity: 0.25).filter { $0 == 0 }.count, 2, "round(2.5) = 2")
+    XCTAssertEqual(magnitudeMask(values, sparsity: 0.35).filter { $0 == 0 }.count, 4, "round(3.5) = 4")
+    XCTAssertEqual(magnitudeMask(values, sparsity: 0), [Float](repeating: 1, count: 10))
+    XCTAssertEqual(magnitudeMask(values, sparsity: 1), [Float](repeating: 0, count: 10))
+  }
+
+  func testTiesPruneTheEarlierEntryFirst() {
+    XCTAssertEqual(magnitudeMask([1, -1, 1, 5], sparsity: 0.5), [0, 0, 1, 1])
+  }
+}

@@ -24,6 +24,7 @@ let package = Package(
     .library(name: "Tokenizers", targets: ["Tokenizers"]),
     .library(name: "Models", targets: ["Models"]),
     .library(name: "Datasets", targets: ["Datasets"]),
+    .library(name: "PEFT", targets: ["PEFT"]),
     .executable(name: "course", targets: ["course"]),
     .executable(name: "Lesson1", targets: ["Lesson1"]),
     .executable(name: "Lesson2", targets: ["Lesson2"]),
@@ -49,6 +50,10 @@ let package = Package(
     // Training: masking, schedules, pre-training, TrainingArguments, Trainer, callbacks.
     .target(
       name: "Training", dependencies: ["TensorCore", "Models", "Tokenizers", "Notebook"],
+      swiftSettings: optimised),
+    // Parameter-efficient fine-tuning: LoRA, prompt and prefix tuning, adapters in PEFT's layout.
+    .target(
+      name: "PEFT", dependencies: ["TensorCore", "Models", "Tokenizers", "Training", "Exercises"],
       swiftSettings: optimised),
     // Student edition, grading and checks, as a library so that it can be tested.
     .target(name: "CourseTools"),
@@ -96,6 +101,9 @@ let package = Package(
       dependencies: ["Training", "Models", "TensorCore", "Tokenizers", "ExerciseTesting"],
       exclude: ["Fixtures"]),
     .testTarget(name: "CourseToolsTests", dependencies: ["CourseTools"]),
+    .testTarget(
+      name: "PEFTTests", dependencies: ["PEFT", "Training", "Models", "TensorCore", "ExerciseTesting"],
+      exclude: ["Fixtures"]),
     // Runs the built `course` executable (`swift test` builds every product first).
     .testTarget(name: "CourseCLITests"),
     // Graded exercise tests that students see.
@@ -112,11 +120,14 @@ let package = Package(
     .testTarget(
       name: "Lesson6Tests",
       dependencies: ["TensorCore", "Models", "Datasets", "Training", "ExerciseTesting"]),
+    .testTarget(name: "Lesson8Tests", dependencies: ["TensorCore", "PEFT", "ExerciseTesting"]),
     // BEGIN HIDDEN
     // Hidden exercise tests: the student edition leaves this target out.
     .testTarget(
       name: "HiddenTests",
-      dependencies: ["TensorCore", "Models", "Tokenizers", "Datasets", "Training", "ExerciseTesting"],
+      dependencies: [
+        "TensorCore", "Models", "Tokenizers", "Datasets", "Training", "PEFT", "ExerciseTesting",
+      ],
       exclude: ["Mutations"]),
     // END HIDDEN
   ]

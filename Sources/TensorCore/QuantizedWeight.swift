@@ -66,29 +66,13 @@ public struct QuantizedWeight: Sendable, Equatable {
   }
 
   /// Quantizes a Float weight (out, in) per output channel, symmetric, to int8 in -127...127
-  /// (PyTorch's per-channel symmetric qint8 with `quant_min=-127, quant_max=127`).
+  /// (PyTorch's per-channel symmetric qint8 with `quant_min=-127, quant_max=127`), by
+  /// `quantizePerChannel` (Quantization.swift, exercise 8.3).
   public init(quantizing weight: Tensor) {
     check(weight.rank == 2, "QuantizedWeight(quantizing:) needs a (out, in) weight, got \(weight.shape)")
     check(
       weight.data.allSatisfy { $0.isFinite }, "QuantizedWeight(quantizing:): the weight has NaN or infinity")
-    let (rows, columns) = (weight.shape[0], weight.shape[1])
-    var scales = [Float](repeating: 0, count: rows)
-    var values = [Int8](repeating: 0, count: rows * columns)
-    weight.data.withUnsafeBufferPointer { w in
-      for o in 0..<rows {
-        let row = w[(o * columns)..<(o * columns + columns)]
-        let absMax = row.reduce(Float(0)) { Swift.max($0, Swift.abs($1)) }
-        // The observer's scale, floored at its eps so that a zero row does not divide by zero.
-        let scale = Swift.max(absMax / Self.maxLevel, Float.ulpOfOne)
-        let inverse = 1 / scale  // as ATen's quantize_val: value · (1 / scale), then round
-        for i in 0..<columns {
-          let level = (row[o * columns + i] * inverse).rounded(.toNearestOrEven)
-          values[o * columns + i] = Int8(Swift.min(Swift.max(level, -Self.maxLevel), Self.maxLevel))
-        }
-        scales[o] = scale
-      }
-    }
-    self.init(values: Int8Tensor(values, shape: [rows, columns]), scales: scales)
+    self = quantizePerChannel(weight)
   }
 
   /// Output channels (rows).

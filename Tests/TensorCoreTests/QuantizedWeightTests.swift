@@ -1,12 +1,21 @@
+import Exercises
 import XCTest
 
 @testable import TensorCore
+
+/// `QuantizedWeight(quantizing:)` runs Lesson 8's exercise 8.3 (`quantizePerChannel`): in the
+/// student edition, the tests that quantize are skipped until it is written.
+func skipUnlessQuantizeExerciseDone() throws {
+  let missing = Exercise.unfinishedExercises { _ = quantizePerChannel(Tensor(zeros: [1, 1])) }
+  if !missing.isEmpty { throw XCTSkip("needs exercise \(missing.joined(separator: ", ")), not done yet") }
+}
 
 /// Per-channel symmetric int8 quantization: the error bound, zero rows, the stored range.
 final class QuantizedWeightTests: XCTestCase {
   /// Every element comes back within half a step (scale/2) of its row, and the row's largest
   /// magnitude maps to ±127 exactly.
-  func testDequantizedIsWithinHalfAStep() {
+  func testDequantizedIsWithinHalfAStep() throws {
+    try skipUnlessQuantizeExerciseDone()
     let weight = Tensor.randn([7, 33], generator: Generator(seed: 3))
     // Rows of different sizes.
     for r in 0..<7 { for i in 0..<33 { weight.data[r * 33 + i] *= Float(r + 1) * 0.3 } }
@@ -30,7 +39,8 @@ final class QuantizedWeightTests: XCTestCase {
 
   /// A zero row gets the floor scale (PyTorch's eps) and stays exactly zero; values never
   /// leave -127...127, and rounding is half to even.
-  func testZeroRowsRangeAndTies() {
+  func testZeroRowsRangeAndTies() throws {
+    try skipUnlessQuantizeExerciseDone()
     let weight = Tensor([[0, 0, 0, 0], [127, -127, 0.5, 1.5], [-2, 1, 0.5, -0.25]])
     let q = QuantizedWeight(quantizing: weight)
     XCTAssertEqual(q.scales[0], Float.ulpOfOne)
@@ -43,7 +53,8 @@ final class QuantizedWeightTests: XCTestCase {
   }
 
   /// Stored values and scales build the same weight; dequantizing is scale·q.
-  func testStoredValuesAndScales() {
+  func testStoredValuesAndScales() throws {
+    try skipUnlessQuantizeExerciseDone()
     let q = QuantizedWeight(
       values: Int8Tensor([1, -2, -127, 127, 0, -127], shape: [2, 3]), scales: [0.5, 2])
     XCTAssertEqual(q.outFeatures, 2)
@@ -60,7 +71,8 @@ final class QuantizedWeightTests: XCTestCase {
 final class Int8LinearTests: XCTestCase {
   /// y = x·(scale ⊙ W)ᵀ + b within 1e-5 of the terms' magnitude (the sums run in another order),
   /// for shapes with ragged edges: odd row counts, a partial tile of outputs, a column tail.
-  func testMatchesDequantizeThenLinear() {
+  func testMatchesDequantizeThenLinear() throws {
+    try skipUnlessQuantizeExerciseDone()
     let generator = Generator(seed: 5)
     for (batch, rows, inFeatures, outFeatures) in [
       (1, 1, 1, 1), (3, 5, 37, 10), (2, 67, 96, 67), (1, 130, 8, 4),
@@ -89,7 +101,8 @@ final class Int8LinearTests: XCTestCase {
   }
 
   /// The result does not depend on the thread count (each output is one thread's fixed sum).
-  func testSameResultOnOneThreadAndMany() {
+  func testSameResultOnOneThreadAndMany() throws {
+    try skipUnlessQuantizeExerciseDone()
     let generator = Generator(seed: 6)
     let x = Tensor.randn([300, 128], generator: generator)
     let weight = QuantizedWeight(quantizing: Tensor.randn([200, 128], generator: generator))
@@ -102,7 +115,8 @@ final class Int8LinearTests: XCTestCase {
   }
 
   /// Gradients reach x and the bias (as through the dequantized weight), not the int8 weight.
-  func testBackwardGivesInputAndBiasGradients() {
+  func testBackwardGivesInputAndBiasGradients() throws {
+    try skipUnlessQuantizeExerciseDone()
     let generator = Generator(seed: 7)
     let weight = QuantizedWeight(quantizing: Tensor.randn([6, 9], generator: generator))
     let x = Tensor.randn([4, 9], generator: generator, requiresGrad: true)

@@ -151,4 +151,30 @@ final class CheckpointLayoutTests: XCTestCase {
     XCTAssertEqual(info.newlyInitialized, ["classifier.weight", "classifier.bias"])
     XCTAssertEqual(relabelled.bert.pooler?.dense.weight.data, model.bert.pooler?.dense.weight.data)
   }
+
+  /// [CLS] pooling is BERT's and transformers' only head, and the default; the shipped bert-mini
+  /// asks for nothing else. Mean pooling is a kit extension whose config says transformers will
+  /// compute something else, and survives saving and loading.
+  func testClsPoolingIsTheDefaultAndMeanPoolingCarriesAWarning() throws {
+    XCTAssertEqual(BertConfig().classifierPooling, "cls")
+    XCTAssertNil(BertConfig().transformersMismatch)
+    let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent().appendingPathComponent("datasets/models/bert-mini")
+    XCTAssertEqual(try readConfig(BertConfig.self, in: shipped).classifierPooling, "cls")
+    var config = BertConfig.tiny(vocabSize: 20)
+    config.classifierPooling = "mean"
+    let warning = try XCTUnwrap(config.transformersMismatch)
+    XCTAssertTrue(warning.contains("transformers") && warning.contains("[CLS]"), warning)
+    let model = BertForSequenceClassification(config, generator: Generator(seed: 3))
+    try model.save(to: scratch)
+    let loaded = try BertForSequenceClassification.fromPretrained(scratch)
+    XCTAssertEqual(loaded.config.classifierPooling, "mean")
+    let asCls = try BertForSequenceClassification.fromPretrained(scratch, classifierPooling: "cls")
+    XCTAssertNil(asCls.config.transformersMismatch)
+    // The two heads read different vectors, so they give different logits.
+    loaded.eval()
+    asCls.eval()
+    let ids = [[2, 5, 7, 9, 3]]
+    XCTAssertNotEqual(try loaded(inputIds: ids).data, try asCls(inputIds: ids).data)
+  }
 }

@@ -236,8 +236,13 @@ extension PretrainedModel {
     adjust(&config)
     try config.validate()
     let weights = try openWeights(in: directory)  // before allocating the model: fail fast
-    let model = fromConfig(config, generator: generator)
+    // Weights the checkpoint provides are not drawn first (DeferredInitialization); the others
+    // get the numbers an eager build would have given them, and the generators end in the same
+    // state.
+    let (model, deferred) = DeferredInitialization.record { fromConfig(config, generator: generator) }
     let report = try model.load(from: weights, basePrefix: basePrefix)
+    let fresh = Set(report.newlyInitialized)
+    deferred.finish(loaded: model.stateDict().filter { !fresh.contains($0.name) }.map(\.tensor))
     return (model, report)
   }
 

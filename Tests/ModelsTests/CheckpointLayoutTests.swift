@@ -177,4 +177,30 @@ final class CheckpointLayoutTests: XCTestCase {
     let ids = [[2, 5, 7, 9, 3]]
     XCTAssertNotEqual(try loaded(inputIds: ids).data, try asCls(inputIds: ids).data)
   }
+
+  /// Loading does not draw the weights the checkpoint provides (DeferredInitialization), yet
+  /// the new head, the default generator and the generator given end exactly where an eager
+  /// build followed by loading puts them.
+  func testLoadingDrawsOnlyTheNewHeadAndGivesTheEagerNumbers() throws {
+    let encoder = BertModel(.tiny(vocabSize: 30, numHiddenLayers: 2), generator: Generator(seed: 5))
+    try encoder.save(to: scratch)
+    var config = encoder.config
+    config.numLabels = 3
+    manualSeed(9)
+    let eagerGenerator = Generator(seed: 4)
+    let eager = BertForSequenceClassification(config, generator: eagerGenerator)
+    let file = try SafetensorsFile(contentsOf: scratch.appendingPathComponent("model.safetensors"))
+    _ = try eager.load(from: file, basePrefix: "bert")
+    let eagerDefault = Generator.default.state
+    manualSeed(9)
+    let lazyGenerator = Generator(seed: 4)
+    let (lazy, info) = try BertForSequenceClassification.fromPretrained(
+      scratch, numLabels: 3, generator: lazyGenerator, outputLoadingInfo: true)
+    XCTAssertEqual(info.newlyInitialized, ["classifier.weight", "classifier.bias"])
+    XCTAssertEqual(Generator.default.state, eagerDefault)
+    XCTAssertEqual(lazyGenerator.state, eagerGenerator.state)
+    for ((name, a), (_, b)) in zip(lazy.stateDict(), eager.stateDict()) {
+      XCTAssertEqual(a.data, b.data, name)
+    }
+  }
 }

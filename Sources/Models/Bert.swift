@@ -225,9 +225,11 @@ public final class BertModel: Module {
     pooler = addPoolingLayer ? BertPooler(config) : nil
     super.init()
     initializeWeights(self, std: config.initializerRange, generator: generator)
-    embeddings.wordEmbeddings.weight.data.withUnsafeMutableBufferPointer { table in
-      let h = config.hiddenSize
-      for j in 0..<h { table[config.padTokenId * h + j] = 0 }  // padding_idx, as nn.Embedding
+    DeferredInitialization.fill(embeddings.wordEmbeddings.weight) { weight, _ in
+      weight.data.withUnsafeMutableBufferPointer { table in
+        let h = config.hiddenSize
+        for j in 0..<h { table[config.padTokenId * h + j] = 0 }  // padding_idx, as nn.Embedding
+      }
     }
   }
 

@@ -121,18 +121,24 @@ func initializeWeights(
     default: break
     }
   }
+  // Each fill is done now, or, for a model built to be loaded, later and only if the checkpoint
+  // lacks the tensor (DeferredInitialization: the same numbers either way).
   for (name, t) in module.namedParameters() {
     switch fills[ObjectIdentifier(t)] {
     case .normal?:
-      if transposedInCheckpoint.contains(name), t.rank == 2 {
-        // Draw (in, out) row by row, store (out, in): element (i, o) goes to (o, i).
-        let (out, inputs) = (t.shape[0], t.shape[1])
-        for k in 0..<t.count { t.data[(k % out) * inputs + k / out] = generator.normal(std: std) }
-      } else {
-        for i in 0..<t.count { t.data[i] = generator.normal(std: std) }
+      let transposed = transposedInCheckpoint.contains(name) && t.rank == 2
+      DeferredInitialization.fill(t, generator: generator, draws: .normals(t.count)) { t, generator in
+        let generator = generator!
+        if transposed {
+          // Draw (in, out) row by row, store (out, in): element (i, o) goes to (o, i).
+          let (out, inputs) = (t.shape[0], t.shape[1])
+          for k in 0..<t.count { t.data[(k % out) * inputs + k / out] = generator.normal(std: std) }
+        } else {
+          for i in 0..<t.count { t.data[i] = generator.normal(std: std) }
+        }
       }
-    case .zero?: for i in 0..<t.count { t.data[i] = 0 }
-    case .one?: for i in 0..<t.count { t.data[i] = 1 }
+    case .zero?: DeferredInitialization.fill(t) { t, _ in for i in 0..<t.count { t.data[i] = 0 } }
+    case .one?: DeferredInitialization.fill(t) { t, _ in for i in 0..<t.count { t.data[i] = 1 } }
     case nil: break
     }
   }

@@ -32,10 +32,12 @@ public struct BertConfig: Codable, Equatable, Sendable {
   /// stores them.
   public var id2label: [String: String]?
   public var label2id: [String: Int]?
-  /// What the classification head reads: `"cls"`, the first token's state (BERT's pooler, the
-  /// default), or `"mean"`, the mean over real tokens. ModernBERT's `classifier_pooling` has
-  /// the same two values; a checkpoint pre-trained by MLM alone never trained its [CLS] state,
-  /// and Lesson 5 measures what that costs.
+  /// What the classification head reads: `"cls"`, the first token's state through the pooler
+  /// (BERT's, the default, and the only one transformers' `BertForSequenceClassification` has),
+  /// or `"mean"`, the mean over real tokens, a kit extension (ModernBERT's `classifier_pooling`
+  /// has the same two values). A checkpoint pre-trained by MLM alone never trained its [CLS]
+  /// state, and Lesson 5 measures what that costs; `transformersMismatch` says what a mean-pooled
+  /// checkpoint means for transformers.
   public var classifierPooling = "cls"
   public var modelType = "bert"
 
@@ -105,6 +107,22 @@ public struct BertConfig: Codable, Equatable, Sendable {
     label2id = try c.decodeIfPresent([String: Int].self, forKey: .label2id)
     if let id2label { numLabels = id2label.count }  // transformers derives num_labels from id2label
     try read(.classifierPooling, &classifierPooling)
+  }
+
+  /// Why transformers will not compute what the kit computes with this configuration, or `nil`
+  /// when it will: transformers' `BertForSequenceClassification` ignores `classifier_pooling`
+  /// and always pools [CLS], so a mean-pooled classifier loads there without a warning and gives
+  /// other probabilities. Saving a classifier prints this, and `course finetune`'s model card
+  /// repeats it.
+  public var transformersMismatch: String? {
+    guard classifierPooling == "mean" else { return nil }
+    return """
+      WARNING: classifier_pooling is "mean", a kit extension: the classification head reads the mean \
+      of the token states. Hugging Face transformers' BertForSequenceClassification ignores \
+      classifier_pooling and always reads the [CLS] state, so it loads this checkpoint without a \
+      warning and computes DIFFERENT probabilities. For a checkpoint transformers reproduces, \
+      fine-tune with classifier_pooling "cls" (the default).
+      """
   }
 
   /// Stops with a clear message if the sizes cannot make a model.

@@ -147,6 +147,17 @@ extension Module {
   }
 }
 
+/// The warnings already printed by `warnOnce`.
+nonisolated(unsafe) private var printedWarnings = Set<String>()
+private let printedWarningsLock = NSLock()
+
+/// Prints `message` to standard error the first time this process asks with `key` (a Trainer
+/// saving every epoch says it once).
+func warnOnce(_ key: String, _ message: String) {
+  let first = printedWarningsLock.withLock { printedWarnings.insert(key).inserted }
+  if first { FileHandle.standardError.write(Data((message + "\n").utf8)) }
+}
+
 /// Reads `config.json` of a checkpoint directory (transformers' `AutoConfig.from_pretrained`
 /// for one class): errors name the file and the field; a key repeated in one object is refused.
 public func readConfig<C: Decodable>(_ type: C.Type, in directory: URL) throws -> C {
@@ -225,8 +236,13 @@ extension PretrainedModel {
     adjust(&config)
     try config.validate()
     let weights = try openWeights(in: directory)  // before allocating the model: fail fast
-    let model = fromConfig(config, generator: generator)
+    // Weights the checkpoint provides are not drawn first (DeferredInitialization); the others
+    // get the numbers an eager build would have given them, and the generators end in the same
+    // state.
+    let (model, deferred) = DeferredInitialization.record { fromConfig(config, generator: generator) }
     let report = try model.load(from: weights, basePrefix: basePrefix)
+    let fresh = Set(report.newlyInitialized)
+    deferred.finish(loaded: model.stateDict().filter { !fresh.contains($0.name) }.map(\.tensor))
     return (model, report)
   }
 
@@ -258,9 +274,16 @@ extension PretrainedModel {
   }
 
   /// Writes config.json (with `architectures`) and model.safetensors to `directory`.
+  /// A sequence classifier whose head transformers computes differently (BERT with mean
+  /// pooling) also prints `BertConfig.transformersMismatch` to standard error, once per process.
   public func save(to directory: URL) throws {
     try writeConfig(config, architecture: Self.architecture, to: directory)
     try saveWeights(to: directory)
+    if Self.architecture.hasSuffix("ForSequenceClassification"),
+      let warning = (config as? BertConfig)?.transformersMismatch
+    {
+      warnOnce(warning, "saving \(directory.path): \(warning)")
+    }
   }
 
   /// Writes config.json and model.safetensors to the directory at `path`.

@@ -96,8 +96,10 @@ public final class RobertaModel: Module {
     // padding_idx rows start at zero, as nn.Embedding(padding_idx=) makes them (words and positions).
     let h = config.hiddenSize
     for table in [embeddings.wordEmbeddings.weight, embeddings.positionEmbeddings.weight] {
-      table.data.withUnsafeMutableBufferPointer { rows in
-        for j in 0..<h { rows[config.padTokenId * h + j] = 0 }
+      DeferredInitialization.fill(table) { table, _ in  // after the draw, if it is deferred
+        table.data.withUnsafeMutableBufferPointer { rows in
+          for j in 0..<h { rows[config.padTokenId * h + j] = 0 }
+        }
       }
     }
   }

@@ -149,6 +149,11 @@ extension Tensor {
     requiresGrad: Bool = false
   ) -> Tensor {
     let n = shape.reduce(1, *)
+    if DeferredInitialization.isRecording {  // a model built for loading: drawn later, if at all
+      return deferredRandom(shape, generator: generator, requiresGrad: requiresGrad, draws: .normals(n)) {
+        $0.normal(mean: mean, std: std)
+      }
+    }
     return Tensor(
       (0..<n).map { _ in generator.normal(mean: mean, std: std) }, shape: shape, requiresGrad: requiresGrad)
   }
@@ -159,6 +164,11 @@ extension Tensor {
     requiresGrad: Bool = false
   ) -> Tensor {
     let n = shape.reduce(1, *)
+    if DeferredInitialization.isRecording {
+      return deferredRandom(shape, generator: generator, requiresGrad: requiresGrad, draws: .uniforms(n)) {
+        $0.uniform(low, high)
+      }
+    }
     return Tensor(
       (0..<n).map { _ in generator.uniform(low, high) }, shape: shape, requiresGrad: requiresGrad)
   }

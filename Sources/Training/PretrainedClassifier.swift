@@ -22,11 +22,18 @@ public struct PretrainedClassifier {
   public let report: LoadReport
 
   /// Loads `directory` with a classification head for `labelNames` (or the checkpoint's own
-  /// classes when `nil`), reading at most `maxLength` tokens per text.
+  /// classes when `nil`), reading at most `maxLength` tokens per text. `classifierPooling`
+  /// (`"cls"` or `"mean"`, BERT only) overrides the checkpoint's choice of what the head reads.
   public static func fromPretrained(
-    _ directory: URL, labelNames: [String]? = nil, maxLength: Int = 128, generator: Generator = .default
+    _ directory: URL, labelNames: [String]? = nil, maxLength: Int = 128, classifierPooling: String? = nil,
+    generator: Generator = .default
   ) throws -> PretrainedClassifier {
     let modelType = try checkpointModelType(in: directory, supported: ["bert", "roberta", "gpt2"])
+    if let classifierPooling, modelType != "bert" {
+      throw TrainerError(
+        "classifier pooling \"\(classifierPooling)\": only BERT checkpoints have it; this one is \(modelType), whose head is fixed (RoBERTa reads <s>, GPT-2 the last token)"
+      )
+    }
     let tokenizer = try loadTokenizer(at: directory)
     let tokenizerPath = tokenizerFile(in: directory)?.path ?? directory.path
     func checkVocabulary(_ vocabSize: Int) throws {
@@ -41,7 +48,8 @@ public struct PretrainedClassifier {
         throw TrainerError("\(tokenizerPath): no [PAD] token; a BERT tokenizer needs one to pad batches")
       }
       let (model, report) = try BertForSequenceClassification.fromPretrained(
-        directory, labelNames: labelNames, generator: generator, outputLoadingInfo: true)
+        directory, labelNames: labelNames, classifierPooling: classifierPooling, generator: generator,
+        outputLoadingInfo: true)
       try checkVocabulary(model.bert.config.vocabSize)
       let length = min(maxLength, model.bert.config.maxPositionEmbeddings)
       return PretrainedClassifier(

@@ -61,6 +61,12 @@ struct Finetune: CourseCommand {
   var groupByLength = false
   @Option("--max-length", .atLeast(2), help: "tokens per example, longer ones truncated")
   var maxLength = 128
+  @Option(
+    "--pooling",
+    help:
+      "what a BERT head reads (default: the checkpoint's classifier_pooling, cls if absent); mean is a kit extension transformers does not reproduce"
+  )
+  var pooling: ClassifierPooling? = nil
   @Option("--seed", help: "the seed of the weights drawn and of the data order")
   var seed: UInt64 = 42
   @Option("--threads", .atLeast(1), help: "threads for the kernels")
@@ -76,6 +82,10 @@ struct Finetune: CourseCommand {
 
   func run() throws -> Int32 { try runFinetune(self) }
 }
+
+/// What a BERT classification head reads: the [CLS] state (BERT's pooler, what transformers
+/// computes) or the mean of the token states (a kit extension).
+enum ClassifierPooling: String, CaseIterable, OptionValue { case cls, mean }
 
 /// How the columns read were chosen, for the report: `text=sentence1 pair=sentence2 label=label`.
 func describe(_ columns: TextColumns) -> String {
@@ -164,8 +174,10 @@ func runFinetune(_ options: Finetune) throws -> Int32 {
   manualSeed(args.seed)
   let loaded = try PretrainedClassifier.fromPretrained(
     URL(fileURLWithPath: modelPath), labelNames: labelNames,
-    maxLength: options.maxLength)
+    maxLength: options.maxLength, classifierPooling: options.pooling?.rawValue)
   print(loaded.report)
+  let mismatch = (loaded.model as? BertForSequenceClassification)?.bert.config.transformersMismatch
+  if let mismatch { FileHandle.standardError.write(Data((mismatch + "\n").utf8)) }
   if let columns { print("\(trainPath): \(describe(columns))") }
   let trainer = try Trainer(
     model: loaded.model, args: args, trainDataset: try dataset(train, trainPath),
@@ -218,9 +230,48 @@ func runFinetune(_ options: Finetune) throws -> Int32 {
     let directory = URL(fileURLWithPath: out)
     try loaded.model.save(to: directory)
     try loaded.tokenizer.save(to: directory)  // trainer_state.json is already there (Trainer.train)
+    try writeModelCard(
+      to: directory, options: options, modelType: loaded.modelType, labelNames: labelNames,
+      validation: (final["eval_accuracy"]!, final["eval_f1"]!, validation.count), mismatch: mismatch)
     print("saved the fine-tuned model to \(out)")
   }
   return 0
+}
+
+/// README.md of a fine-tuned checkpoint (as the Trainer's `create_model_card`): the command that
+/// made it, the validation figures, and, for a mean-pooled BERT, that transformers computes
+/// other probabilities.
+func writeModelCard(
+  to directory: URL, options: Finetune, modelType: String, labelNames: [String],
+  validation: (accuracy: Double, f1: Double, count: Int), mismatch: String?
+) throws {
+  var command = "swift run course finetune --model \(options.model) --train \(options.train)"
+  command += " --validation \(options.validation) --epochs \(options.epochs) --max-steps \(options.maxSteps)"
+  command += " --batch-size \(options.batchSize) --lr \(options.lr) --seed \(options.seed)"
+  if let pooling = options.pooling { command += " --pooling \(pooling.rawValue)" }
+  let compatibility =
+    mismatch.map {
+      "**Not reproduced by transformers.** " + $0.replacingOccurrences(of: "WARNING: ", with: "")
+    }
+    ?? "transformers' `AutoModelForSequenceClassification.from_pretrained` loads this directory and computes the same probabilities as `course predict` (the kit's tests check this to 1e-4)."
+  let card = """
+    # \(directory.lastPathComponent): a \(modelType) sequence classifier fine-tuned by the kit
+
+    Classes: \(labelNames.joined(separator: ", ")). Fine-tuned from `\(options.model)` with
+
+    ```sh
+    \(command)
+    ```
+
+    (other options at their defaults). Validation: accuracy \(String(format: "%.4f", validation.accuracy)), macro-F1 \
+    \(String(format: "%.4f", validation.f1)) on \(validation.count) examples.
+
+    ## Hugging Face transformers
+
+    \(compatibility)
+
+    """
+  try Data(card.utf8).write(to: directory.appendingPathComponent("README.md"), options: .atomic)
 }
 
 /// `predict --model DIR --input FILE`: one JSON object per input (line or row), the text (and

@@ -105,12 +105,11 @@ func runPretrain(_ options: Pretrain) throws -> Int32 {
     let heldOutRows = packSequences(
       heldOut, tokenizer: tokenizer, length: sequenceLength, separator: sep, cls: cls, sep: sep)
     try checkSize(rows, heldOutRows)
-    var config = BertConfig(
+    // classifier_pooling stays "cls", BERT's and transformers' only head: MLM alone never trains
+    // the [CLS] state, and a lesson that wants the mean of the tokens asks for it (Lesson 5).
+    let config = BertConfig(
       vocabSize: tokenizer.vocabularySize, hiddenSize: 128, numHiddenLayers: 2, numAttentionHeads: 2,
       intermediateSize: 512, maxPositionEmbeddings: 128)
-    // MLM alone never trains the [CLS] state (BERT's came from next-sentence prediction), so a
-    // classifier fine-tuned from this checkpoint reads the mean of the tokens (Lesson 5).
-    config.classifierPooling = "mean"
     let model = BertForMaskedLM(config, generator: Generator(seed: args.seed))
     print(
       "\(rows.count) training sequences, \(heldOutRows.count) held out; \(model.parameterCount()) parameters")
@@ -189,7 +188,7 @@ func runPretrain(_ options: Pretrain) throws -> Int32 {
     ```
 
     - Tokenizer: \(description[1]).
-    - Model: hidden 128, 2 layers, 2 heads, FFN 512, dropout 0.1, \(parameters) parameters.\(arch == "bert" ? "\n- Classification head: `classifier_pooling: \"mean\"` in config.json: MLM never trains the [CLS]\n  state, so a fine-tuned classifier reads the mean of the token states (Lesson 5 measures both)." : "")
+    - Model: hidden 128, 2 layers, 2 heads, FFN 512, dropout 0.1, \(parameters) parameters.\(arch == "bert" ? "\n- Classification head: `classifier_pooling: \"cls\"` (BERT's pooler, what transformers computes). MLM\n  never trains the [CLS] state; `classifierPooling: \"mean\"` (a kit extension) reads the mean of the token\n  states instead (Lesson 5 measures both)." : "")
     - Data: \(training.count) documents packed into \(rowCount) sequences of \(sequenceLength) tokens
       (\(description[2])); the last \(heldOutCount) documents (\(heldOutRowCount) sequences) held out.
     - \(description[3])

@@ -31,7 +31,8 @@ final class OptionsCLITests: CourseCLITestCase {
       ("--label-field", nil), ("--labels", nil), ("--epochs", "3"),
       ("--max-steps", "-1"), ("--batch-size", "32"), ("--eval-batch-size", "64"), ("--lr", "5e-05"),
       ("--scheduler", "linear"), ("--warmup-ratio", "0"), ("--weight-decay", "0"), ("--grad-accum", "1"),
-      ("--max-grad-norm", "1"), ("--group-by-length", "false"), ("--max-length", "128"), ("--seed", "42"),
+      ("--max-grad-norm", "1"), ("--group-by-length", "false"), ("--max-length", "128"), ("--pooling", nil),
+      ("--seed", "42"),
       ("--threads", nil), ("--output", nil), ("--save-steps", "0"), ("--resume", nil),
     ],
     "predict": [

@@ -151,4 +151,56 @@ final class CheckpointLayoutTests: XCTestCase {
     XCTAssertEqual(info.newlyInitialized, ["classifier.weight", "classifier.bias"])
     XCTAssertEqual(relabelled.bert.pooler?.dense.weight.data, model.bert.pooler?.dense.weight.data)
   }
+
+  /// [CLS] pooling is BERT's and transformers' only head, and the default; the shipped bert-mini
+  /// asks for nothing else. Mean pooling is a kit extension whose config says transformers will
+  /// compute something else, and survives saving and loading.
+  func testClsPoolingIsTheDefaultAndMeanPoolingCarriesAWarning() throws {
+    XCTAssertEqual(BertConfig().classifierPooling, "cls")
+    XCTAssertNil(BertConfig().transformersMismatch)
+    let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent().appendingPathComponent("datasets/models/bert-mini")
+    XCTAssertEqual(try readConfig(BertConfig.self, in: shipped).classifierPooling, "cls")
+    var config = BertConfig.tiny(vocabSize: 20)
+    config.classifierPooling = "mean"
+    let warning = try XCTUnwrap(config.transformersMismatch)
+    XCTAssertTrue(warning.contains("transformers") && warning.contains("[CLS]"), warning)
+    let model = BertForSequenceClassification(config, generator: Generator(seed: 3))
+    try model.save(to: scratch)
+    let loaded = try BertForSequenceClassification.fromPretrained(scratch)
+    XCTAssertEqual(loaded.config.classifierPooling, "mean")
+    let asCls = try BertForSequenceClassification.fromPretrained(scratch, classifierPooling: "cls")
+    XCTAssertNil(asCls.config.transformersMismatch)
+    // The two heads read different vectors, so they give different logits.
+    loaded.eval()
+    asCls.eval()
+    let ids = [[2, 5, 7, 9, 3]]
+    XCTAssertNotEqual(try loaded(inputIds: ids).data, try asCls(inputIds: ids).data)
+  }
+
+  /// Loading does not draw the weights the checkpoint provides (DeferredInitialization), yet
+  /// the new head, the default generator and the generator given end exactly where an eager
+  /// build followed by loading puts them.
+  func testLoadingDrawsOnlyTheNewHeadAndGivesTheEagerNumbers() throws {
+    let encoder = BertModel(.tiny(vocabSize: 30, numHiddenLayers: 2), generator: Generator(seed: 5))
+    try encoder.save(to: scratch)
+    var config = encoder.config
+    config.numLabels = 3
+    manualSeed(9)
+    let eagerGenerator = Generator(seed: 4)
+    let eager = BertForSequenceClassification(config, generator: eagerGenerator)
+    let file = try SafetensorsFile(contentsOf: scratch.appendingPathComponent("model.safetensors"))
+    _ = try eager.load(from: file, basePrefix: "bert")
+    let eagerDefault = Generator.default.state
+    manualSeed(9)
+    let lazyGenerator = Generator(seed: 4)
+    let (lazy, info) = try BertForSequenceClassification.fromPretrained(
+      scratch, numLabels: 3, generator: lazyGenerator, outputLoadingInfo: true)
+    XCTAssertEqual(info.newlyInitialized, ["classifier.weight", "classifier.bias"])
+    XCTAssertEqual(Generator.default.state, eagerDefault)
+    XCTAssertEqual(lazyGenerator.state, eagerGenerator.state)
+    for ((name, a), (_, b)) in zip(lazy.stateDict(), eager.stateDict()) {
+      XCTAssertEqual(a.data, b.data, name)
+    }
+  }
 }

@@ -31,8 +31,8 @@ let package = Package(
     .executable(name: "Lesson3", targets: ["Lesson3"]),
     .executable(name: "Lesson4", targets: ["Lesson4"]),
     .executable(name: "Lesson5", targets: ["Lesson5"]),
-    .executable(name: "Lesson7", targets: ["Lesson7"]),
     .executable(name: "Lesson6", targets: ["Lesson6"]),
+    .executable(name: "Lesson7", targets: ["Lesson7"]),
   ],
   targets: [
     // Course mechanics shared by the kit and its tests: what an unfinished exercise does.
@@ -80,12 +80,13 @@ let package = Package(
       dependencies: ["TensorCore", "Models", "Notebook", "Tokenizers", "Datasets", "Training"],
       path: "Lessons/Lesson5"),
     .executableTarget(
-      name: "Lesson7",
-      dependencies: ["TensorCore", "Models", "Notebook", "Tokenizers", "Datasets", "Training"],
-      path: "Lessons/Lesson7"),
       name: "Lesson6",
       dependencies: ["TensorCore", "Models", "Notebook", "Tokenizers", "Datasets", "Training"],
       path: "Lessons/Lesson6"),
+    .executableTarget(
+      name: "Lesson7",
+      dependencies: ["TensorCore", "Models", "Notebook", "Tokenizers", "Datasets", "Training"],
+      path: "Lessons/Lesson7"),
 
     // Tests of the kit.
     .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
@@ -116,10 +117,10 @@ let package = Package(
     .testTarget(
       name: "Lesson5Tests",
       dependencies: ["TensorCore", "Models", "Tokenizers", "Training", "ExerciseTesting"]),
-    .testTarget(name: "Lesson7Tests", dependencies: ["TensorCore", "Training", "ExerciseTesting"]),
     .testTarget(
       name: "Lesson6Tests",
       dependencies: ["TensorCore", "Models", "Datasets", "Training", "ExerciseTesting"]),
+    .testTarget(name: "Lesson7Tests", dependencies: ["TensorCore", "Training", "ExerciseTesting"]),
     .testTarget(name: "Lesson8Tests", dependencies: ["TensorCore", "PEFT", "ExerciseTesting"]),
     // BEGIN HIDDEN
     // Hidden exercise tests: the student edition leaves this target out.

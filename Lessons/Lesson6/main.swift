@@ -299,6 +299,7 @@ let regularisationArms: [(dropout: Float, weightDecay: Double)] =
   quick ? [(0, 0.01), (0.3, 0.01)] : [(0, 0.01), (0.1, 0.01), (0.3, 0.01), (0.1, 0.1)]
 var regularisationRows: [[String]] = []
 var regularisationResults: [JSONValue] = []
+var regularisationRuns: [(dropout: Float, weightDecay: Double, results: [RunResult])] = []
 for arm in regularisationArms {
   var results: [RunResult] = []
   for seed in seeds.prefix(1) {
@@ -309,6 +310,7 @@ for arm in regularisationArms {
         withDropout(try pretrained(seed: seed), arm.dropout, seed: seed), args: args, train: train,
         validation: validation, tokenizer: tokenizer))
   }
+  regularisationRuns.append((arm.dropout, arm.weightDecay, results))
   let gap = meanAndSpread(zip(results, results).map { $0.trainAccuracy - $1.accuracy }).mean
   regularisationRows.append([
     String(format: "%g", arm.dropout), String(format: "%g", arm.weightDecay),
@@ -328,16 +330,30 @@ nb.table(
   rows: regularisationRows, title: "\(train.count) examples, \(String(format: "%g", epochs)) epochs, seed 1")
 nb.record("regularisation", .array(regularisationResults))
 let steps = Int((epochs * Double((train.count + 15) / 16)).rounded(.up))
+let decayOnly = regularisationRuns.filter { $0.weightDecay == 0.01 }
+let (lowDropout, highDropout) = (decayOnly.first!, decayOnly.last!)
+let baseDecay = regularisationRuns.first { $0.dropout == 0.1 && $0.weightDecay == 0.01 }
+let strongDecay = regularisationRuns.first { $0.weightDecay > 0.01 }
+func trainOf(_ run: (dropout: Float, weightDecay: Double, results: [RunResult])) -> Double {
+  meanAndSpread(run.results.map(\.trainAccuracy)).mean
+}
+func accuracyOf(_ run: (dropout: Float, weightDecay: Double, results: [RunResult])) -> Double {
+  meanAndSpread(run.results.map(\.accuracy)).mean
+}
+func gapOf(_ run: (dropout: Float, weightDecay: Double, results: [RunResult])) -> Double {
+  trainOf(run) - accuracyOf(run)
+}
 nb.narrate(
   """
   Read the rows against each other with care: one seed each, and the seeds of section 4 \
-  differ by several points. Dropout 0 → 0.3 moved training accuracy from \
-  \(regularisationRows[0][2]) to \(regularisationRows[2][2]) and the gap from \
-  \(regularisationRows[0][4]) to \(regularisationRows[2][4]) points. Weight decay 0.1 against \
-  0.01 changed almost nothing, and the arithmetic says why: AdamW shrinks each weight by \
-  learning rate × decay per step, \(String(format: "%.2g", chosenRate)) × 0.1 × \(steps) steps ≈ \
-  \(String(format: "%.1f", 100 * chosenRate * 0.1 * Double(steps)))% over this whole run. Weight decay is \
-  a regulariser of long runs; dropout acts from the first step.
+  differ by several points. Dropout \(String(format: "%g", lowDropout.dropout)) → \
+  \(String(format: "%g", highDropout.dropout)) moved training accuracy from \
+  \(percent(trainOf(lowDropout))) to \(percent(trainOf(highDropout))) and the gap between training \
+  and validation accuracy from \(String(format: "%+.1f", 100 * gapOf(lowDropout))) to \
+  \(String(format: "%+.1f", 100 * gapOf(highDropout))) points. \
+  \(strongDecay.map { strong in
+    "Weight decay \(String(format: "%g", strong.weightDecay)) against 0.01 changed validation accuracy by \(String(format: "%+.1f", 100 * (accuracyOf(strong) - accuracyOf(baseDecay ?? strong)))) points, and the arithmetic says how little it could do: AdamW shrinks each weight by learning rate × decay per step, \(String(format: "%.2g", chosenRate)) × \(String(format: "%g", strong.weightDecay)) × \(steps) steps ≈ \(String(format: "%.1f", 100 * chosenRate * strong.weightDecay * Double(steps)))% over this whole run. Weight decay is a regulariser of long runs; dropout acts from the first step."
+  } ?? "")
   """)
 
 var smoothingArgs = recipe("smoothing", seed: 1, learningRate: chosenRate)
@@ -426,7 +442,7 @@ nb.record("early_stopping_accuracy_per_epoch", stoppingAccuracies)
 
 nb.section("4. Freezing, gradual unfreezing, discriminative rates: ULMFiT's table on our task")
 let layers = encoderLayerCount(initial)
-let tableEpochs = max(epochs, Double(layers + 3))
+let tableEpochs = quick ? Double(layers + 2) : max(epochs, Double(layers + 3))
 let discriminativeDecay: Float = 1 / 2.6
 nb.narrate(
   """
@@ -479,7 +495,7 @@ struct Arm {
   var key: String
   var prepare: (BertForSequenceClassification, inout TrainingArguments) -> RunSetup
 }
-let arms: [Arm] = [
+let allArms: [Arm] = [
   Arm(name: "head only (Last)", key: "head_only") { model, args in
     freezeBase(model, basePrefix: "bert")
     args.learningRate *= 10
@@ -511,6 +527,8 @@ let arms: [Arm] = [
       callbacks: [GradualUnfreezingCallback(model: model)])
   },
 ]
+// --quick keeps three arms: the two ends and ULMFiT's recipe.
+let arms = quick ? allArms.filter { ["head_only", "full", "ulmfit"].contains($0.key) } : allArms
 var armResults: [String: [RunResult]] = [:]
 var armForgetting: [String: [Double]] = [:]
 let armBar = nb.progress("freezing arms", total: arms.count * seedCount)
@@ -629,7 +647,7 @@ let forgettingRows: [(name: String, results: [RunResult], loss: [Double])] =
     ("top layer + head", armResults["top_layer"] ?? [], armForgetting["top_layer"] ?? []),
     ("head only", armResults["head_only"] ?? [], armForgetting["head_only"] ?? []),
     ("Freez + discr + stlr", armResults["ulmfit"] ?? [], armForgetting["ulmfit"] ?? []),
-  ]
+  ].filter { !$0.results.isEmpty }
 nb.table(
   headers: ["arm", "task: validation acc.", "general MLM loss", "rise"],
   rows: [["pre-trained, before fine-tuning", "", fixed(generalBefore), ""]]

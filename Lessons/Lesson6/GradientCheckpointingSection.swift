@@ -99,7 +99,7 @@ import Training
     without checkpointing and \(String(format: "%.1f", Double(checkpointedSteps[0].bytes) / 1e6)) MB \
     with it (`graphActivationBytes` counts the intermediate tensors the graph holds; each layer's \
     own activations then exist only while its gradients are computed, on top of these). The \
-    step took \(String(format: "%+.0f", 100 * (checkpointedSeconds / plainSeconds - 1)))% time for \
+    step took \(nb.measured(String(format: "%+.0f%%", 100 * (checkpointedSeconds / plainSeconds - 1)))) time for \
     the second forward pass (Hugging Face's documentation says about 20% slower). The gradients \
     are the same: the largest difference over every parameter was \
     \(String(format: "%.1g", largestDifference)). While one layer is recomputed its own \

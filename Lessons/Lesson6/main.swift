@@ -186,6 +186,12 @@ nb.lineChart(
   title:
     "range test: loss per step, rate ×\(String(format: "%.2f", finder.learningRates.count > 1 ? finder.learningRates[1] / finder.learningRates[0] : 1)) each step from 1e-5",
   xLabel: "step", height: 10)
+nb.figure(
+  .lineChart(
+    series: [ChartSeries(name: "smoothed loss", values: finder.smoothedLosses)],
+    title: "Learning-rate range test (the rate grows exponentially from 1e-5)", xLabel: "step", yLabel: "loss"
+  ),
+  name: "lr-finder")
 let chosenRate = finder.minimum / 10
 nb.output(
   "\(finder.learningRates.count) steps (stopped at \(String(format: "%.2g", finder.learningRates.last ?? .nan))): valley \(String(format: "%.2g", finder.valley)), steepest \(String(format: "%.2g", finder.steepest)), lowest loss at \(String(format: "%.2g", finder.minimum))"
@@ -197,7 +203,7 @@ nb.narrate(
   up. fast.ai's book gives the rule of thumb we follow: a tenth of it, \
   \(String(format: "%.2g", chosenRate)), which the rest of the lesson trains at. The valley \
   (\(String(format: "%.2g", finder.valley))) is the more cautious choice and the steepest point \
-  (\(String(format: "%.2g", finder.steepest))) the bolder one; with only 50 noisy batches the \
+  (\(String(format: "%.2g", finder.steepest))) the bolder one; with only \(finder.learningRates.count) noisy batches the \
   curve is flat for most of the sweep, so the three differ by an order of magnitude, and this \
   run does not test which of them trains best.
   """)
@@ -228,6 +234,13 @@ nb.lineChart(
     ChartSeries(name: "training loss", values: trainCurve),
     ChartSeries(name: "validation loss", values: validationCurve),
   ], title: "loss per epoch", xLabel: "epoch", height: 10)
+nb.figure(
+  .lineChart(
+    series: [
+      ChartSeries(name: "training loss", values: trainCurve),
+      ChartSeries(name: "validation loss", values: validationCurve),
+    ], title: "Training and validation loss per epoch", xLabel: "epoch", yLabel: "loss"),
+  name: "curves")
 let bestEpoch = (validationCurve.indices.min { validationCurve[$0] < validationCurve[$1] } ?? 0) + 1
 nb.output(
   "validation accuracy per epoch: \(validationAccuracyCurve.map(percent).joined(separator: ", ")); lowest validation loss after epoch \(bestEpoch)"

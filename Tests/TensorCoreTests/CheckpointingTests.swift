@@ -19,7 +19,8 @@ final class CheckpointingTests: XCTestCase {
     var h = x
     for w in [w1, w3] {  // two segments, the second reading the first's output
       let layer = w === w1 ? segment(w1, w2, dropoutRNG) : { $0.matmul(w).relu() }
-      h = checkpointed ? checkpoint(h, parameters: w === w1 ? [w1, w2] : [w], generator: dropoutRNG, layer) : layer(h)
+      let parameters = w === w1 ? [w1, w2] : [w]
+      h = checkpointed ? checkpoint(h, parameters: parameters, generator: dropoutRNG, layer) : layer(h)
       if w === w1 && checkpointed { XCTAssertEqual(h.op, "checkpoint") }
     }
     let loss = (h * h).sum()

@@ -25,10 +25,10 @@ let nb = Notebook(
     helps a pre-trained model with very few labels.
     """,
   flags: [
-    LessonFlag.int("examples", default: 120, help: "labelled training examples (intent task)"),
+    LessonFlag.int("examples", default: 96, help: "labelled training examples (intent task)"),
     LessonFlag.int("seeds", default: 2, help: "seeds per arm of the comparisons"),
     LessonFlag.double("epochs", default: 3, help: "epochs of each run"),
-    LessonFlag.int("validation", default: 200, help: "validation examples used"),
+    LessonFlag.int("validation", default: 150, help: "validation examples used"),
   ])
 nb.overview(
   objectives: [
@@ -167,7 +167,7 @@ nb.narrate(
 nb.code(
   """
   let model = try BertForSequenceClassification.fromPretrained("datasets/models/bert-mini", labelNames: labelNames)
-  let result = try lrFind(model: model, batches: batches, startLR: 1e-5, endLR: 1, numIterations: 60)
+  let result = try lrFind(model: model, batches: batches, startLR: 1e-5, endLR: 1, numIterations: 50)
   print(result.valley, result.steepest)
   """)
 let collator = DataCollatorWithPadding(tokenizer: tokenizer, maxLength: 32)
@@ -180,12 +180,18 @@ let finderBatches = stride(from: 0, to: train.count, by: 16).map { start in
 }
 let finder = try lrFind(
   model: try pretrained(seed: options.seed), batches: finderBatches, startLR: 1e-5, endLR: 1,
-  numIterations: quick ? 30 : 60)
+  numIterations: quick ? 30 : 50)
 nb.lineChart(
   [ChartSeries(name: "smoothed loss", values: finder.smoothedLosses)],
   title:
     "range test: loss per step, rate ×\(String(format: "%.2f", finder.learningRates.count > 1 ? finder.learningRates[1] / finder.learningRates[0] : 1)) each step from 1e-5",
   xLabel: "step", height: 10)
+nb.figure(
+  .lineChart(
+    series: [ChartSeries(name: "smoothed loss", values: finder.smoothedLosses)],
+    title: "Learning-rate range test (the rate grows exponentially from 1e-5)", xLabel: "step", yLabel: "loss"
+  ),
+  name: "lr-finder")
 let chosenRate = finder.minimum / 10
 nb.output(
   "\(finder.learningRates.count) steps (stopped at \(String(format: "%.2g", finder.learningRates.last ?? .nan))): valley \(String(format: "%.2g", finder.valley)), steepest \(String(format: "%.2g", finder.steepest)), lowest loss at \(String(format: "%.2g", finder.minimum))"
@@ -197,7 +203,7 @@ nb.narrate(
   up. fast.ai's book gives the rule of thumb we follow: a tenth of it, \
   \(String(format: "%.2g", chosenRate)), which the rest of the lesson trains at. The valley \
   (\(String(format: "%.2g", finder.valley))) is the more cautious choice and the steepest point \
-  (\(String(format: "%.2g", finder.steepest))) the bolder one; with only 60 noisy batches the \
+  (\(String(format: "%.2g", finder.steepest))) the bolder one; with only \(finder.learningRates.count) noisy batches the \
   curve is flat for most of the sweep, so the three differ by an order of magnitude, and this \
   run does not test which of them trains best.
   """)
@@ -228,9 +234,21 @@ nb.lineChart(
     ChartSeries(name: "training loss", values: trainCurve),
     ChartSeries(name: "validation loss", values: validationCurve),
   ], title: "loss per epoch", xLabel: "epoch", height: 10)
+nb.figure(
+  .lineChart(
+    series: [
+      ChartSeries(name: "training loss", values: trainCurve),
+      ChartSeries(name: "validation loss", values: validationCurve),
+    ], title: "Training and validation loss per epoch", xLabel: "epoch", yLabel: "loss"),
+  name: "curves")
 let bestEpoch = (validationCurve.indices.min { validationCurve[$0] < validationCurve[$1] } ?? 0) + 1
 nb.output(
   "validation accuracy per epoch: \(validationAccuracyCurve.map(percent).joined(separator: ", ")); lowest validation loss after epoch \(bestEpoch)"
+)
+nb.narrate(
+  bestEpoch == validationCurve.count
+    ? "The validation loss is still falling at the last epoch: this budget is too short to overfit, and more epochs would help (section 3 lets the validation set decide how many)."
+    : "The validation loss was lowest after epoch \(bestEpoch) of \(validationCurve.count) and rose after it while the training loss kept falling: the model began to memorise its examples."
 )
 nb.record("curve_training_loss", trainCurve)
 nb.record("curve_validation_loss", validationCurve)
@@ -270,76 +288,9 @@ nb.table(
   title: "batch size × epochs at learning rate \(String(format: "%.2g", chosenRate)), seed \(seeds[0])")
 nb.record("batch_epoch_grid", .object(gridResults))
 
-// MARK: - 2. Dropout and weight decay
+// MARK: - 2. Dropout and weight decay (DropoutAndWeightDecay.swift)
 
-nb.section("2. Dropout and weight decay, measured")
-nb.narrate(
-  """
-  Both are regularisers: dropout zeroes a random share of the activations at every training \
-  step (so no unit can rely on another), weight decay pulls every weight towards 0 a little at \
-  every step. Both should narrow the gap between training and validation accuracy, and \
-  neither is free: too much and the model no longer fits its training set. The checkpoint was \
-  pre-trained with dropout 0.1; a classifier's dropout is fixed when it is built, so each arm \
-  copies the pre-trained weights into a model built with its own rate:
-  """)
-nb.code(
-  """
-  var config = model.bert.config
-  config.hiddenDropoutProb = p
-  config.attentionProbsDropoutProb = p
-  let copy = BertForSequenceClassification(config)      // then the weights, copied by name
-  args.weightDecay = decay                              // AdamW's, not on biases and LayerNorm
-  """)
-let regularisationArms: [(dropout: Float, weightDecay: Double)] =
-  quick ? [(0, 0.01), (0.3, 0.01)] : [(0, 0.01), (0.1, 0.01), (0.3, 0.01), (0.1, 0), (0.1, 0.1)]
-var regularisationRows: [[String]] = []
-var regularisationResults: [JSONValue] = []
-for arm in regularisationArms {
-  var results: [RunResult] = []
-  for seed in seeds.prefix(1) {
-    var args = recipe("regularisation", seed: seed, learningRate: chosenRate)
-    args.weightDecay = arm.weightDecay
-    results.append(
-      try fineTune(
-        withDropout(try pretrained(seed: seed), arm.dropout, seed: seed), args: args, train: train,
-        validation: validation, tokenizer: tokenizer))
-  }
-  let gap = meanAndSpread(zip(results, results).map { $0.trainAccuracy - $1.accuracy }).mean
-  regularisationRows.append([
-    String(format: "%g", arm.dropout), String(format: "%g", arm.weightDecay),
-    summary(results.map(\.trainAccuracy)),
-    summary(results.map(\.accuracy)), String(format: "%+.1f", 100 * gap),
-    fixed(meanAndSpread(results.map(\.validationLoss)).mean),
-  ])
-  regularisationResults.append(
-    .object([
-      "dropout": .number(Double(arm.dropout)), "weight_decay": .number(arm.weightDecay),
-      "train_accuracy": .array(results.map { .number($0.trainAccuracy) }),
-      "validation_accuracy": .array(results.map { .number($0.accuracy) }),
-    ]))
-}
-nb.table(
-  headers: ["dropout", "weight decay", "train acc.", "validation acc.", "gap (points)", "validation loss"],
-  rows: regularisationRows, title: "\(train.count) examples, \(String(format: "%g", epochs)) epochs, seed 1")
-nb.record("regularisation", .array(regularisationResults))
-
-var smoothingArgs = recipe("smoothing", seed: 1, learningRate: chosenRate)
-smoothingArgs.labelSmoothingFactor = 0.1
-let smoothed = try fineTune(
-  try pretrained(seed: 1), args: smoothingArgs, train: train, validation: validation, tokenizer: tokenizer)
-let unsmoothedRow = regularisationRows.first { $0[0] == "0.1" && $0[1] == "0.01" } ?? regularisationRows[0]
-nb.narrate(
-  """
-  Label smoothing, once: the same run as the dropout 0.1 / decay 0.01 row with \
-  `labelSmoothingFactor = 0.1` (the target puts 0.9 + 0.1/\(labelNames.count) on the right class \
-  and 0.1/\(labelNames.count) on each other, so the model is never pushed to certainty). \
-  Validation accuracy \(percent(smoothed.accuracy)) against \(unsmoothedRow[3]), validation \
-  cross-entropy \(fixed(smoothed.validationLoss)) against \(unsmoothedRow[5]), training accuracy \
-  \(percent(smoothed.trainAccuracy)). One seed and one setting: a change smaller than the spread \
-  between seeds in section 4 is not evidence either way, here or in the table above.
-  """)
-nb.record("label_smoothing_validation_accuracy", smoothed.accuracy)
-nb.record("label_smoothing_validation_loss", smoothed.validationLoss)
+try dropoutAndWeightDecaySection()
 
 // MARK: - 3. Early stopping
 
@@ -348,7 +299,9 @@ nb.narrate(
   """
   Instead of guessing the number of epochs, evaluate after each one, keep the best \
   checkpoint, and stop when the validation metric has not improved for `patience` \
-  evaluations in a row (by more than `threshold`), Hugging Face's rules:
+  evaluations in a row (by more than `threshold`), Hugging Face's rules. Here an evaluation \
+  counts as better only if the accuracy rose by more than 1 point \
+  (\(String(format: "%g", 0.01 * Double(validation.count))) of the \(validation.count) validation examples), and two in a row without that end the run:
   """)
 nb.code(
   """
@@ -357,7 +310,7 @@ nb.code(
   args.loadBestModelAtEnd = true
   args.metricForBestModel = "accuracy"
   args.numTrainEpochs = \(String(format: "%g", 4 * epochs))
-  let stopper = EarlyStoppingCallback(earlyStoppingPatience: 2, earlyStoppingThreshold: 0.005)
+  let stopper = EarlyStoppingCallback(earlyStoppingPatience: 2, earlyStoppingThreshold: 0.01)
   let trainer = try Trainer(model: model, args: args, ..., callbacks: [stopper])
   """)
 let stoppingDirectory = runs.appendingPathComponent("early-stopping")
@@ -368,7 +321,7 @@ stoppingArgs.saveStrategy = .epoch
 stoppingArgs.loadBestModelAtEnd = true
 stoppingArgs.metricForBestModel = "accuracy"
 stoppingArgs.saveTotalLimit = 1
-let stopper = EarlyStoppingCallback(earlyStoppingPatience: 2, earlyStoppingThreshold: 0.005)
+let stopper = EarlyStoppingCallback(earlyStoppingPatience: 2, earlyStoppingThreshold: 0.01)
 let stopped = try fineTune(
   try pretrained(seed: options.seed), args: stoppingArgs, train: train, validation: validation,
   tokenizer: tokenizer, setup: RunSetup(callbacks: [stopper]))
@@ -386,8 +339,12 @@ nb.output(
   """)
 nb.narrate(
   """
-  The run stopped after \(stoppingAccuracies.count) of \(String(format: "%g", 4 * epochs)) planned \
-  epochs and ended on its best evaluation, not its last. Two cautions. The best checkpoint was \
+  \(stopped.steps < plannedSteps
+    ? "The run stopped after \(stoppingAccuracies.count) of \(String(format: "%g", 4 * epochs)) planned epochs"
+    : "The run did not stop early: it used all \(String(format: "%g", 4 * epochs)) planned epochs") \
+  \(Int(bestStep) == stopped.steps
+    ? "and its last evaluation was also its best (step \(Int(bestStep))): the last ones improved by less than the threshold, which the patience counts as no improvement, while the best checkpoint follows any improvement."
+    : "and ended on its best evaluation (step \(Int(bestStep))), not its last.") Two cautions. The best checkpoint was \
   chosen on the validation set, so its validation accuracy is optimistic: only a test set \
   used once says how good it is (Lesson 7). And with \(validation.count) validation examples one \
   more right answer is \(String(format: "%.1f", 100 / Double(validation.count))) points, so \
@@ -398,3 +355,297 @@ nb.record("early_stopping_planned_steps", plannedSteps)
 nb.record("early_stopping_best_step", bestStep)
 nb.record("early_stopping_validation_accuracy", stopped.accuracy)
 nb.record("early_stopping_accuracy_per_epoch", stoppingAccuracies)
+
+// MARK: - 4. Freezing strategies
+
+nb.section("4. Freezing, gradual unfreezing, discriminative rates: ULMFiT's table on our task")
+let layers = encoderLayerCount(initial)
+let tableEpochs = quick ? Double(layers + 2) : max(epochs, Double(layers + 3))
+let discriminativeDecay: Float = 1 / 2.6
+nb.narrate(
+  """
+  Which parts of a pre-trained model should fine-tuning change? ULMFiT (Howard and Ruder \
+  2018, table 7) compared the answers on three tasks; here are the same arms on ours. \
+  bert-mini has \(layers) encoder layers, so "the top layer" is half of them. Each arm trains \
+  \(String(format: "%g", tableEpochs)) epochs (gradual unfreezing needs \(layers + 2) to open \
+  every depth, head, \(layers) layers and the embeddings, one per epoch; it gets one more to \
+  train them all together), \(seedCount) seed(s) each. \
+  To give every arm what it needs to fit, the head-only arm gets 10 times the rate \
+  (\(String(format: "%.2g", 10 * chosenRate))): with the encoder frozen, the chosen rate barely \
+  moves the head in this budget. Discriminative rates follow ULMFiT: each layer 2.6 times \
+  slower than the one above, with the chosen rate at the top layer (so the head gets 2.6 times \
+  it and the embeddings 1/2.6²). The freezing calls:
+  """)
+nb.code(
+  """
+  freezeBase(model, basePrefix: "bert")                        // head only (ULMFiT's "Last")
+  freezeLayers(model, count: \(layers - 1))                                 // embeddings and the first \(layers - 1) layer(s)
+  let optimizer = makeLayerwiseAdamW(model, learningRate: 2.6 * lr, decay: 1 / 2.6, weightDecay: 0.01)
+  args.lrSchedulerType = .slantedTriangular                    // ULMFiT's STLR, cut_frac 0.1, ratio 32
+  let callbacks = [GradualUnfreezingCallback(model: model)]    // one more depth per epoch
+  """)
+
+/// The general-corpus rows the masked-LM loss is measured on (held out from pre-training, as
+/// Lesson 4 holds them out).
+let generalDocuments = try String(
+  contentsOf: root.appendingPathComponent("corpus/general.txt"), encoding: .utf8
+)
+.split(separator: "\n").map(String.init)
+let (cls, sep) = (tokenizer.id(of: "[CLS]"), tokenizer.id(of: "[SEP]"))
+let generalRows = Array(
+  packSequences(
+    Array(generalDocuments.suffix(60)), tokenizer: tokenizer, length: 64, separator: sep, cls: cls, sep: sep
+  )
+  .prefix(quick ? 16 : 32))
+let pretrainedMLM = try BertForMaskedLM.fromPretrained(bertDirectory)
+let generalBefore = try evaluateMaskedLM(pretrainedMLM, tokenizer: tokenizer, rows: generalRows).loss
+/// The general-text masked-LM loss of a fine-tuned classifier's encoder, read with the
+/// checkpoint's own MLM head.
+func generalLoss(_ model: BertForSequenceClassification) throws -> Double {
+  let mlm = try BertForMaskedLM.fromPretrained(bertDirectory)
+  copyEncoder(from: model, to: mlm)
+  return try evaluateMaskedLM(mlm, tokenizer: tokenizer, rows: generalRows).loss
+}
+
+/// One arm of the table: how to prepare the model and its run.
+struct Arm {
+  var name: String
+  var key: String
+  var prepare: (BertForSequenceClassification, inout TrainingArguments) -> RunSetup
+}
+let allArms: [Arm] = [
+  Arm(name: "head only (Last)", key: "head_only") { model, args in
+    freezeBase(model, basePrefix: "bert")
+    args.learningRate *= 10
+    return RunSetup()
+  },
+  Arm(name: "top layer + head", key: "top_layer") { model, _ in
+    freezeLayers(model, count: encoderLayerCount(model) - 1)
+    return RunSetup()
+  },
+  Arm(name: "full", key: "full") { _, _ in RunSetup() },
+  Arm(name: "full + discr", key: "full_discr") { model, args in
+    RunSetup(
+      optimizer: makeLayerwiseAdamW(
+        model, learningRate: 2.6 * Float(args.learningRate), decay: discriminativeDecay,
+        weightDecay: Float(args.weightDecay)))
+  },
+  Arm(name: "full + stlr", key: "full_stlr") { _, args in
+    args.lrSchedulerType = .slantedTriangular
+    args.warmupRatio = 0
+    return RunSetup()
+  },
+  Arm(name: "Freez + discr + stlr (ULMFiT)", key: "ulmfit") { model, args in
+    args.lrSchedulerType = .slantedTriangular
+    args.warmupRatio = 0
+    return RunSetup(
+      optimizer: makeLayerwiseAdamW(
+        model, learningRate: 2.6 * Float(args.learningRate), decay: discriminativeDecay,
+        weightDecay: Float(args.weightDecay), includeFrozen: true),
+      callbacks: [GradualUnfreezingCallback(model: model)])
+  },
+]
+// --quick keeps three arms: the two ends and ULMFiT's recipe.
+let arms = quick ? allArms.filter { ["head_only", "full", "ulmfit"].contains($0.key) } : allArms
+var armResults: [String: [RunResult]] = [:]
+var armForgetting: [String: [Double]] = [:]
+let armBar = nb.progress("freezing arms", total: arms.count * seedCount)
+for (i, arm) in arms.enumerated() {
+  for (j, seed) in seeds.enumerated() {
+    let model = try pretrained(seed: seed)
+    var args = recipe("freezing", seed: seed, learningRate: chosenRate, epochs: tableEpochs)
+    let setup = arm.prepare(model, &args)
+    let result = try fineTune(
+      model, args: args, train: train, validation: validation, tokenizer: tokenizer, setup: setup)
+    armResults[arm.key, default: []].append(result)
+    armForgetting[arm.key, default: []].append(try generalLoss(model))
+    armBar.update(step: i * seedCount + j + 1)
+  }
+}
+armBar.finish()
+let allParameters = initial.parameterCount()
+nb.table(
+  headers: ["arm", "validation error", "train acc.", "trainable params", "time per run"],
+  rows: arms.map { arm in
+    let results = armResults[arm.key] ?? []
+    let errors = results.map { 1 - $0.accuracy }
+    return [
+      arm.name, summary(errors), summary(results.map(\.trainAccuracy)),
+      arm.key == "ulmfit"
+        ? "grows to \(results.first?.trainable ?? 0) (100%)"
+        : "\(results.first?.trainable ?? 0) (\(String(format: "%.1f", 100 * Double(results.first?.trainable ?? 0) / Double(allParameters)))%)",
+      String(format: "%.1f s", meanAndSpread(results.map(\.seconds)).mean),
+    ]
+  },
+  title:
+    "\(train.count) intent examples, \(String(format: "%g", tableEpochs)) epochs, error = 1 − accuracy on \(validation.count) validation examples, mean ± sd over \(seedCount) seed(s)"
+)
+let meanError = { (key: String) -> Double in
+  meanAndSpread((armResults[key] ?? []).map { 1 - $0.accuracy }).mean
+}
+let noise = arms.map { meanAndSpread((armResults[$0.key] ?? []).map { 1 - $0.accuracy }).std }.max() ?? 0
+let ranking = arms.sorted { meanError($0.key) < meanError($1.key) }.map(\.name)
+nb.narrate(
+  """
+  From best to worst on this run: \(ranking.joined(separator: "; ")). ULMFiT's ordering was: \
+  the full recipe (Freez + discr + stlr) best, full fine-tuning next, and "Last", the head \
+  alone, far behind (it "severely underfits"). \
+  \(meanError("head_only") > meanError("full")
+    ? "The head alone is behind full fine-tuning here as well."
+    : "Unlike ULMFiT, the head alone is not behind full fine-tuning here.") \
+  \(abs(meanError("ulmfit") - meanError("full")) <= noise
+    ? "The combined ULMFiT recipe and full fine-tuning are within the spread between seeds of each other: this run cannot order them."
+    : meanError("ulmfit") < meanError("full")
+      ? "The combined ULMFiT recipe beats full fine-tuning by more than the spread between seeds, as in the paper."
+      : "The combined ULMFiT recipe does not beat full fine-tuning here: this run does not reproduce the paper's ordering. Our hypotheses, untested in this run: a two-layer model gains little from treating layers differently, and gradual unfreezing spends \(layers + 1) of its \(String(format: "%g", tableEpochs)) epochs with part of the model frozen.") \
+  The training accuracies say whether an arm lost on validation because it could not fit \
+  its examples (an underfitting arm) or despite fitting them. \
+  Read the differences against the spread between seeds: with \(seedCount) seed(s) and \
+  \(validation.count) validation examples, a gap of a few points is within the noise.
+  """)
+var freezingRecord: [String: JSONValue] = [:]
+for arm in arms {
+  let results = armResults[arm.key] ?? []
+  freezingRecord[arm.key] = .object([
+    "validation_accuracy": .array(results.map { .number($0.accuracy) }),
+    "train_accuracy": .array(results.map { .number($0.trainAccuracy) }),
+    "trainable_parameters": .number(Double(results.first?.trainable ?? 0)),
+    "seconds": .array(results.map { .number($0.seconds) }),
+    "general_mlm_loss": .array((armForgetting[arm.key] ?? []).map { .number($0) }),
+  ])
+}
+nb.record("freezing_table", .object(freezingRecord))
+
+// MARK: - 5. Catastrophic forgetting
+
+nb.section("5. Catastrophic forgetting, measured and reduced")
+let l2spAlpha: Float = 0.1
+nb.narrate(
+  """
+  Fine-tuning changes the encoder to serve the task; what it learned in pre-training and the \
+  task does not need may be lost. Lesson 4 saw this once (the general-text loss rose after \
+  domain adaptation). Here it is measured for every arm: the encoder of each fine-tuned \
+  classifier is put back under the checkpoint's own masked-language-model head, and its MLM \
+  loss is measured on \(generalRows.count) rows of held-out general text, with the same masking \
+  for every model (Lesson 4's `evaluateMaskedLM`). Before fine-tuning: \(fixed(generalBefore)). \
+  Two remedies are added to the freezing arms: a 10 times lower learning rate, and L2-SP (Li \
+  et al. 2018, exercise 6.3), a penalty α/2·‖w − w⁰‖² that pulls the pre-trained weights back \
+  towards their starting point instead of towards 0, with α = \(l2spAlpha):
+  """)
+nb.code(
+  """
+  let regularizer = L2SPRegularizer(model, basePrefix: "bert", alpha: \(l2spAlpha))   // snapshot w⁰ now
+  let trainer = try Trainer(model: model, args: args, ...)
+  trainer.addPenalty(regularizer)              // loss = task loss + regularizer.penalty()
+  """)
+var remedyResults: [String: [RunResult]] = [:]
+var remedyForgetting: [String: [Double]] = [:]
+var remedyDistance: [String: [Double]] = [:]
+for seed in seeds {
+  let lowModel = try pretrained(seed: seed)
+  let low = try fineTune(
+    lowModel, args: recipe("forgetting", seed: seed, learningRate: chosenRate / 10, epochs: tableEpochs),
+    train: train, validation: validation, tokenizer: tokenizer)
+  remedyResults["low_lr", default: []].append(low)
+  remedyForgetting["low_lr", default: []].append(try generalLoss(lowModel))
+  let spModel = try pretrained(seed: seed)
+  let regularizer = L2SPRegularizer(spModel, basePrefix: "bert", alpha: l2spAlpha)
+  let sp = try fineTune(
+    spModel, args: recipe("forgetting", seed: seed, learningRate: chosenRate, epochs: tableEpochs),
+    train: train, validation: validation, tokenizer: tokenizer, setup: RunSetup(regularizer: regularizer))
+  remedyResults["l2sp", default: []].append(sp)
+  remedyForgetting["l2sp", default: []].append(try generalLoss(spModel))
+  remedyDistance["l2sp", default: []].append(regularizer.distance())
+}
+let forgettingRows: [(name: String, results: [RunResult], loss: [Double])] =
+  [
+    ("full", armResults["full"] ?? [], armForgetting["full"] ?? []),
+    ("full, learning rate ÷ 10", remedyResults["low_lr"] ?? [], remedyForgetting["low_lr"] ?? []),
+    ("full + L2-SP (α = \(l2spAlpha))", remedyResults["l2sp"] ?? [], remedyForgetting["l2sp"] ?? []),
+    ("top layer + head", armResults["top_layer"] ?? [], armForgetting["top_layer"] ?? []),
+    ("head only", armResults["head_only"] ?? [], armForgetting["head_only"] ?? []),
+    ("Freez + discr + stlr", armResults["ulmfit"] ?? [], armForgetting["ulmfit"] ?? []),
+  ].filter { !$0.results.isEmpty }
+nb.table(
+  headers: ["arm", "task: validation acc.", "general MLM loss", "rise"],
+  rows: [["pre-trained, before fine-tuning", "", fixed(generalBefore), ""]]
+    + forgettingRows.map { row in
+      let loss = meanAndSpread(row.loss)
+      return [
+        row.name, summary(row.results.map(\.accuracy)),
+        row.loss.count < 2 ? fixed(loss.mean) : "\(fixed(loss.mean)) ± \(fixed(loss.std))",
+        String(format: "%+.3f", loss.mean - generalBefore),
+      ]
+    },
+  title:
+    "task gain against general-text loss (\(String(format: "%g", tableEpochs)) epochs, \(seedCount) seed(s))")
+let fullRise = meanAndSpread(armForgetting["full"] ?? []).mean - generalBefore
+let spRise = meanAndSpread(remedyForgetting["l2sp"] ?? []).mean - generalBefore
+let lowRise = meanAndSpread(remedyForgetting["low_lr"] ?? []).mean - generalBefore
+nb.narrate(
+  """
+  Full fine-tuning raised the general-text loss by \(String(format: "%.3f", fullRise)). \
+  With L2-SP the rise was \(String(format: "%.3f", spRise)) and with the lower rate \
+  \(String(format: "%.3f", lowRise)), at validation accuracies of \
+  \(summary(remedyResults["l2sp"]?.map(\.accuracy) ?? [])) and \
+  \(summary(remedyResults["low_lr"]?.map(\.accuracy) ?? [])) against \
+  \(summary(armResults["full"]?.map(\.accuracy) ?? [])) for full fine-tuning. Freezing keeps the \
+  frozen part exactly: the head-only arm's rise is 0, as the pooler it trains is not read by \
+  the MLM head. The table is the trade-off to read: how much general-text loss each arm added \
+  for how much task accuracy, and which arms bought accuracy without moving far (the weights \
+  L2-SP held moved \
+  \(String(format: "%.2f", meanAndSpread(remedyDistance["l2sp"] ?? []).mean)) in L2 norm from their start). A third \
+  remedy, replaying general text (mixing MLM batches into fine-tuning), is not measured in this \
+  run, nor is the accuracy on a task learned before this one.
+  """)
+var forgettingRecord: [String: JSONValue] = ["general_mlm_loss_before": .number(generalBefore)]
+for row in forgettingRows {
+  forgettingRecord[row.name] = .object([
+    "validation_accuracy": .array(row.results.map { .number($0.accuracy) }),
+    "general_mlm_loss": .array(row.loss.map { .number($0) }),
+  ])
+}
+nb.record("forgetting", .object(forgettingRecord))
+
+// MARK: - 6. Augmentation (AugmentationSection.swift)
+
+let edaGain = try augmentationSection()
+
+// MARK: - 7. Gradient checkpointing (GradientCheckpointingSection.swift)
+
+gradientCheckpointingSection()
+
+nb.questions([
+  """
+  The loss at initialisation was \(fixed(initialLoss)) against ln(\(labelNames.count)) = \
+  \(fixed(log(Double(labelNames.count)))). What would a value of 5 tell you about the new head, \
+  and what would a value of 0.3 tell you about the data?
+  """,
+  """
+  The range test suggested \(String(format: "%.2g", finder.valley)) (valley), \
+  \(String(format: "%.2g", finder.steepest)) (steepest) and \(String(format: "%.2g", chosenRate)) \
+  (a tenth of the minimum). Design the smallest experiment that would tell which of the three \
+  trains best on this task, and say how many runs it needs to beat the spread between seeds.
+  """,
+  """
+  In exercise 6.2 the head learns at the full rate and the embeddings at rate·decay^(layers+1). \
+  Why might the lower layers of a pre-trained model need smaller steps than the head, and why \
+  would the same argument not hold for a model trained from scratch?
+  """,
+  """
+  Section 5 measured forgetting as the general-text MLM loss. What does that number miss that \
+  accuracy on a task learned before this one would catch, and how would you measure it with \
+  the kit?
+  """,
+  """
+  L2-SP penalises the distance from the pre-trained weights; AdamW's weight decay pulls \
+  towards 0. For a pre-trained model, which of the two is the better prior, and what does \
+  weight decay do to the knowledge of the pre-trained layers over a long run?
+  """,
+  """
+  EDA against the repeated originals: \(String(format: "%+.1f", 100 * edaGain)) points. Which \
+  of EDA's operations could change the label of an intent message ("I want a refund" with \
+  a word deleted or swapped), and how would you check how often it happens?
+  """,
+])
+nb.finish()

@@ -123,9 +123,9 @@ public func deleteWords(_ words: [String], probability: Double, random: inout Se
   // hint 2: One draw per word, in order, with random.chance(probability): true means the word goes. A
   // hint 2: one-word text stays as it is. When nothing survives, keep one word of the original, chosen with
   // hint 2: random.int(below:).
-  // hint 3: If words.count <= 1 return words. Filter the words, keeping those for which chance(probability) is
-  // hint 3: false (call it once per word, in order); if the result is empty, return
-  // hint 3: [words[random.int(below: words.count)]]; else return the result.
+  // hint 3: Return short texts unchanged. Keep each word for which the draw says "stay" (one draw per word, in
+  // hint 3: order); if nothing is left, fall back to a single word of the original, picked by one more draw;
+  // hint 3: otherwise return what was kept.
   if words.count <= 1 { return words }
   var kept: [String] = []
   for word in words where !random.chance(probability) { kept.append(word) }

@@ -18,6 +18,10 @@ public enum LearningRateSchedule: String, Sendable, CaseIterable, Codable {
   /// `totalSteps`, after `warmupSteps` of linear warm-up from 0.
   public func factor(step: Int, totalSteps: Int, warmupSteps: Int) -> Double {
     if self == .constant { return 1 }
+    if self == .slantedTriangular {
+      return slantedTriangularFactor(
+        step: step, totalSteps: totalSteps, cut: warmupSteps > 0 ? warmupSteps : nil)
+    }
     let linear = linearWarmupDecay(step: step, totalSteps: totalSteps, warmupSteps: warmupSteps)
     switch self {
     case .constant: return 1

@@ -49,6 +49,8 @@ struct Finetune: CourseCommand {
   var lr = 5e-5
   @Option("--scheduler", help: "the learning-rate schedule")
   var scheduler = LearningRateSchedule.linear
+  @Option("--lr-scheduler-type", help: "the same as --scheduler (Hugging Face's name)")
+  var lrSchedulerType: LearningRateSchedule? = nil
   @Option("--warmup-ratio", .atLeast(0), help: "the share of the steps spent warming up")
   var warmupRatio = 0.0
   @Option("--weight-decay", .atLeast(0), help: "AdamW's weight decay")
@@ -57,6 +59,27 @@ struct Finetune: CourseCommand {
   var gradAccum = 1
   @Option("--max-grad-norm", .atLeast(0), help: "clip the gradients to this norm")
   var maxGradNorm = 1.0
+  @Option("--label-smoothing", .atLeast(0), help: "smooth the training targets by this much (below 1)")
+  var labelSmoothing = 0.0
+  @Flag("--freeze-base", help: "train the new head only: the pre-trained encoder stays frozen")
+  var freezeBase: Bool
+  @Option("--freeze-layers", .atLeast(0), help: "freeze the embeddings and the first N encoder layers")
+  var freezeLayers: Int? = nil
+  @Option(
+    "--layerwise-lr-decay", .above(0),
+    help: "each layer down gets this times the rate of the one above (ULMFiT: 1/2.6; at most 1)")
+  var layerwiseLRDecay: Double? = nil
+  @Flag(
+    "--gradual-unfreezing", help: "train the head alone, then unfreeze one more layer each epoch (ULMFiT)")
+  var gradualUnfreezing: Bool
+  @Option(
+    "--early-stopping-patience", .atLeast(1),
+    help: "stop after N evaluations without improvement of the validation loss; the best epoch is kept")
+  var earlyStoppingPatience: Int? = nil
+  @Option(
+    "--early-stopping-threshold", .atLeast(0),
+    help: "how much the loss must improve to count (with the patience)")
+  var earlyStoppingThreshold = 0.0
   @Option("--group-by-length", help: "batch examples of similar length together")
   var groupByLength = false
   @Option("--max-length", .atLeast(2), help: "tokens per example, longer ones truncated")
@@ -155,7 +178,14 @@ func runFinetune(_ options: Finetune) throws -> Int32 {
   args.weightDecay = options.weightDecay
   args.gradientAccumulationSteps = options.gradAccum
   args.maxGradNorm = options.maxGradNorm
-  args.lrSchedulerType = options.scheduler
+  if let named = options.lrSchedulerType, options.scheduler != .linear, named != options.scheduler {
+    throw CourseToolError(
+      "--lr-scheduler-type \(named.rawValue) and --scheduler \(options.scheduler.rawValue) disagree; give one"
+    )
+  }
+  args.lrSchedulerType = options.lrSchedulerType ?? options.scheduler
+  args.labelSmoothingFactor = options.labelSmoothing
+  try checkFreezingOptions(options)
   args.groupByLength = options.groupByLength
   args.evalStrategy = .epoch
   args.saveStrategy = .no
@@ -169,20 +199,28 @@ func runFinetune(_ options: Finetune) throws -> Int32 {
     (args.saveStrategy, args.saveSteps, args.saveTotalLimit) = (.steps, options.saveSteps, 1)
   }
   args.loggingStrategy = .epoch
+  if options.earlyStoppingPatience != nil {
+    // Hugging Face's EarlyStoppingCallback needs the best checkpoint: one saved per evaluation.
+    (args.saveStrategy, args.saveTotalLimit, args.loadBestModelAtEnd) = (.epoch, 1, true)
+  }
   try args.validate()
 
   manualSeed(args.seed)
   let loaded = try PretrainedClassifier.fromPretrained(
     URL(fileURLWithPath: modelPath), labelNames: labelNames,
     maxLength: options.maxLength, classifierPooling: options.pooling?.rawValue)
+  // The freezing options are checked against the model before anything is printed.
+  let (optimizer, callbacks, strategyReport) = try fineTuningStrategy(
+    loaded.model, options: options, args: args)
   print(loaded.report)
   let mismatch = (loaded.model as? BertForSequenceClassification)?.bert.config.transformersMismatch
   if let mismatch { FileHandle.standardError.write(Data((mismatch + "\n").utf8)) }
   if let columns { print("\(trainPath): \(describe(columns))") }
+  strategyReport.forEach { print($0) }
   let trainer = try Trainer(
     model: loaded.model, args: args, trainDataset: try dataset(train, trainPath),
     evalDataset: try dataset(validation, validationPath), dataCollator: loaded.collator,
-    computeMetrics: classificationMetrics)
+    computeMetrics: classificationMetrics, callbacks: callbacks, optimizers: (optimizer, nil))
   trainer.tokenizer = loaded.tokenizer
   print(
     "fine-tuning \(loaded.modelType) from \(modelPath) on \(train.count) \(columns?.textPair == nil ? "examples" : "sentence pairs") (\(labelNames.joined(separator: ", "))), \(Threads.count) threads"
@@ -196,6 +234,13 @@ func runFinetune(_ options: Finetune) throws -> Int32 {
   }
   if let checkpoint { print("resuming from \(checkpoint.path)") }
   let output = try trainer.train(resumeFrom: checkpoint)
+  if let stopper = callbacks.first(where: { $0 is EarlyStoppingCallback }) as? EarlyStoppingCallback,
+    output.globalStep < trainer.state.maxSteps
+  {
+    print(
+      "early stopping: stopped at step \(output.globalStep) of \(trainer.state.maxSteps) after \(stopper.patience) evaluation(s) without improvement; the best checkpoint was loaded"
+    )
+  }
   for entry in trainer.state.logHistory where entry["eval_loss"] != nil {
     print(
       String(
@@ -211,9 +256,12 @@ func runFinetune(_ options: Finetune) throws -> Int32 {
       seconds, output.metrics["train_tokens_per_second"]!, output.metrics["train_samples_per_second"]!,
       output.trainingLoss))
   // The epoch-end evaluation already measured the final weights unless max_steps ended mid-epoch.
+  // With early stopping the best checkpoint was loaded: its weights are measured again.
   let final =
-    try trainer.state.logHistory.last { $0["eval_loss"] != nil && $0["step"] == Double(output.globalStep) }
-    ?? trainer.evaluate()
+    try options.earlyStoppingPatience != nil
+    ? trainer.evaluate()
+    : trainer.state.logHistory.last { $0["eval_loss"] != nil && $0["step"] == Double(output.globalStep) }
+      ?? trainer.evaluate()
   print(
     String(
       format: "validation: accuracy %.4f  macro-F1 %.4f  (%d examples)", final["eval_accuracy"]!,
@@ -272,6 +320,81 @@ func writeModelCard(
 
     """
   try Data(card.utf8).write(to: directory.appendingPathComponent("README.md"), options: .atomic)
+/// Refuses freezing options that contradict each other or `--early-stopping-*`, naming them.
+func checkFreezingOptions(_ options: Finetune) throws {
+  let freezing = [
+    ("--freeze-base", options.freezeBase), ("--freeze-layers", options.freezeLayers != nil),
+    ("--gradual-unfreezing", options.gradualUnfreezing),
+  ].filter(\.1).map(\.0)
+  if freezing.count > 1 {
+    throw CourseToolError(
+      "\(freezing.joined(separator: " and ")) cannot be combined: choose one way to freeze")
+  }
+  if let decay = options.layerwiseLRDecay, decay > 1 {
+    throw CourseToolError(
+      "--layerwise-lr-decay: expected a number in (0, 1], got \(decay) (lower layers learn slower, not faster)"
+    )
+  }
+  if options.layerwiseLRDecay != nil && options.freezeBase {
+    throw CourseToolError(
+      "--layerwise-lr-decay has nothing to decay with --freeze-base (only the head trains)")
+  }
+  if !(options.labelSmoothing < 1) {
+    throw CourseToolError("--label-smoothing: expected a number in [0, 1), got \(options.labelSmoothing)")
+  }
+  if options.earlyStoppingPatience == nil && options.earlyStoppingThreshold != 0 {
+    throw CourseToolError("--early-stopping-threshold needs --early-stopping-patience N")
+  }
+  if options.earlyStoppingPatience != nil && (options.saveSteps > 0 || options.resume) {
+    throw CourseToolError(
+      "--early-stopping-patience saves a checkpoint per epoch and cannot be combined with --save-steps or --resume"
+    )
+  }
+}
+
+/// The optimizer (nil: the Trainer's AdamW) and callbacks that `--freeze-*`,
+/// `--layerwise-lr-decay`, `--gradual-unfreezing` and `--early-stopping-*` ask for, with the
+/// model frozen as they say, and the lines to report (the trainable parameters when anything is
+/// frozen, the layer-wise rates).
+func fineTuningStrategy(_ model: any SequenceClassifier, options: Finetune, args: TrainingArguments) throws
+  -> (
+    (any Optimizer)?, [TrainerCallback], [String]
+  )
+{
+  let layers = encoderLayerCount(model)
+  if options.freezeBase { Training.freezeBase(model, basePrefix: model.basePrefix) }
+  if let count = options.freezeLayers {
+    guard count <= layers else {
+      throw CourseToolError("--freeze-layers \(count): the model has \(layers) encoder layers")
+    }
+    Training.freezeLayers(model, count: count)
+  }
+  var callbacks: [TrainerCallback] = []
+  if options.gradualUnfreezing { callbacks.append(GradualUnfreezingCallback(model: model)) }
+  if let patience = options.earlyStoppingPatience {
+    callbacks.append(
+      EarlyStoppingCallback(
+        earlyStoppingPatience: patience, earlyStoppingThreshold: options.earlyStoppingThreshold))
+  }
+  var report: [String] = []
+  if options.freezeBase || options.freezeLayers != nil { report.append(model.trainableParametersSummary()) }
+  guard let decay = options.layerwiseLRDecay else { return (nil, callbacks, report) }
+  let optimizer = makeLayerwiseAdamW(
+    model, learningRate: Float(args.learningRate), decay: Float(decay), weightDecay: Float(args.weightDecay),
+    includeFrozen: options.gradualUnfreezing, betas: (Float(args.adamBeta1), Float(args.adamBeta2)),
+    eps: Float(args.adamEpsilon))
+  report.append(
+    "layer-wise learning rates: \(optimizer.groups.map { String(format: "%.3g", $0.learningRate) }.uniqued().joined(separator: ", ")) (head first)"
+  )
+  return (optimizer, callbacks, report)
+}
+
+extension Array where Element: Hashable {
+  /// The elements in order, each once.
+  func uniqued() -> [Element] {
+    var seen = Set<Element>()
+    return filter { seen.insert($0).inserted }
+  }
 }
 
 /// `predict --model DIR --input FILE`: one JSON object per input (line or row), the text (and

@@ -30,9 +30,12 @@ final class OptionsCLITests: CourseCLITestCase {
       ("--text-column", nil), ("--text-pair-column", nil), ("--label-column", nil), ("--text-field", nil),
       ("--label-field", nil), ("--labels", nil), ("--epochs", "3"),
       ("--max-steps", "-1"), ("--batch-size", "32"), ("--eval-batch-size", "64"), ("--lr", "5e-05"),
-      ("--scheduler", "linear"), ("--warmup-ratio", "0"), ("--weight-decay", "0"), ("--grad-accum", "1"),
-      ("--max-grad-norm", "1"), ("--group-by-length", "false"), ("--max-length", "128"), ("--pooling", nil),
-      ("--seed", "42"),
+      ("--scheduler", "linear"), ("--lr-scheduler-type", nil), ("--warmup-ratio", "0"),
+      ("--weight-decay", "0"),
+      ("--grad-accum", "1"), ("--max-grad-norm", "1"), ("--label-smoothing", "0"), ("--freeze-base", nil),
+      ("--freeze-layers", nil), ("--layerwise-lr-decay", nil), ("--gradual-unfreezing", nil),
+      ("--early-stopping-patience", nil), ("--early-stopping-threshold", "0"), ("--group-by-length", "false"),
+      ("--max-length", "128"), ("--pooling", nil), ("--seed", "42"),
       ("--threads", nil), ("--output", nil), ("--save-steps", "0"), ("--resume", nil),
     ],
     "predict": [
@@ -112,7 +115,7 @@ final class OptionsCLITests: CourseCLITestCase {
       ),
       (
         ["finetune", "--model", Self.bert, "--train", input, "--validation", input, "--scheduler", "step"],
-        "--scheduler: expected one of linear, cosine, constant, constant_with_warmup, got \"step\""
+        "--scheduler: expected one of linear, cosine, constant, constant_with_warmup, slanted_triangular, got \"step\""
       ),
       (
         ["finetune", "--model", Self.bert, "--train", input, "--validation", input, "--lr", "inf"],
@@ -136,6 +139,75 @@ final class OptionsCLITests: CourseCLITestCase {
       ),
     ]
     for (arguments, message) in cases { try fail(arguments, saying: [message]) }
+  }
+
+  /// Lesson 6's strategy options: bad values and contradictions are refused, naming the options,
+  /// before any training.
+  func testFineTuningStrategyOptionsRefuseBadValues() throws {
+    let rows = (0..<4).map { $0 % 2 == 0 ? "positive\tit was good" : "negative\tit was bad" }
+    let train = try file("train.tsv", (["label\ttext"] + rows).joined(separator: "\n") + "\n")
+    let base = ["finetune", "--model", Self.bert, "--train", train, "--validation", train]
+    let cases: [([String], String)] = [
+      (["--freeze-base", "--freeze-layers", "1"], "--freeze-base and --freeze-layers cannot be combined"),
+      (
+        ["--freeze-layers", "1", "--gradual-unfreezing"],
+        "--freeze-layers and --gradual-unfreezing cannot be combined"
+      ),
+      (["--freeze-layers", "-1"], "--freeze-layers: expected an integer ≥ 0, got \"-1\""),
+      (["--freeze-layers", "9"], "--freeze-layers 9: the model has 2 encoder layers"),
+      (["--layerwise-lr-decay", "0"], "--layerwise-lr-decay: expected a number > 0, got \"0\""),
+      (["--layerwise-lr-decay", "2.6"], "--layerwise-lr-decay: expected a number in (0, 1], got 2.6"),
+      (
+        ["--freeze-base", "--layerwise-lr-decay", "0.5"],
+        "--layerwise-lr-decay has nothing to decay with --freeze-base"
+      ),
+      (["--label-smoothing", "1"], "--label-smoothing: expected a number in [0, 1), got 1.0"),
+      (["--label-smoothing", "x"], "--label-smoothing: expected a number ≥ 0, got \"x\""),
+      (["--early-stopping-patience", "0"], "--early-stopping-patience: expected an integer ≥ 1, got \"0\""),
+      (
+        ["--early-stopping-threshold", "0.1"], "--early-stopping-threshold needs --early-stopping-patience N"
+      ),
+      (
+        [
+          "--early-stopping-patience", "1", "--save-steps", "2", "--output",
+          scratch.appendingPathComponent("o").path,
+        ],
+        "cannot be combined with --save-steps or --resume"
+      ),
+      (["--lr-scheduler-type", "stlr"], "--lr-scheduler-type: expected one of linear, cosine, constant"),
+      (
+        ["--scheduler", "cosine", "--lr-scheduler-type", "linear"],
+        "--lr-scheduler-type linear and --scheduler cosine disagree"
+      ),
+      (["--gradual-unfreezing=yes"], "--gradual-unfreezing takes no value"),
+    ]
+    for (arguments, message) in cases { try fail(base + arguments, saying: [message]) }
+  }
+
+  /// Each strategy option trains: head only, the first layers frozen, discriminative rates with
+  /// gradual unfreezing and the slanted triangular schedule, label smoothing, early stopping.
+  func testFineTuningStrategyOptionsTrain() throws {
+    let rows = (0..<8).map { $0 % 2 == 0 ? "positive\tit was good" : "negative\tit was bad" }
+    let train = try file("train.tsv", (["label\ttext"] + rows).joined(separator: "\n") + "\n")
+    let base = [
+      "finetune", "--model", Self.bert, "--train", train, "--validation", train, "--batch-size", "4",
+    ]
+    let head = try succeed(base + ["--freeze-base", "--max-steps", "2"])
+    XCTAssertTrue(
+      head.contains { $0.hasPrefix("trainable params: ") && !$0.hasSuffix("trainable%: 100.0000") }, "\(head)"
+    )
+    let layers = try succeed(base + ["--freeze-layers", "2", "--max-steps", "2"])
+    XCTAssertTrue(layers.contains { $0.hasPrefix("trainable params: ") }, "\(layers)")
+    let ulmfit = try succeed(
+      base + [
+        "--layerwise-lr-decay", "0.5", "--gradual-unfreezing", "--lr-scheduler-type", "slanted_triangular",
+        "--epochs", "2", "--lr", "1e-3", "--label-smoothing", "0.1",
+      ])
+    XCTAssertTrue(
+      ulmfit.contains("layer-wise learning rates: 0.001, 0.0005, 0.00025, 0.000125 (head first)"), "\(ulmfit)"
+    )
+    let stopped = try succeed(base + ["--early-stopping-patience", "1", "--epochs", "2", "--lr", "1e-3"])
+    XCTAssertTrue(stopped.contains { $0.hasPrefix("validation: accuracy") }, "\(stopped)")
   }
 
   func testAnUnknownOptionIsNamedWithTheAllowedOnes() throws {

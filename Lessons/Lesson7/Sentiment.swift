@@ -203,6 +203,7 @@ import Training
   try learningCurves(gpt: gpt, train: train, validation: validation, full: (pretrained, scratch))
   try calibrationSection(logits: pretrained.validationLogits, labels: labels)
   try errorAnalysis(run: pretrained, train: train, validation: validation)
+  if options.int("choose") == 1 { try choosingSection(train: train, validation: validation) }
 }
 
 /// Section 4: validation accuracy against the labelled-set size, pre-trained vs scratch.

@@ -8,6 +8,15 @@ import TensorCore
 import Tokenizers
 import Training
 
+/// How a review's verdict is built, read off its text: "contrast" (", but "), "negation"
+/// (" not ", " never "), else "plain" (the generator's three kinds, datasets/README.md).
+func reviewKind(_ text: String) -> String {
+  let lower = text.lowercased()
+  if lower.contains(", but ") { return "contrast" }
+  if lower.contains(" not ") || lower.contains(" never ") { return "negation" }
+  return "plain"
+}
+
 /// Section 5: the reliability diagram, ECE, and temperature scaling fitted on half of validation.
 @MainActor func calibrationSection(logits: [[Float]], labels: [Int]) throws {
   nb.section("5. Calibration: can the probabilities be believed?")
@@ -98,12 +107,7 @@ import Training
   let labelled = train.texts.reduce(into: Set<String>()) {
     $0.formUnion(BasicTokenizer().tokenize($1).filter(lexicon.contains))
   }
-  func kind(_ text: String) -> String {
-    let lower = text.lowercased()
-    if lower.contains(", but ") { return "contrast" }
-    if lower.contains(" not ") || lower.contains(" never ") { return "negation" }
-    return "plain"
-  }
+  let kind = reviewKind
   func unseen(_ text: String) -> Bool {
     !Set(BasicTokenizer().tokenize(text).filter(lexicon.contains)).isSubset(of: labelled)
   }

@@ -34,17 +34,17 @@ import Training
   nb.code(
     """
     let bagOfWords = TfidfLogisticRegression(numClasses: 2)
-    bagOfWords.fit(train.texts, labels: train.labels)
-    var args = TrainingArguments(outputDir: "\(runsDirectory.relativePath)/sentiment", numTrainEpochs: 1,
-                                 perDeviceTrainBatchSize: 32, learningRate: \(String(format: "%g", learningRate)))
-    args.maxSteps = \(steps)
-    args.warmupRatio = 0.1
-    args.weightDecay = 0.01
-    let pretrained = try GPT2ForSequenceClassification.fromPretrained("datasets/models/gpt-mini", ...)
-    let trainer = try Trainer(model: pretrained, args: args, trainDataset: train, evalDataset: validation,
-                              dataCollator: collator, computeMetrics: classificationMetrics)
-    try trainer.train()
-    let logits = try trainer.predict(validation, metricKeyPrefix: "eval").predictions.logits
+    bagOfWords.fit(train.texts, labels: train.labels, generator: Generator(seed: \(options.seed)))
+    // recipe(...) is TrainingArguments with maxSteps, warmupRatio 0.1, weightDecay 0.01 (Runs.swift);
+    // fineTune(...) runs Trainer.train(), then predict(validation) and evaluate(train).
+    let scratch = try fineTune(
+      try gpt.model(pretrained: false, seed: \(options.seed)), collator: gpt.collator,
+      args: recipe(outputDirectory: directory, maxSteps: \(steps), learningRate: \(String(format: "%g", scratchRate)), seed: \(options.seed)),
+      train: train, validation: validation)
+    let pretrained = try fineTune(
+      try gpt.model(pretrained: true, seed: \(options.seed)), collator: gpt.collator,
+      args: recipe(outputDirectory: directory, maxSteps: \(steps), learningRate: \(String(format: "%g", learningRate)), seed: \(options.seed)),
+      train: train, validation: validation)
     """)
   let majority = majorityClass(train.labels)
   let majorityValidation = Array(repeating: majority, count: validation.count)
@@ -160,9 +160,16 @@ import Training
     """)
   nb.code(
     """
-    let test = mcnemarTest(labels: validation.labels, first: pretrainedPredictions, second: bagOfWordsPredictions)
-    let paired = pairedBootstrap(count: validation.count, resamples: \(resamples), generator: Generator(seed: \(options.seed))) {
-      accuracy(of: pretrainedCorrect, at: $0) - accuracy(of: bagOfWordsCorrect, at: $0)
+    // The intervals of the table above, for each model (one Generator(seed: \(options.seed)) for all):
+    let correct = zip(labels, arm.predictions).map { $0 == $1 }
+    let accuracyCI = bootstrapInterval(count: labels.count, resamples: \(resamples), generator: generator) {  // 7.3
+      Training.accuracy(of: correct, at: $0)
+    }
+    // The paired tests; other: the predictions of the bag of words, then of the model from scratch.
+    let test = mcnemarTest(labels: labels, first: pretrained.predictions, second: other)  // 7.4
+    let (c1, c2) = (zip(labels, pretrained.predictions).map { $0 == $1 }, zip(labels, other).map { $0 == $1 })
+    let paired = pairedBootstrap(count: labels.count, resamples: \(resamples), generator: Generator(seed: \(options.seed))) {
+      Training.accuracy(of: c1, at: $0) - Training.accuracy(of: c2, at: $0)
     }
     """)
   var pairedRows: [[String]] = []

@@ -95,10 +95,10 @@ nb.narrate(
   """)
 nb.code(
   """
-  let majority = majorityClass(refundTrain)                 // the commonest training label
+  let majority = majorityClass(refundTrain)  // the commonest training label
   let always = Array(repeating: majority, count: refundValidation.count)
-  let matrix = confusionMatrix(labels: refundValidation, predictions: always, numClasses: 2)  // 7.1
-  print(classificationReport(matrix, names: ["other", "refund"]))
+  let majorityMatrix = confusionMatrix(labels: refundValidation, predictions: always, numClasses: 2)  // 7.1
+  print(classificationReport(majorityMatrix, names: refundNames))  // refundNames = ["other", "refund"]
   """)
 let majority = majorityClass(refundTrain)
 let always = Array(repeating: majority, count: refundValidation.count)
@@ -118,9 +118,11 @@ nb.narrate(
   """)
 nb.code(
   """
-  let bagOfWords = TfidfLogisticRegression(numClasses: 2)
-  bagOfWords.fit(intentTrain.texts, labels: refundTrain)
-  let predicted = bagOfWords.predict(intentValidation.texts)
+  let refundModel = TfidfLogisticRegression(numClasses: 2)
+  refundModel.fit(intentTrain.texts, labels: refundTrain, generator: Generator(seed: \(options.seed)))
+  let refundPredicted = refundModel.predict(intentValidation.texts)
+  let refundMatrix = confusionMatrix(labels: refundValidation, predictions: refundPredicted, numClasses: 2)
+  print(classificationReport(refundMatrix, names: refundNames))
   """)
 let refundModel = TfidfLogisticRegression(numClasses: 2)
 refundModel.fit(intentTrain.texts, labels: refundTrain, generator: Generator(seed: options.seed))

@@ -27,10 +27,13 @@ let nb = Notebook(
     """,
   flags: [
     LessonFlag.int("seeds", default: 2, help: "seeds per point of the learning curves"),
-    LessonFlag.int("steps", default: 40, help: "optimizer steps of every fine-tuning run"),
+    LessonFlag.int("steps", default: 30, help: "optimizer steps of every fine-tuning run"),
     LessonFlag.double("lr", default: 1e-3, help: "peak learning rate of the pre-trained model"),
     LessonFlag.double("scratch-lr", default: 1e-3, help: "peak learning rate of the model from scratch"),
     LessonFlag.int("resamples", default: 1000, help: "bootstrap resamples"),
+    LessonFlag.int(
+      "choose", default: 0,
+      help: "1: also section 7, BERT vs GPT vs RoBERTa with a learning-rate sweep (9 runs)"),
   ])
 nb.overview(
   objectives: [
@@ -92,10 +95,10 @@ nb.narrate(
   """)
 nb.code(
   """
-  let majority = majorityClass(refundTrain)                 // the commonest training label
+  let majority = majorityClass(refundTrain)  // the commonest training label
   let always = Array(repeating: majority, count: refundValidation.count)
-  let matrix = confusionMatrix(labels: refundValidation, predictions: always, numClasses: 2)  // 7.1
-  print(classificationReport(matrix, names: ["other", "refund"]))
+  let majorityMatrix = confusionMatrix(labels: refundValidation, predictions: always, numClasses: 2)  // 7.1
+  print(classificationReport(majorityMatrix, names: refundNames))  // refundNames = ["other", "refund"]
   """)
 let majority = majorityClass(refundTrain)
 let always = Array(repeating: majority, count: refundValidation.count)
@@ -115,9 +118,11 @@ nb.narrate(
   """)
 nb.code(
   """
-  let bagOfWords = TfidfLogisticRegression(numClasses: 2)
-  bagOfWords.fit(intentTrain.texts, labels: refundTrain)
-  let predicted = bagOfWords.predict(intentValidation.texts)
+  let refundModel = TfidfLogisticRegression(numClasses: 2)
+  refundModel.fit(intentTrain.texts, labels: refundTrain, generator: Generator(seed: \(options.seed)))
+  let refundPredicted = refundModel.predict(intentValidation.texts)
+  let refundMatrix = confusionMatrix(labels: refundValidation, predictions: refundPredicted, numClasses: 2)
+  print(classificationReport(refundMatrix, names: refundNames))
   """)
 let refundModel = TfidfLogisticRegression(numClasses: 2)
 refundModel.fit(intentTrain.texts, labels: refundTrain, generator: Generator(seed: options.seed))
@@ -171,4 +176,31 @@ nb.record("intent_tfidf_weighted_f1", averages.weighted.f1)
 nb.record("intent_tfidf_accuracy", averages.micro.f1)
 
 try runSentimentSections()
+nb.questions([
+  """
+  On the refund task the majority class scores \(percent(majorityAccuracy)) accuracy. Which \
+  number in its classification report tells you at once that it is useless, and why does \
+  macro-F1 fall to about 0.46 and not to 0?
+  """,
+  """
+  Two models differ by 2 points of accuracy on 400 validation reviews and their 95% bootstrap \
+  intervals overlap. Why can McNemar's test still find the difference significant, and which \
+  examples does it look at?
+  """,
+  """
+  Temperature scaling changed the expected calibration error but not the accuracy. Why can \
+  dividing the logits by one positive number never change a prediction? Why fit the \
+  temperature on validation rather than on the training set?
+  """,
+  """
+  Most of the highest validation losses were labels the generator flipped. What would happen \
+  to the validation accuracy you report if you "fixed" those labels after looking at the \
+  model's errors on the test set, and what should you do instead?
+  """,
+  """
+  Try it on a checkpoint of your own: `swift run course finetune ... --output runs/mine`, \
+  then `swift run course evaluate --model runs/mine --data datasets/sentiment/validation.tsv \
+  --svg matrix.svg`. Does its macro-F1 interval overlap the majority baseline's?
+  """,
+])
 nb.finish()

@@ -52,7 +52,8 @@ public func calibration(confidences: [Double], correct: [Bool], bins: Int = 15) 
   // hint 2: The bins have equal width, not equal counts, and are closed on the right: (lo, hi].
   // hint 2: A confidence of exactly 1 must land in the last bin, not past it. Empty bins stay in
   // hint 2: the list (count 0) and add nothing to the error.
-  // hint 3: bin = max(0, Int((confidence * bins).rounded(.up)) - 1); ece = Σ count/n · |acc − conf|.
+  // hint 3: A confidence c goes to the smallest bin k with c ≤ (k + 1) / bins (bin 0 for c = 0); the
+  // hint 3: error sums, over the bins, the bin's share of all predictions times |accuracy − confidence|.
   var counts = Array(repeating: 0, count: bins)
   var confidenceSums = Array(repeating: 0.0, count: bins)
   var rightCounts = Array(repeating: 0, count: bins)

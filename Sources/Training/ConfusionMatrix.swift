@@ -24,7 +24,8 @@ public func confusionMatrix(labels: [Int], predictions: [Int], numClasses: Int) 
   // hint: example adds one to exactly one cell. Which index is the row is the whole convention.
   // hint 2: Start from a numClasses x numClasses table of zeros and walk the examples in pairs
   // hint 2: (true, predicted). Classes no example uses still get their row and column.
-  // hint 3: matrix[label][prediction] += 1 for each pair; rows are the labels, as scikit-learn's.
+  // hint 3: Each (label, prediction) pair adds one to the cell in the label's row and the
+  // hint 3: prediction's column; rows are the true classes, as scikit-learn's.
   var matrix = Array(repeating: Array(repeating: 0, count: numClasses), count: numClasses)
   for (label, prediction) in zip(labels, predictions) {
     matrix[label][prediction] += 1

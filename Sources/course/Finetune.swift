@@ -320,6 +320,8 @@ func writeModelCard(
 
     """
   try Data(card.utf8).write(to: directory.appendingPathComponent("README.md"), options: .atomic)
+}
+
 /// Refuses freezing options that contradict each other or `--early-stopping-*`, naming them.
 func checkFreezingOptions(_ options: Finetune) throws {
   let freezing = [

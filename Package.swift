@@ -31,6 +31,7 @@ let package = Package(
     .executable(name: "Lesson3", targets: ["Lesson3"]),
     .executable(name: "Lesson4", targets: ["Lesson4"]),
     .executable(name: "Lesson5", targets: ["Lesson5"]),
+    .executable(name: "Lesson8", targets: ["Lesson8"]),
   ],
   targets: [
     // Course mechanics shared by the kit and its tests: what an unfinished exercise does.
@@ -57,7 +58,7 @@ let package = Package(
     .target(name: "CourseTools"),
     .executableTarget(
       name: "course",
-      dependencies: ["CourseTools", "TensorCore", "Models", "Tokenizers", "Datasets", "Training"]),
+      dependencies: ["CourseTools", "TensorCore", "Models", "Tokenizers", "Datasets", "Training", "PEFT"]),
     // XCTest support for graded exercise tests (linked by test targets only).
     .target(name: "ExerciseTesting", dependencies: ["Exercises"]),
 
@@ -77,6 +78,10 @@ let package = Package(
       name: "Lesson5",
       dependencies: ["TensorCore", "Models", "Notebook", "Tokenizers", "Datasets", "Training"],
       path: "Lessons/Lesson5"),
+    .executableTarget(
+      name: "Lesson8",
+      dependencies: ["TensorCore", "Models", "Notebook", "Tokenizers", "Datasets", "Training", "PEFT"],
+      path: "Lessons/Lesson8"),
 
     // Tests of the kit.
     .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),

@@ -102,7 +102,7 @@ struct RunResult {
     dataCollator: gptCollator, computeMetrics: classificationMetrics)
   let output = try trainer.train()
   let accuracy = try trainer.evaluate()["eval_accuracy"] ?? .nan
-  // Training accuracy on the first 200 training reviews (enough to see whether a method fits).
+  // Training accuracy on the first 100 training reviews (enough to see whether a method fits).
   let fitted = try trainer.evaluate(trainProbe, metricKeyPrefix: "train")["train_accuracy"] ?? .nan
   let directory = adapterDirectory.appendingPathComponent(
     method.name.replacingOccurrences(of: " ", with: "_"))
@@ -191,7 +191,7 @@ struct RunResult {
   }
   bar.finish()
   nb.table(
-    headers: ["method", "trainable params", "train acc. (200)", "validation acc."], rows: methodRows(sweep),
+    headers: ["method", "trainable params", "train acc. (100)", "validation acc."], rows: methodRows(sweep),
     title:
       "\(train.count) reviews, \(validation.count) validation reviews, mean ± sd over \(seedCount) seed(s)")
   let fullAccuracy = meanAndSpread(runs[.full]!.map(\.accuracy))
@@ -255,7 +255,8 @@ struct RunResult {
     adapter_model.safetensors with PEFT's tensor names, \
     base_model.model.transformer.h.0.attn.c_attn.lora_A.weight and so on: \
     PeftModel.from_pretrained(base, "runs/Lesson8/adapters/LoRA_r=8") in Python loads it \
-    (scripts/golden_peft.py --check-kit DIR prints PEFT's logits for it).
+    (scripts/golden_peft.py --check-kit DIR TEXTS prints its probabilities, to set beside `course \
+    predict --model DIR --input TEXTS`).
     """)
   nb.record("merge_max_abs_difference", Double(mergeGap))
 
@@ -266,8 +267,8 @@ struct RunResult {
     Two methods that change no weight at all. Prompt tuning prepends n trained vectors to the \
     word embeddings of every input ("virtual tokens", read by the first layer only). Prefix \
     tuning gives every layer n trained keys and values that all tokens attend to, optionally \
-    produced by a small MLP during training (Li and Liang's reparameterisation). With the same \
-    data, budget and seeds as above (learning rates 3e-2 and 1e-2):
+    produced by a small MLP during training (Li and Liang's reparameterisation; `--extras 1` \
+    adds that arm). With the same data, budget and seeds as above (learning rates 3e-2 and 1e-2):
     """)
   nb.code(
     """
@@ -276,9 +277,8 @@ struct RunResult {
       model, .prefixTuning(PrefixTuningConfig(numVirtualTokens: 10, prefixProjection: false)))
     """)
   let promptMethods: [Method] =
-    quick
-    ? [.prompt(tokens: 10), .prefix(tokens: 10, projection: false)]
-    : [.prompt(tokens: 10), .prefix(tokens: 10, projection: false), .prefix(tokens: 10, projection: true)]
+    [.prompt(tokens: 10), .prefix(tokens: 10, projection: false)]
+    + (options.int("extras") == 1 ? [.prefix(tokens: 10, projection: true)] : [])
   let bar2 = nb.progress("prompt-method runs", total: promptMethods.count * seedCount)
   done = 0
   for method in promptMethods {
@@ -290,7 +290,7 @@ struct RunResult {
   }
   bar2.finish()
   nb.table(
-    headers: ["method", "trainable params", "train acc. (200)", "validation acc."],
+    headers: ["method", "trainable params", "train acc. (100)", "validation acc."],
     rows: methodRows(promptMethods + [.lora(r: 8), .headOnly]), title: "the same data and budget")
   let promptAccuracy = meanAndSpread(runs[.prompt(tokens: 10)]!.map(\.accuracy)).mean
   let prefixAccuracy = meanAndSpread(runs[.prefix(tokens: 10, projection: false)]!.map(\.accuracy)).mean

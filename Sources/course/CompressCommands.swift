@@ -42,7 +42,7 @@ struct Prune: CourseCommand {
   var model: String
   @Option("--output", value: "DIR", help: "where the pruned checkpoint goes")
   var output: String
-  @Option("--sparsity", value: "S", help: "the fraction of the encoder's Linear weights set to zero, in [0, 1]")
+  @Option("--sparsity", value: "S", help: "the share of the encoder's Linear weights set to zero, in [0, 1]")
   var sparsity: Double
 
   func run() throws -> Int32 {

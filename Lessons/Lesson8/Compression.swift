@@ -254,8 +254,8 @@ struct ClozeBatch {
     Linear weights become a quarter of their size, and in this small model the embedding table \
     and positions (\(grouped(floatModel.transformer.wte.weight.count + floatModel.transformer.wpe.weight.count)) numbers) stay Float32. \
     Accuracy changes by \(String(format: "%+.1f", 100 * (int8Run.accuracy - floatRun.accuracy))) \
-    points. Speed: the int8 model took \(String(format: "%.2f", speedup))× the float model's \
-    throughput\(speedup < 1 ? ", so it is slower here" : ""). The kernel widens the int8 levels \
+    points. Speed: the int8 model ran at \(nb.measured(String(format: "%.2f", speedup)))× the float \
+    model's speed\(speedup < 1 ? ": slower, not faster" : ""). The kernel widens the int8 levels \
     to Float before multiplying; the float path's matrix multiply is a tuned packed kernel, and \
     at hidden size 128 the time goes as much to attention, GELU and LayerNorm as to the \
     Linear layers. int8 saves memory and bandwidth; a speed-up needs int8 × int8 arithmetic \

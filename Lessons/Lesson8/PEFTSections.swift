@@ -108,7 +108,7 @@ struct RunResult {
     method.name.replacingOccurrences(of: " ", with: "_"))
   var saved = 0
   if let peft {
-    peft.baseModelNameOrPath = bertDirectory.path
+    peft.baseModelNameOrPath = gptDirectory.relativePath
     try peft.savePretrained(directory)
     saved = bytes(directory.appendingPathComponent(adapterWeightsName))
   } else if case .headOnly = method {

@@ -57,11 +57,13 @@ import Notebook
     \(grouped(runs[.lora(r: 8)]!.first!.trainable)) numbers instead of \
     \(grouped(runs[.full]!.first!.trainable)). Training time per run: \
     \(nb.measured(String(format: "%.1f s", loraSeconds))) for LoRA, \
-    \(nb.measured(String(format: "%.1f s", fullSeconds))) for full fine-tuning (wall clock, on a \
-    machine that may be running other work). A LoRA step is not cheaper on a model this small: \
-    the frozen layers still run forward and backward (the gradient must reach the adapters \
-    below them), and each adapted layer adds two thin products. What LoRA saves is storage and \
-    optimizer memory, which is what matters when one base model serves many tasks.
+    \(nb.measured(String(format: "%.1f s", fullSeconds))) for full fine-tuning (wall clock: compare \
+    them on an idle machine). What LoRA can save in time is in the backward pass and the \
+    optimizer: frozen weights get no weight gradient, and AdamW updates \
+    \(grouped(runs[.lora(r: 8)]!.first!.trainable)) numbers. The forward pass and the backward \
+    pass through every layer remain (the gradient must reach the adapters of the lowest layer), \
+    and each adapted layer adds two thin products. On a model this small, the clear savings are \
+    storage and optimizer memory, which is what matters when one base model serves many tasks.
     """)
   nb.questions([
     """

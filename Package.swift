@@ -33,6 +33,7 @@ let package = Package(
     .executable(name: "Lesson5", targets: ["Lesson5"]),
     .executable(name: "Lesson6", targets: ["Lesson6"]),
     .executable(name: "Lesson7", targets: ["Lesson7"]),
+    .executable(name: "Lesson8", targets: ["Lesson8"]),
   ],
   targets: [
     // Course mechanics shared by the kit and its tests: what an unfinished exercise does.
@@ -59,7 +60,9 @@ let package = Package(
     .target(name: "CourseTools"),
     .executableTarget(
       name: "course",
-      dependencies: ["CourseTools", "TensorCore", "Models", "Tokenizers", "Datasets", "Training", "Notebook"]),
+      dependencies: [
+        "CourseTools", "TensorCore", "Models", "Tokenizers", "Datasets", "Training", "Notebook", "PEFT",
+      ]),
     // XCTest support for graded exercise tests (linked by test targets only).
     .target(name: "ExerciseTesting", dependencies: ["Exercises"]),
 
@@ -87,6 +90,10 @@ let package = Package(
       name: "Lesson7",
       dependencies: ["TensorCore", "Models", "Notebook", "Tokenizers", "Datasets", "Training"],
       path: "Lessons/Lesson7"),
+    .executableTarget(
+      name: "Lesson8",
+      dependencies: ["TensorCore", "Models", "Notebook", "Tokenizers", "Datasets", "Training", "PEFT"],
+      path: "Lessons/Lesson8"),
 
     // Tests of the kit.
     .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),

@@ -8,8 +8,10 @@ logits PEFT computes, before and after `merge_and_unload()`. Tests/PEFTTests/PEF
 loads the same base models and adapters in the kit and must give the same logits; it also saves
 each adapter again and checks that the tensor names, shapes and values are PEFT's.
 
-With `--check-kit DIR`, it instead loads an adapter the kit wrote (`course finetune --peft lora`)
-onto its base model with `PeftModel.from_pretrained` and prints the logits for the golden inputs.
+With `--check-kit DIR TEXTS`, it instead loads an adapter the kit wrote (`course finetune --peft
+lora --output DIR`, or Lesson 8's runs/Lesson8/adapters/*) onto its base model with
+`PeftModel.from_pretrained` and prints PEFT's probabilities for each line of TEXTS, to set beside
+`course predict --model DIR --input TEXTS`.
 Prefix tuning is not here: PEFT 0.21 with transformers 5.x refuses it for
 BertForSequenceClassification ("Model does not support past key values which are required for
 prefix tuning."); the kit's key/value prefixes are checked against transformers directly
@@ -105,17 +107,30 @@ def main():
     print("wrote", FIXTURES)
 
 
-def check_kit(directory):
+def check_kit(directory, texts_file):
+    """PEFT's probabilities for each line of `texts_file` with the kit's adapter in `directory`
+    (compare with `course predict --model DIR --input FILE`)."""
+    from transformers import AutoConfig, BertTokenizerFast, GPT2TokenizerFast
     with open(os.path.join(directory, "adapter_config.json")) as f:
-        config = json.load(f)
-    base = config["base_model_name_or_path"]
-    cls = GPT2ForSequenceClassification if "gpt" in base else BertForSequenceClassification
-    model = PeftModel.from_pretrained(cls.from_pretrained(base).eval(), directory).eval()
-    print(json.dumps({"logits": logits(model)}))
+        base = json.load(f)["base_model_name_or_path"]
+    config = AutoConfig.from_pretrained(base)
+    if config.model_type == "gpt2":
+        config.pad_token_id = config.pad_token_id if config.pad_token_id is not None else config.eos_token_id
+        tokenizer = GPT2TokenizerFast(os.path.join(base, "vocab.json"), os.path.join(base, "merges.txt"))
+        cls = GPT2ForSequenceClassification
+    else:
+        tokenizer = BertTokenizerFast(os.path.join(base, "vocab.txt"))
+        cls = BertForSequenceClassification
+    model = PeftModel.from_pretrained(cls.from_pretrained(base, config=config).eval(), directory).eval()
+    for line in open(texts_file).read().splitlines():
+        ids = tokenizer(line)["input_ids"]
+        with torch.no_grad():
+            p = torch.softmax(model(input_ids=torch.tensor([ids])).logits, dim=-1)[0].tolist()
+        print(json.dumps({"text": line, "probabilities": p}))
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "--check-kit":
-        check_kit(sys.argv[2])
+    if len(sys.argv) == 4 and sys.argv[1] == "--check-kit":
+        check_kit(sys.argv[2], sys.argv[3])
     else:
         main()

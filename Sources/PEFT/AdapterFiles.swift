@@ -30,7 +30,8 @@ extension PeftModel {
       layers: layers, heads: heads, tokenDim: hidden)
     do {
       try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-      let data = try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])
+      let data = try JSONSerialization.data(
+        withJSONObject: json, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
       try data.write(to: directory.appendingPathComponent(adapterConfigName), options: .atomic)
       var tensors = adapterStateDict()
       if let prefixEncoder {  // the prefixes themselves, as PEFT saves them (the MLP's output)

@@ -5,7 +5,8 @@
 //
 // Head importance follows Michel, Levy and Neubig (2019), "Are Sixteen Heads Really Better than
 // One?": put a gate ξ_h (= 1) on each head's output and measure I_h = E |∂L/∂ξ_h|. A head's
-// output enters the layer through its columns of `attention.output.dense`, so scaling the head
+// output enters the layer through its columns of the output projection (BERT's
+// `attention.output.dense`, GPT-2's `attn.c_proj`), so scaling the head
 // by ξ_h scales those columns, and ∂L/∂ξ_h = Σ_{o, c ∈ h} W[o, c] · ∂L/∂W[o, c]: the gradient of
 // the output projection gives every head's importance in one backward pass, without a head-mask
 // input. Pruning a head zeroes its columns, which removes its contribution exactly (the kit masks
@@ -40,17 +41,33 @@ extension Module {
   }
 }
 
-/// The importance of every attention head of a BERT classifier (layers × heads), as Michel et
-/// al. measure it: the mean over `batches` of |∂L/∂ξ_h|, then normalised per layer (L2), as
-/// their `--normalize_pruning_by_layer`. Gradients are cleared afterwards.
-public func headImportance(
-  _ model: BertForSequenceClassification, batches: [ClassificationBatch]
-) throws -> [[Double]] {
-  let config = model.bert.config
-  let (layers, heads) = (config.numHiddenLayers, config.numAttentionHeads)
-  let headDim = config.hiddenSize / heads
-  var importance = [[Double]](repeating: [Double](repeating: 0, count: heads), count: layers)
-  let projections = model.bert.encoder.layer.map { $0.attention.output.dense.weight }
+/// The output projection of every layer's attention (weight (hidden, heads·headDim)) and the
+/// number of heads: what head importance and head pruning act on. BERT: `attention.output.dense`;
+/// GPT-2: `attn.c_proj`.
+public func attentionOutputProjections(_ model: any PeftAdaptable) -> (weights: [Tensor], heads: Int) {
+  if let bert = model as? BertForSequenceClassification {
+    return (
+      bert.bert.encoder.layer.map { $0.attention.output.dense.weight }, bert.bert.config.numAttentionHeads
+    )
+  }
+  if let gpt = model as? GPT2ForSequenceClassification {
+    return (gpt.transformer.h.map { $0.attn.cProj.weight }, gpt.transformer.config.nHead)
+  }
+  if let roberta = model as? RobertaForSequenceClassification {
+    return (
+      roberta.roberta.encoder.layer.map { $0.attention.output.dense.weight },
+      roberta.roberta.config.numAttentionHeads
+    )
+  }
+  return ([], 0)
+}
+
+/// The importance of every attention head of a classifier (layers × heads), as Michel et al.
+/// measure it: the mean over `batches` of |∂L/∂ξ_h|, then normalised per layer (L2), as their
+/// `--normalize_pruning_by_layer`. Gradients are cleared afterwards.
+public func headImportance(_ model: any PeftAdaptable, batches: [ClassificationBatch]) throws -> [[Double]] {
+  let (projections, heads) = attentionOutputProjections(model)
+  var importance = [[Double]](repeating: [Double](repeating: 0, count: heads), count: projections.count)
   let wasTraining = model.training
   model.eval()
   let saved = projections.map(\.requiresGrad)
@@ -62,6 +79,7 @@ public func headImportance(
     for (l, w) in projections.enumerated() {
       guard let g = w.grad else { continue }
       let (rows, columns) = (w.shape[0], w.shape[1])
+      let headDim = columns / heads
       for h in 0..<heads {
         var s = 0.0
         for o in 0..<rows {
@@ -83,20 +101,17 @@ public func headImportance(
 }
 
 /// Removes the contribution of the given heads (layer, head) by zeroing their columns of each
-/// layer's `attention.output.dense` weight; returns the masks that keep them zero in training.
+/// layer's attention output projection; returns the masks that keep them zero in training.
 @discardableResult
-public func pruneHeads(_ model: BertForSequenceClassification, _ heads: [(layer: Int, head: Int)])
-  -> PruningMasks
-{
-  let config = model.bert.config
-  let headDim = config.hiddenSize / config.numAttentionHeads
+public func pruneHeads(_ model: any PeftAdaptable, _ pruned: [(layer: Int, head: Int)]) -> PruningMasks {
+  let (projections, heads) = attentionOutputProjections(model)
   var masks = PruningMasks()
   let names = Dictionary(
     uniqueKeysWithValues: model.namedParameters().map { (ObjectIdentifier($0.tensor), $0.name) })
-  for (l, layer) in model.bert.encoder.layer.enumerated() {
-    let w = layer.attention.output.dense.weight
+  for (l, w) in projections.enumerated() {
+    let headDim = w.shape[1] / heads
     var mask = [Float](repeating: 1, count: w.count)
-    for (pl, h) in heads where pl == l {
+    for (pl, h) in pruned where pl == l {
       for o in 0..<w.shape[0] {
         for c in (h * headDim)..<((h + 1) * headDim) { mask[o * w.shape[1] + c] = 0 }
       }

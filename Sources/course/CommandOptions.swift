@@ -22,6 +22,10 @@ protocol CourseCommand {
   func run() throws -> Int32
 }
 
+/// Options declared together in a struct that a command holds as one property
+/// (swift-argument-parser's `@OptionGroup`), e.g. `finetune`'s `--peft` options.
+protocol OptionGroup {}
+
 /// A type an option's text converts to.
 protocol OptionValue {
   /// The value `text` names, or nil when it names none.
@@ -274,9 +278,17 @@ extension OptionSpec {
 }
 
 extension CourseCommand {
-  /// The declarations, in the order the command's properties declare them.
+  /// The declarations, in the order the command's properties declare them (an `OptionGroup`
+  /// property's declarations in its place).
   var declarations: [any DeclaredOption] {
-    Mirror(reflecting: self).children.compactMap { $0.value as? any DeclaredOption }
+    func collect(_ value: Any) -> [any DeclaredOption] {
+      Mirror(reflecting: value).children.flatMap { child -> [any DeclaredOption] in
+        if let option = child.value as? any DeclaredOption { return [option] }
+        if let group = child.value as? any OptionGroup { return collect(group) }
+        return []
+      }
+    }
+    return collect(self)
   }
 
   /// The command with `arguments` parsed: unknown options first (a misspelt name explains a

@@ -102,6 +102,8 @@ struct Finetune: CourseCommand {
   var saveSteps = 0
   @Flag("--resume", help: "continue from the newest checkpoint-N in --output (same options as the first run)")
   var resume: Bool
+  /// `--peft lora|prompt|prefix` and its options (PeftOptions.swift).
+  var peftOptions = PeftOptions()
 
   func run() throws -> Int32 { try runFinetune(self) }
 }
@@ -209,16 +211,17 @@ func runFinetune(_ options: Finetune) throws -> Int32 {
   let loaded = try PretrainedClassifier.fromPretrained(
     URL(fileURLWithPath: modelPath), labelNames: labelNames,
     maxLength: options.maxLength, classifierPooling: options.pooling?.rawValue)
+  let trained = try options.peftOptions.adapt(loaded, modelPath: modelPath, seed: args.seed)
   // The freezing options are checked against the model before anything is printed.
   let (optimizer, callbacks, strategyReport) = try fineTuningStrategy(
-    loaded.model, options: options, args: args)
+    trained, options: options, args: args)
   print(loaded.report)
   let mismatch = (loaded.model as? BertForSequenceClassification)?.bert.config.transformersMismatch
   if let mismatch { FileHandle.standardError.write(Data((mismatch + "\n").utf8)) }
   if let columns { print("\(trainPath): \(describe(columns))") }
   strategyReport.forEach { print($0) }
   let trainer = try Trainer(
-    model: loaded.model, args: args, trainDataset: try dataset(train, trainPath),
+    model: trained, args: args, trainDataset: try dataset(train, trainPath),
     evalDataset: try dataset(validation, validationPath), dataCollator: loaded.collator,
     computeMetrics: classificationMetrics, callbacks: callbacks, optimizers: (optimizer, nil))
   trainer.tokenizer = loaded.tokenizer
@@ -276,12 +279,13 @@ func runFinetune(_ options: Finetune) throws -> Int32 {
   }
   if let out = options.output {
     let directory = URL(fileURLWithPath: out)
-    try loaded.model.save(to: directory)
-    try loaded.tokenizer.save(to: directory)  // trainer_state.json is already there (Trainer.train)
-    try writeModelCard(
-      to: directory, options: options, modelType: loaded.modelType, labelNames: labelNames,
-      validation: (final["eval_accuracy"]!, final["eval_f1"]!, validation.count), mismatch: mismatch)
-    print("saved the fine-tuned model to \(out)")
+    // trainer_state.json is already there (Trainer.train)
+    try options.peftOptions.save(trained, loaded: loaded, to: directory)
+    if options.peftOptions.peft == .none || options.peftOptions.merge {
+      try writeModelCard(
+        to: directory, options: options, modelType: loaded.modelType, labelNames: labelNames,
+        validation: (final["eval_accuracy"]!, final["eval_f1"]!, validation.count), mismatch: mismatch)
+    }
   }
   return 0
 }
@@ -328,6 +332,13 @@ func checkFreezingOptions(_ options: Finetune) throws {
     ("--freeze-base", options.freezeBase), ("--freeze-layers", options.freezeLayers != nil),
     ("--gradual-unfreezing", options.gradualUnfreezing),
   ].filter(\.1).map(\.0)
+  if options.peftOptions.peft != .none,
+    let first = freezing.first ?? (options.layerwiseLRDecay != nil ? "--layerwise-lr-decay" : nil)
+  {
+    throw CourseToolError(
+      "\(first) cannot be combined with --peft \(options.peftOptions.peft.rawValue): PEFT freezes the base model itself"
+    )
+  }
   if freezing.count > 1 {
     throw CourseToolError(
       "\(freezing.joined(separator: " and ")) cannot be combined: choose one way to freeze")
@@ -405,7 +416,9 @@ struct Predict: CourseCommand {
   /// How `--input` is read: one text per line, or a table's text (and pair) columns.
   enum InputFormat: String, CaseIterable, OptionValue { case lines, tsv, csv, jsonl }
 
-  @Option("--model", value: "DIR", help: "a checkpoint saved by course finetune --output")
+  @Option(
+    "--model", value: "DIR",
+    help: "a checkpoint saved by course finetune --output (a model, an adapter, or course quantize's int8)")
   var model: String
   @Option(
     "--input", value: "FILE", help: "the texts: one per line, or a tsv/csv/jsonl table (- for standard input)"
@@ -458,20 +471,21 @@ func predictInputs(_ path: String, options: Predict) throws -> [PredictInput] {
 func runPredict(_ options: Predict) throws -> Int32 {
   let (modelPath, input) = (options.model, options.input)
   let inputs = try predictInputs(input, options: options)  // the input's problems first: no model load
-  let loaded = try PretrainedClassifier.fromPretrained(
+  // A full checkpoint, or an adapter directory on the base model it names (PeftOptions.swift).
+  let (model, loaded) = try loadClassifierOrAdapter(
     URL(fileURLWithPath: modelPath), maxLength: options.maxLength)
-  if !loaded.report.newlyInitialized.isEmpty {
+  if model === loaded.model, !loaded.report.newlyInitialized.isEmpty {
     throw CourseToolError(
       "\(modelPath): has no trained classification head (\(loaded.report.newlyInitialized.joined(separator: ", "))); fine-tune it first with course finetune --output"
     )
   }
-  let names = loaded.labelNames ?? (0..<loaded.model.numLabels).map { "LABEL_\($0)" }
-  loaded.model.eval()
+  let names = loaded.labelNames ?? (0..<model.numLabels).map { "LABEL_\($0)" }
+  model.eval()
   for first in stride(from: 0, to: inputs.count, by: 64) {
     let batch = Array(inputs[first..<min(first + 64, inputs.count)])
     let padded = loaded.collator(batch.map { loaded.collator.encode($0.text, pair: $0.textPair) })
     let probabilities = try noGrad {
-      try loaded.model.logits(
+      try model.logits(
         inputIds: padded.inputIds, attentionMask: padded.attentionMask, tokenTypeIds: padded.tokenTypeIds)
     }.softmax(axis: -1)
     for (row, input) in batch.enumerated() {

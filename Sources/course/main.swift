@@ -31,11 +31,13 @@ let commands: [Command] = [
   Command("make-datasets", MakeDatasets.self, "write the kit's generated data"),
   Command("pretrain", Pretrain.self, "pre-train the kit's BERT- or GPT-style model"),
   Command("finetune", Finetune.self, "fine-tune a checkpoint on a labelled file"),
-  Command("predict", Predict.self, "classify each line with a fine-tuned model"),
+  Command("predict", Predict.self, "classify each line with a fine-tuned model (or adapter directory)"),
   Command(
     "evaluate", Evaluate.self,
     "a checkpoint's report, confusion matrix, intervals and calibration on a labelled file (--compare: paired tests)"
   ),
+  Command("quantize", Quantize.self, "int8 weights for every Linear layer of a fine-tuned checkpoint"),
+  Command("prune", Prune.self, "global magnitude pruning of a fine-tuned checkpoint to --sparsity"),
   Command("fill-mask", FillMask.self, "the likeliest tokens for each [MASK] or <mask>"),
   Command("embed", Embed.self, "a vector per line"),
   Command("generate", Generate.self, "continue a prompt"),

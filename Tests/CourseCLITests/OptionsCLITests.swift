@@ -37,7 +37,12 @@ final class OptionsCLITests: CourseCLITestCase {
       ("--early-stopping-patience", nil), ("--early-stopping-threshold", "0"), ("--group-by-length", "false"),
       ("--max-length", "128"), ("--pooling", nil), ("--seed", "42"),
       ("--threads", nil), ("--output", nil), ("--save-steps", "0"), ("--resume", nil),
+      ("--peft", "none"), ("--lora-r", "8"), ("--lora-alpha", "8"), ("--lora-dropout", "0"),
+      ("--target-modules", nil), ("--num-virtual-tokens", "20"), ("--prefix-projection", "false"),
+      ("--merge", nil),
     ],
+    "quantize": [("--model", nil), ("--output", nil)],
+    "prune": [("--model", nil), ("--output", nil), ("--sparsity", nil)],
     "predict": [
       ("--model", nil), ("--input", nil), ("--format", nil), ("--text-column", nil),
       ("--text-pair-column", nil),

@@ -86,6 +86,8 @@ public func verifyStudentEdition(root: URL, keep: URL? = nil, log: (String) -> V
   let otherTests = visible.filter { $0.exerciseID == nil }.reduce(0) { $0 + $1.tests.count }
   log("  \(exerciseTests) exercise tests, \(otherTests) other tests checked")
 
+  problems += try checkFirstStops(edition: edition, exercises: try discoverExercises(root: root), log: log)
+
   log("grading the edition with the hidden tests...")
   let grade = try gradeSubmission(edition, kitRoot: root, defaultTimeout: 120, inPlace: true, log: log)
   log(gradeTable([grade]))
@@ -98,6 +100,33 @@ public func verifyStudentEdition(root: URL, keep: URL? = nil, log: (String) -> V
     for o in e.outcomes where !(o.message ?? "").contains("Exercise \(e.exercise.id)") {
       problems.append(
         "\(o.module).\(o.className)/\(o.test) did not fail with exercise \(e.exercise.id)'s message")
+    }
+  }
+  return problems
+}
+
+/// In a fresh edition, `swift run LessonN` must stop at exercise N.1 first (or at an earlier
+/// lesson's exercise it builds on): exercises are numbered in the order a lesson meets them.
+func checkFirstStops(edition: URL, exercises: [ExerciseMarker], log: (String) -> Void) throws -> [String] {
+  var problems: [String] = []
+  let lessons = Set(exercises.map(\.lesson)).sorted()
+  for lesson in lessons {
+    let binary = edition.appendingPathComponent(".build/debug/Lesson\(lesson)")
+    guard FileManager.default.isExecutableFile(atPath: binary.path) else { continue }
+    let output = FileManager.default.temporaryDirectory.appendingPathComponent("first-stop-\(UUID())")
+    defer { try? FileManager.default.removeItem(at: output) }
+    let run = try runProcess(
+      binary.path, ["--quick", "--output", output.path], in: edition, timeout: 600)
+    let first = run.output.firstMatch(of: #/Exercise (\d+)\.(\d+) \(/#)
+    let stop = first.map { "\($0.1).\($0.2)" }
+    log("  Lesson \(lesson) stops first at exercise \(stop ?? "none")")
+    guard let first, let stopLesson = Int(first.1) else {
+      problems.append("Lesson \(lesson) in the student edition ran without stopping at an exercise")
+      continue
+    }
+    if stopLesson == lesson && first.2 != "1" || stopLesson > lesson {
+      problems.append(
+        "Lesson \(lesson) in the student edition stops first at exercise \(stop!), not \(lesson).1: renumber")
     }
   }
   return problems

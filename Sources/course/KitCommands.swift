@@ -17,6 +17,8 @@ let rootHelp = "the kit's package root"
 struct Exercises: CourseCommand {
   @Option("--root", value: "DIR", help: rootHelp)
   var root = "."
+  @Flag("--no-tests", help: "list the exercises written without building and running their tests")
+  var noTests: Bool
 
   func run() throws -> Int32 { try runExercises(self) }
 }
@@ -45,15 +47,30 @@ func runExercises(_ options: Exercises) throws -> Int32 {
   }
   let graded = Set(try discoverTestClasses(root: root).compactMap(\.exerciseID))
   let all = graded.union(unfinished.keys).sorted { $0.compare($1, options: .numeric) == .orderedAscending }
+  let written = all.filter { unfinished[$0] == nil }
+  if !options.noTests && !written.isEmpty {
+    print("building and running the tests of the \(written.count) exercise(s) written...")
+  }
+  let checks = options.noTests ? [] : try checkWrittenExercises(written, root: root)
   for id in all {
     if let where_ = unfinished[id] {
       print("  [ ] \(id)  \(where_)")
+    } else if let check = checks.first(where: { $0.id == id }) {
+      let status =
+        check.passing
+        ? "passing (\(check.passed)/\(check.total) tests)"
+        : "written, not passing: \(check.problem ?? "\(check.passed)/\(check.total) tests pass")"
+      print("  [\(check.passing ? "x" : "~")] \(id)  \(status)")
     } else {
       print(
-        "  [x] \(id)  written: check it with swift test --filter Lesson\(id.split(separator: ".")[0])Tests")
+        "  [~] \(id)  written: check it with swift test --filter Lesson\(id.split(separator: ".")[0])Tests")
     }
   }
-  print("\(all.count - unfinished.count)/\(all.count) exercises written")
+  if options.noTests {
+    print("\(written.count)/\(all.count) exercises written")
+  } else {
+    print("\(checks.filter(\.passing).count)/\(all.count) exercises passing, \(written.count) written")
+  }
   return 0
 }
 

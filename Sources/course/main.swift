@@ -17,7 +17,7 @@ struct Command {
 }
 
 let commands: [Command] = [
-  Command("exercises", Exercises.self, "list the exercises and which are still unfinished"),
+  Command("exercises", Exercises.self, "list the exercises: unfinished, written, passing their tests"),
   Command("hint", Hint.self, "an exercise's hints, one tier further each time (--tier N)"),
   Command("check", Check.self, "check exercise markers and that every exercise has visible and hidden tests"),
   Command("student-edition", StudentEdition.self, "write the student edition (solutions out) to DIR"),

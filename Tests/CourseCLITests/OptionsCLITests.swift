@@ -7,7 +7,7 @@ import XCTest
 final class OptionsCLITests: CourseCLITestCase {
   /// Each command's options and their defaults as `--help` must show them (nil: no default).
   static let options: [String: [(String, String?)]] = [
-    "exercises": [("--root", ".")],
+    "exercises": [("--root", "."), ("--no-tests", nil)],
     "check": [("--root", ".")],
     "hint": [("--root", "."), ("--tier", nil), ("ID", nil)],
     "check-mutations": [

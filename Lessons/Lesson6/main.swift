@@ -83,8 +83,9 @@ let validation = try split("validation", limit: quick ? 100 : options.int("valid
 let tokenizer = try WordPieceTokenizer(vocabularyFile: bertDirectory.appendingPathComponent("vocab.txt"))
 /// The shipped BERT-style checkpoint with a new head for the intent classes, drawn from `seed`.
 func pretrained(seed: UInt64) throws -> BertForSequenceClassification {
+  // Mean pooling, as in Lesson 5: bert-mini's [CLS] position was never trained to summarise.
   try BertForSequenceClassification.fromPretrained(
-    bertDirectory, labelNames: labelNames, generator: Generator(seed: seed))
+    bertDirectory, labelNames: labelNames, classifierPooling: "mean", generator: Generator(seed: seed))
 }
 /// The recipe every run starts from (Lesson 5's, at this lesson's size).
 func recipe(_ name: String, seed: UInt64, learningRate: Double, epochs: Double = epochs) -> TrainingArguments
@@ -166,7 +167,8 @@ nb.narrate(
   """)
 nb.code(
   """
-  let model = try BertForSequenceClassification.fromPretrained("datasets/models/bert-mini", labelNames: labelNames)
+  let model = try BertForSequenceClassification.fromPretrained(
+    "datasets/models/bert-mini", labelNames: labelNames, classifierPooling: "mean")
   let result = try lrFind(model: model, batches: batches, startLR: 1e-5, endLR: 1, numIterations: 50)
   print(result.valley, result.steepest)
   """)

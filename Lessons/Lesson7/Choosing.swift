@@ -56,7 +56,7 @@ func robertaFromScratch(gptDirectory: URL, seed: UInt64) throws -> (
       {
         let loaded = try PretrainedClassifier.fromPretrained(
           root.appendingPathComponent("bert-mini"), labelNames: train.labelNames, maxLength: 64,
-          generator: Generator(seed: options.seed))
+          classifierPooling: "mean", generator: Generator(seed: options.seed))
         return (loaded.model, loaded.collator, loaded.model.parameterCount())
       }
     ),

@@ -169,7 +169,7 @@ struct ClozeBatch {
       done += 1
       bar.update(step: done)
       let classifier = try BertForSequenceClassification.fromPretrained(
-        bertDirectory, labelNames: labelNames, generator: Generator(seed: seed))
+        bertDirectory, labelNames: labelNames, classifierPooling: "mean", generator: Generator(seed: seed))
       try trainLoop(classifier) { try bertClassifierLogits(classifier, $0, of: train) }
       head.append(
         try accuracy(clozeValidation) { try bertClassifierLogits(classifier, $0, of: clozeValidation) })

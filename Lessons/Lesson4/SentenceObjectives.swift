@@ -105,18 +105,24 @@ func points(_ x: Double) -> String { String(format: "%+.1f points", x * 100) }
     ], rows: rows, title: "The sentence head of bert-mini + MLM, half of the pairs wrong (chance: 50%)")
   nb.record("sentence_objective_steps", steps)
   let gains = results.map { $0.after - $0.before }
+  let standardError = 0.5 / Double(results[0].count).squareRoot()
+  func verdict(_ gain: Double) -> String {
+    abs(gain) > 2 * standardError
+      ? "more than two standard errors" : "within two standard errors, so noise cannot be ruled out"
+  }
   nb.narrate(
     """
-    The sentence head starts random, so before training it is at chance on the held-out pairs \
+    The sentence head starts random, so before training it is near chance on the held-out pairs \
     (\(percent(results[0].before)) and \(percent(results[1].before))). After \(steps) steps, on pairs from \
-    documents that bert-mini's own pre-training held out, NSP moved by \(points(gains[0])) and SOP by \
-    \(points(gains[1])); with \(results[0].count) pairs, one standard error of an accuracy near 50% is \
-    about \(String(format: "%.1f", 50 / Double(results[0].count).squareRoot())) points, so \(gains.allSatisfy { abs($0) < 0.1 } ? "changes of this size are a start, not yet a learned skill" : "the larger change is more than noise"). \
+    documents that bert-mini's own pre-training held out, NSP moved by \(points(gains[0])) \
+    (\(verdict(gains[0]))) and SOP by \(points(gains[1])) (\(verdict(gains[1]))); with \(results[0].count) \
+    pairs, one standard error of an accuracy near 50% is about \
+    \(String(format: "%.1f", standardError * 100)) points. \
     The masked-token accuracy on the same pairs went \(percent(results[0].mlmBefore)) → \
     \(percent(results[0].mlmAfter)) with NSP and \(percent(results[1].mlmBefore)) → \
-    \(percent(results[1].mlmAfter)) with SOP: the MLM loss is trained at the same time. How far a longer run goes, and whether a [CLS] trained this way makes a better input \
-    for a classifier, are questions for measurement, not for this table: \
-    `course pretrain --objective mlm+sop --model datasets/models/bert-mini` runs the longer \
-    recipe, and Lesson 5 compares [CLS] and mean pooling on fine-tuning.
+    \(percent(results[1].mlmAfter)) with SOP: the MLM loss is trained at the same time. \
+    What a longer run does, and whether its [CLS] then serves a classifier better, is in \
+    bert-mini's model card (datasets/models/bert-mini/README.md, "Fine-tuning note", with the \
+    commands that measured it); Lesson 5 compares [CLS] and mean pooling on fine-tuning.
     """)
 }

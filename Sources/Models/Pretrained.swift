@@ -282,7 +282,7 @@ extension PretrainedModel {
     if Self.architecture.hasSuffix("ForSequenceClassification"),
       let warning = (config as? BertConfig)?.transformersMismatch
     {
-      warnOnce(warning, "saving \(directory.path): \(warning)")
+      warnOnce(warning, "saving a BERT classifier: \(warning)")
     }
   }
 

@@ -216,8 +216,18 @@ func runFinetune(_ options: Finetune) throws -> Int32 {
   let (optimizer, callbacks, strategyReport) = try fineTuningStrategy(
     trained, options: options, args: args)
   print(loaded.report)
-  let mismatch = (loaded.model as? BertForSequenceClassification)?.bert.config.transformersMismatch
+  let bert = loaded.model as? BertForSequenceClassification
+  let mismatch = bert?.bert.config.transformersMismatch
   if let mismatch { FileHandle.standardError.write(Data((mismatch + "\n").utf8)) }
+  if bert?.bert.config.classifierPooling == "cls",
+    loaded.report.newlyInitialized.contains("bert.pooler.dense.weight")
+  {
+    // A checkpoint without a pooler was pre-trained without a sentence objective: its [CLS] state
+    // was never trained (the shipped bert-mini's model card gives the measured cost).
+    print(
+      "note: \(modelPath) has no trained pooler, so its [CLS] state was never trained (MLM alone); [CLS] pooling, the default and what transformers computes, may transfer little. --pooling mean reads the mean of the token states instead, a kit extension transformers does not reproduce."
+    )
+  }
   if let columns { print("\(trainPath): \(describe(columns))") }
   strategyReport.forEach { print($0) }
   let trainer = try Trainer(

@@ -34,15 +34,32 @@ struct Pretrain: CourseCommand {
   var saveSteps = 500
   @Flag("--resume", help: "continue from the newest checkpoint in --output")
   var resume: Bool
+  @Option(
+    "--objective",
+    help: "masked LM alone, or with ALBERT's sentence-order or BERT's next-sentence prediction (BERT only)")
+  var objective = PretrainObjective.mlm
+  @Option(
+    "--model", value: "DIR",
+    help: "continue from this BERT checkpoint and its vocabulary (default: a new model and vocabulary)")
+  var model: String? = nil
+  @Option("--lr", .atLeast(0), help: "the peak learning rate")
+  var lr = 1e-3
 
-  func run() throws -> Int32 { try runPretrain(self) }
+  func run() throws -> Int32 {
+    if arch == .gpt, objective != .mlm || model != nil {
+      throw CourseToolError(
+        "\(objective != .mlm ? "--objective" : "--model"): only with --arch bert (the GPT-style model learns by causal LM)"
+      )
+    }
+    return objective == .mlm ? try runPretrain(self) : try runSentencePairPretrain(self)
+  }
 }
 
 func runPretrain(_ options: Pretrain) throws -> Int32 {
   let (arch, output) = (options.arch.rawValue, options.output)
   // The recipe: transformers' TrainingArguments, as run_mlm.py / run_clm.py take them.
   let (sequenceLength, evaluateEvery) = (64, 250)
-  var args = TrainingArguments(outputDir: output, perDeviceTrainBatchSize: 32, learningRate: 1e-3)
+  var args = TrainingArguments(outputDir: output, perDeviceTrainBatchSize: 32, learningRate: options.lr)
   args.maxSteps = options.steps
   args.seed = options.seed
   args.perDeviceEvalBatchSize = 32
@@ -97,8 +114,7 @@ func runPretrain(_ options: Pretrain) throws -> Int32 {
   var (rowCount, heldOutRowCount) = (0, 0)
   var description: [String] = []
   if arch == "bert" {
-    print("training a WordPiece vocabulary of \(vocabularySize) on \(training.count) documents...")
-    let tokenizer = try WordPieceTokenizer.train(corpus: training, vocabularySize: vocabularySize)
+    let tokenizer = try pretrainingTokenizer(options, training: training)
     let (cls, sep) = (tokenizer.id(of: "[CLS]"), tokenizer.id(of: "[SEP]"))
     let rows = packSequences(
       training, tokenizer: tokenizer, length: sequenceLength, separator: sep, cls: cls, sep: sep)
@@ -110,7 +126,9 @@ func runPretrain(_ options: Pretrain) throws -> Int32 {
     let config = BertConfig(
       vocabSize: tokenizer.vocabularySize, hiddenSize: 128, numHiddenLayers: 2, numAttentionHeads: 2,
       intermediateSize: 512, maxPositionEmbeddings: 128)
-    let model = BertForMaskedLM(config, generator: Generator(seed: args.seed))
+    let model =
+      try options.model.map { try BertForMaskedLM.fromPretrained($0) }
+      ?? BertForMaskedLM(config, generator: Generator(seed: args.seed))
     print(
       "\(rows.count) training sequences, \(heldOutRows.count) held out; \(model.parameterCount()) parameters")
     trainer = try Trainer(
@@ -121,7 +139,8 @@ func runPretrain(_ options: Pretrain) throws -> Int32 {
     (parameters, rowCount, heldOutRowCount) = (model.parameterCount(), rows.count, heldOutRows.count)
     description = [
       "A small BERT (Hugging Face `BertForMaskedLM` layout) pre-trained by the kit itself with masked language modelling",
-      "WordPiece trained on the corpus, \(tokenizer.vocabularySize) entries (`vocab.txt`), uncased",
+      options.model.map { "WordPiece from \($0), \(tokenizer.vocabularySize) entries (`vocab.txt`)" }
+        ?? "WordPiece trained on the corpus, \(tokenizer.vocabularySize) entries (`vocab.txt`), uncased",
       "`[CLS] … [SEP]`",
       "Masking: dynamic, 15% of non-special tokens; 80% [MASK], 10% random, 10% unchanged.",
       "masked tokens of the held-out documents, fixed masking", "masked-token accuracy",
@@ -184,7 +203,7 @@ func runPretrain(_ options: Pretrain) throws -> Int32 {
     ## Recipe (reproduce with this command from the package root, release build)
 
     ```sh
-    swift run -c release course pretrain --arch \(arch) --output \(output) --steps \(args.maxSteps) --seed \(args.seed) --vocabulary \(vocabularySize)
+    swift run -c release course pretrain --arch \(arch) --output \(output) --steps \(args.maxSteps) --seed \(args.seed) --vocabulary \(vocabularySize)\(continuation(options))
     ```
 
     - Tokenizer: \(description[1]).

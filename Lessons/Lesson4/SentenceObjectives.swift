@@ -1,0 +1,128 @@
+// Section 7 of Lesson 4: the sentence-level objectives that train [CLS], BERT's next-sentence
+// prediction and ALBERT's sentence-order prediction, run live from the shipped bert-mini
+// (Sources/Training/SentenceObjectives.swift, Sources/Models/BertPreTraining.swift).
+
+import Foundation
+import Models
+import Notebook
+import TensorCore
+import Tokenizers
+import Training
+
+/// A difference of accuracies in percentage points, signed.
+func points(_ x: Double) -> String { String(format: "%+.1f points", x * 100) }
+
+/// Continues bert-mini with MLM plus NSP, then with MLM plus SOP, for `steps` steps each, and
+/// shows the held-out sentence accuracy before and after.
+@MainActor func sentenceObjectivesSection(
+  _ nb: Notebook, tokenizer: WordPieceTokenizer, documents: [String], bertDirectory: URL,
+  outputDirectory: URL,
+  steps: Int, seed: UInt64
+) throws {
+  nb.section("7. Training [CLS]: next-sentence and sentence-order prediction")
+  nb.narrate(
+    """
+    Masked-language modelling predicts tokens, so nothing in it asks the first position, [CLS], \
+    to summarise the text; yet BERT's classification head reads exactly that state. The original \
+    BERT also learned next-sentence prediction (NSP): is segment B the text that follows A, or a \
+    segment from another document? ALBERT replaced it with sentence-order prediction (SOP): A \
+    and B are always consecutive, but half of the pairs are swapped. A random B is usually about \
+    something else, so NSP can be solved by topic alone; SOP cannot. Both are a two-way \
+    classifier on the pooled [CLS] state, trained together with MLM (`BertForPreTraining`, \
+    whose `cls.seq_relationship` head is transformers' name for it).
+    """)
+  // The last 180 documents: the ones bert-mini's own pre-training held out (its model card).
+  let heldOutDocuments = Array(documents.suffix(180))
+  let trainingDocuments = Array(documents.prefix(min(3000, documents.count - 180)))
+  nb.code(
+    """
+    let pairs = sentencePairExamples(
+      documents, tokenizer: tokenizer, objective: .sop, length: 64, generator: Generator(seed: \(seed)))
+    let model = try BertForPreTraining.fromPretrained("datasets/models/bert-mini")  // + pooler, seq_relationship
+    var args = TrainingArguments(outputDir: "\(outputDirectory.relativePath)/sop", perDeviceTrainBatchSize: 32, learningRate: 5e-4)
+    args.maxSteps = \(steps)
+    let trainer = try PreTrainingTrainer(
+      model: model, args: args, trainDataset: pairs,
+      dataCollator: DataCollatorForLanguageModeling(tokenizer: tokenizer))  // MLM loss + SOP loss
+    try trainer.train()
+    let accuracy = try sentenceAccuracy(model, heldOutPairs, padTokenId: 0)
+    """)
+  var rows: [[String]] = []
+  var results: [(before: Double, after: Double, count: Int, mlmBefore: Double, mlmAfter: Double)] = []
+  var shown = false
+  for objective in [SentenceObjective.nsp, .sop] {
+    let pairs = sentencePairExamples(
+      trainingDocuments, tokenizer: tokenizer, objective: objective, length: 64,
+      generator: Generator(seed: seed))
+    let heldOut = sentencePairExamples(
+      heldOutDocuments, tokenizer: tokenizer, objective: objective, length: 64,
+      generator: Generator(seed: seed + 1))
+    if !shown, let example = pairs.first(where: { $0.sentenceLabel == 1 }) {
+      shown = true
+      let cut = example.inputIds.firstIndex(of: tokenizer.id(of: "[SEP]"))!
+      nb.output(
+        """
+        an NSP pair labelled 1 (B taken from another document); A has token type 0, B type 1:
+        A: \(tokenizer.decode(Array(example.inputIds[..<cut])))
+        B: \(tokenizer.decode(Array(example.inputIds[cut...])))
+        """)
+    }
+    let model = try BertForPreTraining.fromPretrained(bertDirectory, generator: Generator(seed: seed))
+    var args = TrainingArguments(
+      outputDir: outputDirectory.appendingPathComponent(objective.rawValue).path, perDeviceTrainBatchSize: 32,
+      learningRate: 5e-4)
+    args.maxSteps = steps
+    args.warmupRatio = 0.1
+    args.weightDecay = 0.01
+    args.saveStrategy = .no
+    args.disableTqdm = true
+    args.seed = seed
+    let trainer = try PreTrainingTrainer(
+      model: model, args: args, trainDataset: pairs, evalDataset: heldOut,
+      dataCollator: DataCollatorForLanguageModeling(tokenizer: tokenizer))
+    let pad = tokenizer.padTokenId ?? 0
+    let before = try sentenceAccuracy(model, heldOut, padTokenId: pad)
+    let mlmBefore = try trainer.evaluate()["eval_accuracy"] ?? .nan
+    let output = try trainer.train()
+    let after = try sentenceAccuracy(model, heldOut, padTokenId: pad)
+    let trainingAccuracy = try sentenceAccuracy(model, Array(pairs.prefix(heldOut.count)), padTokenId: pad)
+    let mlm = try trainer.evaluate()["eval_accuracy"] ?? .nan
+    rows.append([
+      objective == .nsp ? "NSP (BERT)" : "SOP (ALBERT)", "\(heldOut.count)", percent(before), percent(after),
+      percent(trainingAccuracy), "\(percent(mlmBefore)) → \(percent(mlm))",
+      String(format: "%.1f", output.metrics["train_runtime"]!),
+    ])
+    results.append((before, after, heldOut.count, mlmBefore, mlm))
+    nb.record("\(objective.rawValue)_heldout_accuracy_before", before)
+    nb.record("\(objective.rawValue)_heldout_accuracy_after", after)
+    nb.record("\(objective.rawValue)_training_accuracy_after", trainingAccuracy)
+    nb.record("\(objective.rawValue)_heldout_pairs", heldOut.count)
+  }
+  nb.table(
+    headers: [
+      "objective", "held-out pairs", "accuracy before", "after \(steps) steps", "on training pairs",
+      "masked-token accuracy", "seconds",
+    ], rows: rows, title: "The sentence head of bert-mini + MLM, half of the pairs wrong (chance: 50%)")
+  nb.record("sentence_objective_steps", steps)
+  let gains = results.map { $0.after - $0.before }
+  let standardError = 0.5 / Double(results[0].count).squareRoot()
+  func verdict(_ gain: Double) -> String {
+    abs(gain) > 2 * standardError
+      ? "more than two standard errors" : "within two standard errors, so noise cannot be ruled out"
+  }
+  nb.narrate(
+    """
+    The sentence head starts random, so before training it is near chance on the held-out pairs \
+    (\(percent(results[0].before)) and \(percent(results[1].before))). After \(steps) steps, on pairs from \
+    documents that bert-mini's own pre-training held out, NSP moved by \(points(gains[0])) \
+    (\(verdict(gains[0]))) and SOP by \(points(gains[1])) (\(verdict(gains[1]))); with \(results[0].count) \
+    pairs, one standard error of an accuracy near 50% is about \
+    \(String(format: "%.1f", standardError * 100)) points. \
+    The masked-token accuracy on the same pairs went \(percent(results[0].mlmBefore)) → \
+    \(percent(results[0].mlmAfter)) with NSP and \(percent(results[1].mlmBefore)) → \
+    \(percent(results[1].mlmAfter)) with SOP: the MLM loss is trained at the same time. \
+    What a longer run does, and whether its [CLS] then serves a classifier better, is in \
+    bert-mini's model card (datasets/models/bert-mini/README.md, "Fine-tuning note", with the \
+    commands that measured it); Lesson 5 compares [CLS] and mean pooling on fine-tuning.
+    """)
+}

@@ -1,0 +1,56 @@
+import Foundation
+import XCTest
+
+/// `course pretrain --objective mlm+sop|mlm+nsp [--model DIR]`: BertForPreTraining with a
+/// sentence-level objective, from scratch or continuing a checkpoint.
+final class PretrainObjectiveCLITests: CourseCLITestCase {
+  /// Documents of three sentences each.
+  func corpus() throws -> String {
+    let words = ["crema", "shot", "grind", "tamper", "beans", "roast", "milk", "foam", "cup", "water"]
+    let lines = (0..<120).map { i in
+      (0..<3).map { s in
+        (0..<5).map { words[($0 * 7 + i * 3 + s * 5 + $0 * i) % words.count] }.joined(separator: " ") + "."
+      }.joined(separator: " ")
+    }
+    return try file("corpus.txt", lines.joined(separator: "\n"))
+  }
+
+  func testSentenceOrderPretrainingWritesABertForPreTrainingThatContinues() throws {
+    let first = scratch.appendingPathComponent("sop").path
+    let result = try course([
+      "pretrain", "--objective", "mlm+sop", "--corpus", try corpus(), "--output", first, "--steps", "2",
+      "--vocabulary", "120",
+    ])
+    XCTAssertEqual(result.status, 0, result.stderr)
+    XCTAssertTrue(result.stdout.contains("sentence-order accuracy"), result.stdout)
+    let config = try String(contentsOfFile: first + "/config.json", encoding: .utf8)
+    XCTAssertTrue(config.contains("BertForPreTraining"), config)
+    let card = try String(contentsOfFile: first + "/README.md", encoding: .utf8)
+    XCTAssertTrue(card.contains("--objective mlm+sop"), card)
+    // Continue it with next-sentence prediction: every tensor loads, the vocabulary is kept.
+    let second = scratch.appendingPathComponent("nsp").path
+    let continued = try course([
+      "pretrain", "--objective", "mlm+nsp", "--model", first, "--corpus", try corpus(), "--output", second,
+      "--steps", "1", "--lr", "1e-4",
+    ])
+    XCTAssertEqual(continued.status, 0, continued.stderr)
+    XCTAssertFalse(continued.stdout.contains("newly initialized"), continued.stdout)
+    XCTAssertTrue(continued.stdout.contains("next-sentence accuracy"), continued.stdout)
+    XCTAssertEqual(
+      try String(contentsOfFile: second + "/vocab.txt", encoding: .utf8),
+      try String(contentsOfFile: first + "/vocab.txt", encoding: .utf8))
+    // The MLM model of the same checkpoint loads it too (fill-mask), the sentence head unused.
+    let input = try file("masked.txt", "crema shot [MASK] tamper\n")
+    let filled = try course(["fill-mask", "--model", second, "--input", input])
+    XCTAssertEqual(filled.status, 0, filled.stderr)
+  }
+
+  func testSentenceObjectivesAreForBertOnly() throws {
+    try fail(
+      ["pretrain", "--arch", "gpt", "--objective", "mlm+sop", "--output", scratch.path],
+      saying: ["--objective: only with --arch bert"])
+    try fail(
+      ["pretrain", "--objective", "mlm+sop", "--model", scratch.path, "--output", scratch.path + "/x"],
+      saying: ["no vocab.txt"])
+  }
+}

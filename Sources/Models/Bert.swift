@@ -166,6 +166,8 @@ public final class BertLayer: Module {
 /// The stack of encoder layers.
 public final class BertEncoder: Module {
   public let layer: [BertLayer]
+  /// Recompute each layer's activations in the backward pass (`gradientCheckpointingEnable()`).
+  public var gradientCheckpointing = false
 
   public init(_ config: BertConfig) {
     layer = (0..<config.numHiddenLayers).map { _ in BertLayer(config) }
@@ -180,7 +182,10 @@ public final class BertEncoder: Module {
     var hidden = hidden
     var attentions: [Tensor] = []
     for (i, layer) in layer.enumerated() {
-      let (next, weights) = layer(hidden, mask: mask, prefix: prefixes?[i])
+      let checkpointed = gradientCheckpointing && training && prefixes == nil
+      let (next, weights) = runLayer(layer, hidden, checkpointed: checkpointed) {
+        layer($0, mask: mask, prefix: prefixes?[i])
+      }
       hidden = next
       attentions.append(weights)
     }

@@ -125,6 +125,8 @@ public final class GPT2Model: Module, TransposedCheckpointWeights {
   public let drop: Dropout
   public let h: [GPT2Block]
   public let lnF: LayerNorm
+  /// Recompute each block's activations in the backward pass (`gradientCheckpointingEnable()`).
+  public var gradientCheckpointing = false
 
   public init(_ config: GPT2Config, generator: Generator = .default) {
     self.config = config
@@ -186,7 +188,10 @@ public final class GPT2Model: Module, TransposedCheckpointWeights {
     var x = drop(tokens + wpe(Array(past..<(past + seq))))
     var attentions: [Tensor] = []
     for (i, block) in h.enumerated() {
-      let (next, weights) = block(x, mask: mask, prefix: pastKeyValues?[i])
+      let checkpointed = gradientCheckpointing && training && pastKeyValues == nil
+      let (next, weights) = runLayer(block, x, checkpointed: checkpointed) {
+        block($0, mask: mask, prefix: pastKeyValues?[i])
+      }
       x = next
       attentions.append(weights)
     }

@@ -142,6 +142,7 @@ public final class Trainer<Example, Batch> {
     }
     self.model = model
     self.args = args
+    if args.gradientCheckpointing { model.gradientCheckpointingEnable() }
     self.trainDataset = trainDataset
     self.evalDataset = evalDataset
     self.dataCollator = dataCollator

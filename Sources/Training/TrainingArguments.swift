@@ -53,6 +53,9 @@ public struct TrainingArguments: Codable, Sendable, Equatable {
   /// After training, load the weights of the best checkpoint (needs evaluation and saving on
   /// the same schedule).
   public var loadBestModelAtEnd = false
+  /// Recompute each transformer layer's activations in the backward pass: less memory, a second
+  /// forward pass (the Trainer calls the model's `gradientCheckpointingEnable()`).
+  public var gradientCheckpointing = false
   /// The metric that decides the best checkpoint (default `"loss"`); `eval_` is added if missing.
   public var metricForBestModel: String?
   /// Whether a larger `metricForBestModel` is better (default: false for losses, true otherwise).
@@ -167,6 +170,7 @@ public struct TrainingArguments: Codable, Sendable, Equatable {
     case loggingSteps = "logging_steps", loadBestModelAtEnd = "load_best_model_at_end"
     case metricForBestModel = "metric_for_best_model", greaterIsBetter = "greater_is_better", seed
     case disableTqdm = "disable_tqdm", groupByLength = "group_by_length"
+    case gradientCheckpointing = "gradient_checkpointing"
   }
 
   public init(from decoder: Decoder) throws {
@@ -208,6 +212,7 @@ public struct TrainingArguments: Codable, Sendable, Equatable {
     try read(.seed, &seed)
     try read(.disableTqdm, &disableTqdm)
     try read(.groupByLength, &groupByLength)
+    try read(.gradientCheckpointing, &gradientCheckpointing)
   }
 
   struct AnyKey: CodingKey {

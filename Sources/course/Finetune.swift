@@ -80,6 +80,10 @@ struct Finetune: CourseCommand {
     "--early-stopping-threshold", .atLeast(0),
     help: "how much the loss must improve to count (with the patience)")
   var earlyStoppingThreshold = 0.0
+  @Flag(
+    "--gradient-checkpointing",
+    help: "recompute each layer's activations in the backward pass: less memory, about a third more time")
+  var gradientCheckpointing: Bool
   @Option("--group-by-length", help: "batch examples of similar length together")
   var groupByLength = false
   @Option("--max-length", .atLeast(2), help: "tokens per example, longer ones truncated")
@@ -189,6 +193,7 @@ func runFinetune(_ options: Finetune) throws -> Int32 {
   args.labelSmoothingFactor = options.labelSmoothing
   try checkFreezingOptions(options)
   args.groupByLength = options.groupByLength
+  args.gradientCheckpointing = options.gradientCheckpointing
   args.evalStrategy = .epoch
   args.saveStrategy = .no
   if options.saveSteps > 0 || options.resume {

@@ -34,7 +34,9 @@ final class OptionsCLITests: CourseCLITestCase {
       ("--weight-decay", "0"),
       ("--grad-accum", "1"), ("--max-grad-norm", "1"), ("--label-smoothing", "0"), ("--freeze-base", nil),
       ("--freeze-layers", nil), ("--layerwise-lr-decay", nil), ("--gradual-unfreezing", nil),
-      ("--early-stopping-patience", nil), ("--early-stopping-threshold", "0"), ("--group-by-length", "false"),
+      ("--early-stopping-patience", nil), ("--early-stopping-threshold", "0"),
+      ("--gradient-checkpointing", nil),
+      ("--group-by-length", "false"),
       ("--max-length", "128"), ("--pooling", nil), ("--seed", "42"),
       ("--threads", nil), ("--output", nil), ("--save-steps", "0"), ("--resume", nil),
       ("--peft", "none"), ("--lora-r", "8"), ("--lora-alpha", "8"), ("--lora-dropout", "0"),
@@ -213,6 +215,12 @@ final class OptionsCLITests: CourseCLITestCase {
     )
     let stopped = try succeed(base + ["--early-stopping-patience", "1", "--epochs", "2", "--lr", "1e-3"])
     XCTAssertTrue(stopped.contains { $0.hasPrefix("validation: accuracy") }, "\(stopped)")
+    // Checkpointing recomputes the layers (dropout replayed): the run ends on the same numbers.
+    let validation = { (lines: [String]) in lines.filter { $0.hasPrefix("validation: accuracy") } }
+    let plain = try succeed(base + ["--epochs", "2", "--lr", "1e-3"])
+    let checkpointed = try succeed(base + ["--epochs", "2", "--lr", "1e-3", "--gradient-checkpointing"])
+    XCTAssertFalse(validation(plain).isEmpty, "\(plain)")
+    XCTAssertEqual(validation(plain), validation(checkpointed))
   }
 
   func testAnUnknownOptionIsNamedWithTheAllowedOnes() throws {

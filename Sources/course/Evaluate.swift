@@ -10,6 +10,7 @@ import CourseTools
 import Datasets
 import Foundation
 import Notebook
+import PEFT
 import TensorCore
 import Training
 
@@ -57,22 +58,26 @@ struct ScoredModel {
 }
 
 func scoreCheckpoint(_ path: String, examples: [Example], maxLength: Int) throws -> ScoredModel {
-  _ = try checkpointDirectory(path, command: "evaluate", files: ["config.json", "model.safetensors"])
-  let loaded = try PretrainedClassifier.fromPretrained(URL(fileURLWithPath: path), maxLength: maxLength)
-  if !loaded.report.newlyInitialized.isEmpty {
+  let directory = URL(fileURLWithPath: path)
+  if !isAdapterDirectory(directory) {
+    _ = try checkpointDirectory(path, command: "evaluate", files: ["config.json", "model.safetensors"])
+  }
+  // A full checkpoint, an int8 one (course quantize) or an adapter on its base, as predict reads.
+  let (model, loaded) = try loadClassifierOrAdapter(directory, maxLength: maxLength)
+  if model === loaded.model, !loaded.report.newlyInitialized.isEmpty {
     throw CourseToolError(
       "\(path): has no trained classification head (\(loaded.report.newlyInitialized.joined(separator: ", "))); fine-tune it first with course finetune --output"
     )
   }
-  let classes = loaded.model.numLabels
+  let classes = model.numLabels
   let names = loaded.labelNames ?? (0..<classes).map { "LABEL_\($0)" }
-  loaded.model.eval()
+  model.eval()
   var logits: [[Float]] = []
   for first in stride(from: 0, to: examples.count, by: 64) {
     let batch = examples[first..<min(first + 64, examples.count)]
     let padded = loaded.collator(batch.map { loaded.collator.encode($0.text, pair: $0.textPair) })
     let output = try noGrad {
-      try loaded.model.logits(
+      try model.logits(
         inputIds: padded.inputIds, attentionMask: padded.attentionMask, tokenTypeIds: padded.tokenTypeIds)
     }  // (batch, classes)
     for row in 0..<batch.count {

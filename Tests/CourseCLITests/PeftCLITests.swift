@@ -101,6 +101,11 @@ final class PeftCLITests: CourseCLITestCase {
       let (pa, pb) = (a["scores"] as! [String: Double], b["scores"] as! [String: Double])
       for (label, p) in pa { XCTAssertEqual(p, pb[label] ?? -1, accuracy: 0.02, "int8 close to float") }
     }
+    // course evaluate reads the int8 checkpoint as predict does.
+    let scored = try succeed([
+      "evaluate", "--model", int8, "--data", try tsv("scored.tsv", rows: 8), "--bootstrap", "10",
+    ])
+    XCTAssertTrue(scored.contains { $0.hasPrefix("accuracy ") }, "\(scored)")
     let pruned = scratch.appendingPathComponent("pruned").path
     let report = try succeed(["prune", "--model", model, "--output", pruned, "--sparsity", "0.5"]).joined(
       separator: "\n")

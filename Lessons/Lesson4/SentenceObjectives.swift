@@ -90,7 +90,7 @@ func points(_ x: Double) -> String { String(format: "%+.1f points", x * 100) }
     rows.append([
       objective == .nsp ? "NSP (BERT)" : "SOP (ALBERT)", "\(heldOut.count)", percent(before), percent(after),
       percent(trainingAccuracy), "\(percent(mlmBefore)) → \(percent(mlm))",
-      String(format: "%.1f", output.metrics["train_runtime"]!),
+      String(format: "%.1f s", output.metrics["train_runtime"]!),
     ])
     results.append((before, after, heldOut.count, mlmBefore, mlm))
     nb.record("\(objective.rawValue)_heldout_accuracy_before", before)
@@ -101,7 +101,7 @@ func points(_ x: Double) -> String { String(format: "%+.1f points", x * 100) }
   nb.table(
     headers: [
       "objective", "held-out pairs", "accuracy before", "after \(steps) steps", "on training pairs",
-      "masked-token accuracy", "seconds",
+      "masked-token accuracy", "time",
     ], rows: rows, title: "The sentence head of bert-mini + MLM, half of the pairs wrong (chance: 50%)")
   nb.record("sentence_objective_steps", steps)
   let gains = results.map { $0.after - $0.before }

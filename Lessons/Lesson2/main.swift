@@ -190,6 +190,7 @@ let heldOutForum = Array(forum.suffix(300))
 var vocabularyRows: [[String]] = []
 var figures: [String: JSONValue] = [:]
 var mainTokenizer: WordPieceTokenizer?
+var lengthsByVocabulary: [(size: Int, lengths: [Int])] = []  // [CLS] and [SEP] included
 for size in options.quick ? [300, 1000] : [300, 1000, 3000] {
   let start = Date()
   let tokenizer = try WordPieceTokenizer.train(corpus: trainingDocuments, vocabularySize: size)
@@ -207,6 +208,8 @@ for size in options.quick ? [300, 1000] : [300, 1000, 3000] {
     "unknown_rate_in_domain": .number(unknownRate),
   ])
   mainTokenizer = tokenizer
+  lengthsByVocabulary.append(
+    (tokenizer.vocabularySize, heldOutGeneral.map { tokenizer.tokenize($0).count + 2 }))
 }
 nb.table(
   headers: [
@@ -214,6 +217,30 @@ nb.table(
   ],
   rows: vocabularyRows, title: "WordPiece vocabularies")
 nb.record("wordpiece", .object(figures))
+// How long the inputs are decides max_length (section 7): the share of held-out documents that
+// fit without truncation, for each vocabulary.
+let longestInput = lengthsByVocabulary.flatMap(\.lengths).max() ?? 0
+let lengthSeries = lengthsByVocabulary.map { size, lengths in
+  ChartSeries(
+    name: "\(size) pieces",
+    values: (0...longestInput).map { limit in
+      Double(lengths.filter { $0 <= limit }.count) / Double(lengths.count)
+    })
+}
+nb.figure(
+  .lineChart(
+    series: lengthSeries, title: "Held-out documents that fit in max_length",
+    xLabel: "max_length (tokens, [CLS] and [SEP] included)", yLabel: "share that fits"),
+  name: "fit-in-max-length")
+let sortedLengths = (lengthsByVocabulary.last?.lengths ?? [0]).sorted()
+let fitsMost = sortedLengths[min(sortedLengths.count - 1, Int(0.95 * Double(sortedLengths.count)))]
+nb.narrate(
+  """
+  A smaller vocabulary makes longer inputs, and the model's max_length must hold them: with the \
+  largest vocabulary, 95% of the held-out documents fit in \(fitsMost) tokens (the longest needs \
+  \(sortedLengths.last ?? 0)); truncating at fewer cuts the ends off the rest.
+  """)
+nb.record("max_length_for_95_percent", fitsMost)
 var wordPiece = mainTokenizer!
 let example = "The portafilter on my Corvo Duo is not flimsy."
 nb.output("\(example)\n→ \(wordPiece.tokenize(example).joined(separator: " "))")

@@ -30,8 +30,8 @@ func documentationPages(root: URL) throws -> [String] {
 }
 
 /// Every relative link target (`[text](target)`) and every kit path in a code span on `line`,
-/// each resolved against the kit's root. Web links, anchors and paths with placeholders
-/// (`LessonN`, `*`, `...`, `<id>`) are left out.
+/// each resolved against the kit's root. Web links, anchors and paths with wildcards or
+/// placeholders in brackets (`*`, `...`, `<id>`, `{a,b}`) are left out.
 func referencedPaths(onLine line: Substring, page: String) -> [String] {
   var paths: [String] = []
   let pageFolder = (page as NSString).deletingLastPathComponent
@@ -54,7 +54,8 @@ func referencedPaths(onLine line: Substring, page: String) -> [String] {
     var candidate = String(piece)
     if let space = candidate.firstIndex(of: " ") { candidate = String(candidate[..<space]) }
     guard kitFolders.contains(where: { candidate.hasPrefix($0) }) else { continue }
-    let placeholders = ["LessonN", "*", "...", "<", "{", "N.M"]
+    // A placeholder such as `Tests/LessonNTests` is not exempt: it names no folder a reader finds.
+    let placeholders = ["*", "...", "<", "{"]
     if placeholders.contains(where: { candidate.contains($0) }) { continue }
     if let colon = candidate.firstIndex(of: ":") { candidate = String(candidate[..<colon]) }
     paths.append(candidate.hasSuffix("/") ? String(candidate.dropLast()) : candidate)

@@ -66,12 +66,20 @@ final class DocumentationReferencesTests: XCTestCase {
 
   func testPlaceholdersWebLinksAndFencedOutputAreNotPaths() throws {
     let page = """
-      [web](https://huggingface.co) `runs/LessonN/results.json` `Lessons/LessonN/main.swift`
+      [web](https://huggingface.co) `runs/LessonN/results.json` `Lessons/Lesson*/main.swift`
       ```
       wrote Sources/M/Nothing.swift
       ```
       """
     XCTAssertEqual(try checkDocumentation(root: try makeKit(readme: goodReadme, page: page)), [])
+  }
+
+  /// A letter standing for a number is not a wildcard: no reader finds `Tests/LessonNTests`.
+  func testANamedPlaceholderIsReported() throws {
+    let kit = try makeKit(readme: goodReadme, page: "The tests are in `Tests/LessonNTests`.")
+    XCTAssertEqual(
+      try checkDocumentation(root: kit).map(\.description),
+      ["docs/lessons/lesson1.md:1: names Tests/LessonNTests, which is not in the kit"])
   }
 
   func testALessonOrExerciseMissingFromTheTableIsNamed() throws {

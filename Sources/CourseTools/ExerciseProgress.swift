@@ -21,7 +21,7 @@ public func checkWrittenExercises(_ ids: [String], root: URL, timeout: Double = 
   let classes = try discoverTestClasses(root: root).filter { !$0.hidden && $0.exerciseID != nil }
   let build = try runProcess(which("swift"), ["build", "--build-tests"], in: root, timeout: 3600)
   guard build.succeeded else {
-    let errors = build.output.split(separator: "\n").filter { $0.contains("error:") }.prefix(3)
+    let errors = errorLines(build.output).prefix(3)
     let problem = "the kit does not build: " + errors.joined(separator: "; ")
     return ids.map { ExerciseCheck(id: $0, passed: 0, total: 0, problem: problem) }
   }
@@ -30,10 +30,7 @@ public func checkWrittenExercises(_ ids: [String], root: URL, timeout: Double = 
     let mine = classes.filter { $0.exerciseID == id }
     let names = mine.flatMap { c in c.tests.map { "\(c.name).\($0)" } }
     guard !names.isEmpty else { return ExerciseCheck(id: id, passed: 0, total: 0, problem: "no tests found") }
-    let run = try runXCTest(
-      bundle: bundle, filter: mine.map { "\($0.module).\($0.name)" }.joined(separator: ","), in: root,
-      timeout: timeout)
-    let results = parseTestResults(run.output)
+    let (run, results) = try runTestClasses(mine, bundle: bundle, in: root, timeout: timeout)
     let problem =
       run.timedOut
       ? "timed out after \(Int(timeout)) s" : run.signal.map { "crashed (signal \($0))" }

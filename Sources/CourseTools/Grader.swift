@@ -108,7 +108,7 @@ public func gradeSubmission(
       }, buildFailure: reason, changedTests: changed)
   }
   guard build.succeeded else {
-    let errors = build.output.split(separator: "\n").filter { $0.contains("error:") }.prefix(10)
+    let errors = errorLines(build.output).prefix(10)
     return empty("build failed:\n" + errors.joined(separator: "\n"))
   }
   let bundle = try testBundle(in: work)
@@ -133,10 +133,7 @@ public func gradeSubmission(
     // All the exercise's tests in one process first: one launch instead of one per test. Only
     // if it crashes, times out or misses a test is each test run again in its own process, so
     // that a crash or a loop costs the test that caused it, not its neighbours.
-    let batch = try runXCTest(
-      bundle: bundle, filter: mine.map { "\($0.module).\($0.name)" }.joined(separator: ","), in: work,
-      timeout: timeout)
-    let batchResults = parseTestResults(batch.output)
+    let (batch, batchResults) = try runTestClasses(mine, bundle: bundle, in: work, timeout: timeout)
     let batchUsable =
       !batch.timedOut && batch.signal == nil
       && mine.allSatisfy { c in c.tests.allSatisfy { batchResults["\(c.name).\($0)"] != nil } }
@@ -299,4 +296,15 @@ func copyTree(from source: URL, to destination: URL) throws {
   for item in try fm.contentsOfDirectory(atPath: source.path) where !isBuildOutput(item) {
     try fm.copyItem(at: source.appendingPathComponent(item), to: destination.appendingPathComponent(item))
   }
+}
+
+/// Runs every test of `classes` in one test process; returns the run and each test's result
+/// (`"Class.test"` → passed).
+func runTestClasses(_ classes: [TestClass], bundle: URL, in directory: URL, timeout: Double) throws -> (
+  run: ProcessResult, results: [String: Bool]
+) {
+  let run = try runXCTest(
+    bundle: bundle, filter: classes.map { "\($0.module).\($0.name)" }.joined(separator: ","), in: directory,
+    timeout: timeout)
+  return (run, parseTestResults(run.output))
 }

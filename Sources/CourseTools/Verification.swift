@@ -54,7 +54,7 @@ public func verifyStudentEdition(root: URL, keep: URL? = nil, log: (String) -> V
   log("building the edition as a student gets it (swift build --build-tests)...")
   let build = try runProcess(which("swift"), ["build", "--build-tests"], in: edition, timeout: 3600)
   guard build.succeeded else {
-    let errors = build.output.split(separator: "\n").filter { $0.contains("error:") }.prefix(10)
+    let errors = errorLines(build.output).prefix(10)
     return ["the student edition does not build:\n" + errors.joined(separator: "\n")]
   }
   log("running every test of the edition...")

@@ -10,7 +10,7 @@ import Tokenizers
 import Training
 
 /// Section 7.
-@MainActor func gradientCheckpointingSection() {
+@MainActor func gradientCheckpointingSection() throws {
   nb.section("7. Gradient checkpointing: memory for compute")
   let deepConfig: BertConfig = {
     var config = BertConfig.tiny(
@@ -25,43 +25,38 @@ import Training
     Training keeps every layer's activations until the backward pass needs them, so activation \
     memory grows with depth, batch and sequence length, and it is what runs out first on a GPU. \
     Gradient checkpointing (transformers' `gradient_checkpointing_enable()`) keeps only each \
-    layer's input, and runs the layer again during the backward pass to get the rest. Below, \
-    the encoder loop as it runs with checkpointing on: each layer becomes one `checkpoint` \
-    segment, whose dropout is replayed from the same random state in the recomputation. The \
-    model is a deeper BERT (\(deepConfig.numHiddenLayers) layers, hidden \(deepConfig.hiddenSize)), \
-    a batch of 16 sequences of 64 tokens:
+    layer's input, and runs the layer again during the backward pass to get the rest. Turned on, \
+    the encoder runs each layer as one `checkpoint` segment (Sources/Models/GradientCheckpointing.swift), \
+    whose dropout is replayed from the same random state in the recomputation. The model is a \
+    deeper BERT (\(deepConfig.numHiddenLayers) layers, hidden \(deepConfig.hiddenSize)), a batch \
+    of 16 sequences of 64 tokens:
     """)
   nb.code(
     """
-    var hidden = model.bert.embeddings(ids: ids, typeIds: types, batch: 16, seq: 64)
-    for layer in model.bert.encoder.layer {
-      hidden = checkpoint(hidden, parameters: layer.parameters()) { x in layer(x, mask: mask).0 }
-    }
-    let logits = model.classifier(model.dropout(model.bert.pooler!.dense(meanPooling(hidden)).tanh()))
-    let loss = classificationLoss(logits: logits, labels: labels)
-    print(graphActivationBytes(loss))                // what the graph keeps for backward
+    model.gradientCheckpointingEnable()   // transformers' name; the Trainer's gradientCheckpointing
+    let loss = classificationLoss(logits: try model(inputIds: ids, attentionMask: mask), labels: labels)
+    print(graphActivationBytes(loss))     // what the graph keeps for backward
     loss.backward()
+    // inside BertEncoder, each layer:  checkpoint(hidden, parameters: layer.parameters()) { layer($0, mask: mask).0 }
     """)
   let deepModel = BertForSequenceClassification(deepConfig, generator: Generator(seed: 1))
   let deepGenerator = Generator(seed: 7)
   let deepIds = (0..<16 * 64).map { _ in 5 + deepGenerator.int(below: tokenizer.vocabularySize - 5) }
   let deepLabels = (0..<16).map { $0 % labelNames.count }
-  let deepMask = paddingMask(Array(repeating: Array(repeating: 1, count: 64), count: 16))
+  let deepIdRows = (0..<16).map { Array(deepIds[($0 * 64)..<(($0 + 1) * 64)]) }
+  let deepMask = Array(repeating: Array(repeating: 1, count: 64), count: 16)
   /// One training step's loss, activation bytes, time and gradients, with or without checkpointing.
-  func deepStep(checkpointed: Bool) -> (bytes: Int, seconds: Double, grads: [[Float]]) {
+  func deepStep(checkpointed: Bool) throws -> (bytes: Int, seconds: Double, grads: [[Float]]) {
+    if checkpointed {
+      deepModel.gradientCheckpointingEnable()
+    } else {
+      deepModel.gradientCheckpointingDisable()
+    }
     deepModel.train()
     manualSeed(11)  // the same dropout masks in both runs
     let start = Date()
-    var hidden = deepModel.bert.embeddings(
-      ids: deepIds, typeIds: Array(repeating: 0, count: 16 * 64), batch: 16, seq: 64)
-    for layer in deepModel.bert.encoder.layer {
-      hidden =
-        checkpointed
-        ? checkpoint(hidden, parameters: layer.parameters()) { x in layer(x, mask: deepMask).0 }
-        : layer(hidden, mask: deepMask).0
-    }
-    let pooled = deepModel.bert.pooler!.dense(meanPooling(hidden)).tanh()
-    let loss = classificationLoss(logits: deepModel.classifier(deepModel.dropout(pooled)), labels: deepLabels)
+    let logits = try deepModel(inputIds: deepIdRows, attentionMask: deepMask)
+    let loss = classificationLoss(logits: logits, labels: deepLabels)
     let bytes = graphActivationBytes(loss)
     loss.backward()
     let seconds = Date().timeIntervalSince(start)
@@ -72,8 +67,8 @@ import Training
   var plainSteps: [(bytes: Int, seconds: Double, grads: [[Float]])] = []
   var checkpointedSteps: [(bytes: Int, seconds: Double, grads: [[Float]])] = []
   for _ in 0..<(quick ? 1 : 2) {
-    plainSteps.append(deepStep(checkpointed: false))
-    checkpointedSteps.append(deepStep(checkpointed: true))
+    plainSteps.append(try deepStep(checkpointed: false))
+    checkpointedSteps.append(try deepStep(checkpointed: true))
   }
   let largestDifference =
     zip(plainSteps[0].grads, checkpointedSteps[0].grads).map { a, b in

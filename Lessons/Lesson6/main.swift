@@ -615,7 +615,7 @@ let edaGain = try augmentationSection()
 
 // MARK: - 7. Gradient checkpointing (GradientCheckpointingSection.swift)
 
-gradientCheckpointingSection()
+try gradientCheckpointingSection()
 
 nb.questions([
   """

@@ -15,7 +15,7 @@ extension DatasetGenerator {
   /// The split sizes of the sentence-pair task (request, reply).
   public static let replySizes = (train: 3000, validation: 300, test: 600)
   /// Documents in the corpora.
-  public static let corpusSizes = (general: 9000, inDomain: 2400)
+  public static let corpusSizes = (general: 9000, inDomain: 2400, opinions: 6000)
 
   /// Every file of datasets/, as relative path → contents.
   public static func files(seed: UInt64 = defaultSeed) -> [(path: String, contents: String)] {
@@ -79,6 +79,10 @@ extension DatasetGenerator {
       (
         "corpus/in_domain.txt",
         inDomainCorpus(documents: corpusSizes.inDomain, seed: seed).joined(separator: "\n") + "\n"
+      ),
+      (
+        "corpus/opinions.txt",
+        opinionCorpus(documents: corpusSizes.opinions, seed: seed).joined(separator: "\n") + "\n"
       ),
       ("sentiment/train.tsv", tsv(sentimentTrain)),
       ("sentiment/validation.tsv", tsv(sentimentValidation)),

@@ -134,24 +134,26 @@ public enum DatasetGenerator {
   /// stars from me", "I asked for a refund"): the only place the corpus shows how negation and
   /// contrast turn polarity words into a verdict. All polarity words are used, none labelled.
   static func reviewPage(_ r: inout SeededRandom) -> String {
-    (0..<(3 + r.int(below: 4))).map { _ in
-      let label = r.int(below: 2)
-      let thing = r.pick(productNames)
-      let body = review(
-        label: label, positive: positiveWords, negative: negativeWords, clause: productClause, &r
-      ) { r in
-        [
-          "I bought the \(thing) in \(r.pick(["spring", "the sales", "a hurry", "Millbrook"])).",
-          "I have used it for \(2 + r.int(below: 10)) weeks.", "It was a present from my sister.",
-          "We replaced an old \(thing) with it.",
-        ]
-      }
-      let verdict =
-        label == 1
-        ? r.pick(["Five stars from me.", "I would buy it again.", "I recommended it to all my friends."])
-        : r.pick(["One star from me.", "I asked for a refund.", "I am sending it back."])
-      return body + " " + verdict
-    }.joined(separator: " ")
+    (0..<(3 + r.int(below: 4))).map { _ in productReview(label: r.int(below: 2), &r) }.joined(separator: " ")
+  }
+
+  /// One product review of the label, ending with what the reviewer did about it.
+  static func productReview(label: Int, _ r: inout SeededRandom) -> String {
+    let thing = r.pick(productNames)
+    let body = review(
+      label: label, positive: positiveWords, negative: negativeWords, clause: productClause, &r
+    ) { r in
+      [
+        "I bought the \(thing) in \(r.pick(["spring", "the sales", "a hurry", "Millbrook"])).",
+        "I have used it for \(2 + r.int(below: 10)) weeks.", "It was a present from my sister.",
+        "We replaced an old \(thing) with it.",
+      ]
+    }
+    let verdict =
+      label == 1
+      ? r.pick(["Five stars from me.", "I would buy it again.", "I recommended it to all my friends."])
+      : r.pick(["One star from me.", "I asked for a refund.", "I am sending it back."])
+    return body + " " + verdict
   }
 
   /// One document of the general corpus: a page of product reviews, or several sentences of
@@ -164,6 +166,24 @@ public enum DatasetGenerator {
         return contextSentence(r.pick(positive ? positiveWords : negativeWords), positive: positive, &r)
       }
       return neutralSentence(&r)
+    }.joined(separator: " ")
+  }
+
+  /// One document of the opinion corpus: a writer's account that keeps one stance from start to
+  /// end, as a real review, blog post or letter does. The same sentences as the general corpus
+  /// (polarity words in context, product reviews, neutral news and talk), but drawn for a stance
+  /// chosen per document, so two halves of a document agree and a half of another document
+  /// disagrees half the time: something for next-sentence prediction to learn from, which the
+  /// general corpus (sentences drawn independently) does not offer.
+  static func opinionDocument(_ r: inout SeededRandom) -> String {
+    let positive = r.chance(0.5)
+    let words = positive ? positiveWords : negativeWords
+    return (0..<(4 + r.int(below: 6))).map { _ in
+      switch r.int(below: 10) {
+      case 0..<6: return contextSentence(r.pick(words), positive: positive, &r)
+      case 6: return productReview(label: positive ? 1 : 0, &r)
+      default: return neutralSentence(&r)
+      }
     }.joined(separator: " ")
   }
 
@@ -211,6 +231,12 @@ public enum DatasetGenerator {
   public static func generalCorpus(documents count: Int, seed: UInt64 = defaultSeed) -> [String] {
     var r = SeededRandom(seed: seed ^ 0x6E7E)
     return (0..<count).map { _ in generalDocument(&r) }
+  }
+
+  /// `count` documents of the opinion corpus (each keeps one stance).
+  public static func opinionCorpus(documents count: Int, seed: UInt64 = defaultSeed) -> [String] {
+    var r = SeededRandom(seed: seed ^ 0x0910)
+    return (0..<count).map { _ in opinionDocument(&r) }
   }
 
   /// `count` espresso-forum posts.

@@ -31,6 +31,25 @@ final class GeneratorTests: XCTestCase {
       DatasetGenerator.generalCorpus(documents: 5, seed: 2))
   }
 
+  func testOpinionDocumentsKeepOneStanceAndGeneralDocumentsDoNot() {
+    // The verdicts and complaints that only one stance writes.
+    let praise = [
+      "Five stars from me.", "I would buy it again.", "five stars and wrote", "worth every penny",
+    ]
+    let complaint = [
+      "One star from me.", "I asked for a refund.", "a one-star review", "a total waste of money",
+    ]
+    func mixed(_ document: String) -> Bool {
+      praise.contains { document.contains($0) } && complaint.contains { document.contains($0) }
+    }
+    let opinions = DatasetGenerator.opinionCorpus(documents: 500, seed: 3)
+    XCTAssertEqual(opinions.filter(mixed).count, 0, "an opinion document changed its stance")
+    XCTAssertGreaterThan(opinions.filter { d in praise.contains { d.contains($0) } }.count, 100)
+    XCTAssertGreaterThan(opinions.filter { d in complaint.contains { d.contains($0) } }.count, 100)
+    // The general corpus draws each sentence on its own, so many documents mix both.
+    XCTAssertGreaterThan(DatasetGenerator.generalCorpus(documents: 500, seed: 3).filter(mixed).count, 50)
+  }
+
   func testTrainingReviewsUseOnlyTheTrainingQuarterOfTheLexicon() {
     let split = DatasetGenerator.lexiconSplit(seed: DatasetGenerator.defaultSeed)
     XCTAssertEqual(split.trainPositive.count, positiveWords.count / 4)

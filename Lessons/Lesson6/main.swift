@@ -30,9 +30,10 @@ let nb = Notebook(
     LessonFlag.double("epochs", default: 3, help: "epochs of each run"),
     LessonFlag.int("validation", default: 150, help: "validation examples used"),
     LessonFlag.int(
-      "augmentation-sizes", default: 2, help: "training-set sizes of section 6: 12, 24, 48, ..."),
+      "augmentation-sizes", default: 2, help: "how many training-set sizes section 6 tries: 12, 24, 48, ..."),
     LessonFlag.string(
-      "real", default: "", help: "section 8 on MiniLM-L3 and SST-2 in DIR (../shared/data/real); minutes"),
+      "real", default: "",
+      help: "the folder with minilm-l3/ and sst2/ for section 8 (../shared/data/real); minutes"),
   ])
 nb.overview(
   objectives: [

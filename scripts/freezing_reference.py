@@ -5,12 +5,20 @@
       --format label-text --epochs 1 --batch-size 32 --max-length 64 --lr 1e-4 --threads 1 \
       [--freeze-base | --freeze-layers 2 | --layerwise-lr-decay 0.8]
 
+and beside `swift run Lesson6 -- --real ../shared/data/real`, which runs the same arms and
+gradual unfreezing inside the lesson.
+
 The arms, as the kit defines them (Sources/Training/Freezing.swift, LayerwiseLearningRates.swift):
   head     the encoder frozen except the pooler (new in a classifier built from an MLM checkpoint)
   layers2  the embeddings and the first 2 encoder layers frozen
   full     everything trains
   llrd     everything trains, the rate of depth d is lr * decay^(top - d) (embeddings 0, layer i
            i + 1, pooler and classifier top = layers + 1)
+  gradual  gradual unfreezing (ULMFiT): the head alone first, then one more depth from the top,
+           down to the embeddings. One epoch would never leave the head if it unfroze per epoch
+           as ULMFiT does, so it unfreezes every ceil(steps / (layers + 2)) optimizer steps, as
+           the kit's GradualUnfreezingCallback(model:stepsPerStage:) does; the optimizer holds
+           every parameter, and a frozen one gets no gradient and is skipped.
 The recipe is the kit's default: AdamW (weight decay 0), linear decay without warm-up, clipping
 at norm 1, [CLS] pooling (transformers' BertForSequenceClassification), one epoch.
 
@@ -32,7 +40,7 @@ parser.add_argument("--seed", type=int, default=42)
 parser.add_argument("--lr", type=float, default=1e-4)
 parser.add_argument("--decay", type=float, default=0.8)
 parser.add_argument("--train-limit", type=int, default=2000)
-parser.add_argument("--arms", default="head,layers2,full,llrd")
+parser.add_argument("--arms", default="head,layers2,full,llrd,gradual")
 args = parser.parse_args()
 torch.set_num_threads(args.threads)
 
@@ -74,7 +82,8 @@ def run(arm):
         elif arm == "layers2":
             d = depth(name, layers)
             p.requires_grad = not (d == 0 or 1 <= d <= 2)
-    trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    # Gradual unfreezing's optimizer holds every parameter; the stages set requires_grad.
+    trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad or arm == "gradual"]
     if arm == "llrd":
         groups = [
             {"params": [p], "lr": args.lr * args.decay ** (layers + 1 - depth(n, layers))} for n, p in trainable
@@ -88,8 +97,13 @@ def run(arm):
     random.shuffle(order)
     batches = [order[i : i + 32] for i in range(0, len(order), 32)]
     scheduler = get_linear_schedule_with_warmup(optimizer, 0, len(batches))
+    steps_per_stage = max(1, -(-len(batches) // (layers + 2)))
     model.train()
-    for batch in batches:
+    for step, batch in enumerate(batches):
+        if arm == "gradual":
+            lowest = max(0, layers + 1 - step // steps_per_stage)
+            for n, p in trainable:
+                p.requires_grad = depth(n, layers) >= lowest
         ids, mask = collate([train_ids[i] for i in batch])
         logits = model(input_ids=ids, attention_mask=mask).logits
         loss = torch.nn.functional.cross_entropy(logits, torch.tensor([train_labels[i] for i in batch]))
@@ -108,7 +122,8 @@ def run(arm):
             predictions = model(input_ids=ids, attention_mask=mask).logits.argmax(-1)
             correct += sum(int(p == y) for p, y in zip(predictions.tolist(), dev_labels[i : i + 64]))
     count = sum(p.numel() for _, p in trainable)
-    print(f"{arm}: trainable {count}, {len(batches)} steps in {seconds:.1f} s, dev accuracy {correct / len(dev_ids):.4f}",
+    stages = f", {steps_per_stage} steps per stage" if arm == "gradual" else ""
+    print(f"{arm}: trainable {count}{stages}, {len(batches)} steps in {seconds:.1f} s, dev accuracy {correct / len(dev_ids):.4f}",
           flush=True)
 
 

@@ -29,6 +29,11 @@ let nb = Notebook(
     LessonFlag.int("seeds", default: 2, help: "seeds per arm of the comparisons"),
     LessonFlag.double("epochs", default: 3, help: "epochs of each run"),
     LessonFlag.int("validation", default: 150, help: "validation examples used"),
+    LessonFlag.int(
+      "augmentation-sizes", default: 2, help: "how many training-set sizes section 6 tries: 12, 24, 48, ..."),
+    LessonFlag.string(
+      "real", default: "",
+      help: "the folder with minilm-l3/ and sst2/ for section 8 (../shared/data/real); minutes"),
   ])
 nb.overview(
   objectives: [
@@ -266,10 +271,11 @@ nb.narrate(
   """)
 var gridRows: [[String]] = []
 var gridResults: [String: JSONValue] = [:]
+var gridAccuracies: [Int: [Double]] = [:]
 for batchSize in quick ? [16] : [8, 32] {
   for gridEpochs in [epochs] {
     var results: [RunResult] = []
-    for seed in seeds.prefix(1) {
+    for seed in seeds {
       var args = recipe("grid", seed: seed, learningRate: chosenRate, epochs: gridEpochs)
       args.perDeviceTrainBatchSize = batchSize
       results.append(
@@ -281,13 +287,33 @@ for batchSize in quick ? [16] : [8, 32] {
       summary(results.map(\.trainAccuracy)), summary(results.map(\.accuracy)),
       String(format: "%.1f s", meanAndSpread(results.map(\.seconds)).mean),
     ])
-    gridResults["batch\(batchSize)_epochs\(String(format: "%g", gridEpochs))"] = .array(
-      results.map { .number($0.accuracy) })
+    gridAccuracies[batchSize] = results.map(\.accuracy)
+    gridResults["batch\(batchSize)_epochs\(String(format: "%g", gridEpochs))"] = .object([
+      "validation_accuracy": .array(results.map { .number($0.accuracy) }),
+      "train_accuracy": .array(results.map { .number($0.trainAccuracy) }),
+      "steps": .number(Double(results[0].steps)),
+    ])
   }
 }
 nb.table(
-  headers: ["batch size", "epochs", "steps", "train acc.", "validation acc.", "time"], rows: gridRows,
-  title: "batch size × epochs at learning rate \(String(format: "%.2g", chosenRate)), seed \(seeds[0])")
+  headers: ["batch size", "epochs", "steps", "train acc.", "validation acc.", "time per run"], rows: gridRows,
+  title:
+    "batch size × epochs at learning rate \(String(format: "%.2g", chosenRate)), mean ± sd over \(seedCount) seed(s)"
+)
+if let small = gridAccuracies[8], let large = gridAccuracies[32] {
+  let difference = meanAndSpread(small).mean - meanAndSpread(large).mean
+  let spread = max(meanAndSpread(small).std, meanAndSpread(large).std)
+  nb.narrate(
+    """
+    Batches of 8 against 32, the same examples seen: \(String(format: "%+.1f", 100 * difference)) \
+    points of validation accuracy for the smaller batch, with 4 times the steps. \
+    \(seedCount < 2
+      ? "With one seed there is no spread to weigh it against."
+      : abs(difference) > 2 * spread
+        ? "That is more than twice the spread between seeds (\(String(format: "%.1f", 100 * spread)) points)."
+        : "That is within twice the spread between seeds (\(String(format: "%.1f", 100 * spread)) points): no clear effect of the batch size at this budget.")
+    """)
+}
 nb.record("batch_epoch_grid", .object(gridResults))
 
 // MARK: - 2. Dropout and weight decay (DropoutAndWeightDecay.swift)
@@ -518,104 +544,21 @@ for arm in arms {
 }
 nb.record("freezing_table", .object(freezingRecord))
 
-// MARK: - 5. Catastrophic forgetting
+// MARK: - 5. Catastrophic forgetting (ForgettingSection.swift)
 
-nb.section("5. Catastrophic forgetting, measured and reduced")
-let l2spAlpha: Float = 0.1
-nb.narrate(
-  """
-  Fine-tuning changes the encoder to serve the task; what it learned in pre-training and the \
-  task does not need may be lost. Lesson 4 saw this once (the general-text loss rose after \
-  domain adaptation). Here it is measured for every arm: the encoder of each fine-tuned \
-  classifier is put back under the checkpoint's own masked-language-model head, and its MLM \
-  loss is measured on \(generalRows.count) rows of held-out general text, with the same masking \
-  for every model (Lesson 4's `evaluateMaskedLM`). Before fine-tuning: \(fixed(generalBefore)). \
-  Two remedies are added to the freezing arms: a 10 times lower learning rate, and L2-SP (Li \
-  et al. 2018, exercise 6.3), a penalty α/2·‖w − w⁰‖² that pulls the pre-trained weights back \
-  towards their starting point instead of towards 0, with α = \(l2spAlpha):
-  """)
-nb.code(
-  """
-  let regularizer = L2SPRegularizer(model, basePrefix: "bert", alpha: \(l2spAlpha))   // snapshot w⁰ now
-  let trainer = try Trainer(model: model, args: args, ...)
-  trainer.addPenalty(regularizer)              // loss = task loss + regularizer.penalty()
-  """)
-var remedyResults: [String: [RunResult]] = [:]
-var remedyForgetting: [String: [Double]] = [:]
-var remedyDistance: [String: [Double]] = [:]
-for seed in seeds {
-  let lowModel = try pretrained(seed: seed)
-  let low = try fineTune(
-    lowModel, args: recipe("forgetting", seed: seed, learningRate: chosenRate / 10, epochs: tableEpochs),
-    train: train, validation: validation, tokenizer: tokenizer)
-  remedyResults["low_lr", default: []].append(low)
-  remedyForgetting["low_lr", default: []].append(try generalLoss(lowModel))
-  let spModel = try pretrained(seed: seed)
-  let regularizer = L2SPRegularizer(spModel, basePrefix: "bert", alpha: l2spAlpha)
-  let sp = try fineTune(
-    spModel, args: recipe("forgetting", seed: seed, learningRate: chosenRate, epochs: tableEpochs),
-    train: train, validation: validation, tokenizer: tokenizer, setup: RunSetup(regularizer: regularizer))
-  remedyResults["l2sp", default: []].append(sp)
-  remedyForgetting["l2sp", default: []].append(try generalLoss(spModel))
-  remedyDistance["l2sp", default: []].append(regularizer.distance())
-}
-let forgettingRows: [(name: String, results: [RunResult], loss: [Double])] =
-  [
-    ("full", armResults["full"] ?? [], armForgetting["full"] ?? []),
-    ("full, learning rate ÷ 10", remedyResults["low_lr"] ?? [], remedyForgetting["low_lr"] ?? []),
-    ("full + L2-SP (α = \(l2spAlpha))", remedyResults["l2sp"] ?? [], remedyForgetting["l2sp"] ?? []),
-    ("top layer + head", armResults["top_layer"] ?? [], armForgetting["top_layer"] ?? []),
-    ("head only", armResults["head_only"] ?? [], armForgetting["head_only"] ?? []),
-    ("Freez + discr + stlr", armResults["ulmfit"] ?? [], armForgetting["ulmfit"] ?? []),
-  ].filter { !$0.results.isEmpty }
-nb.table(
-  headers: ["arm", "task: validation acc.", "general MLM loss", "rise"],
-  rows: [["pre-trained, before fine-tuning", "", fixed(generalBefore), ""]]
-    + forgettingRows.map { row in
-      let loss = meanAndSpread(row.loss)
-      return [
-        row.name, summary(row.results.map(\.accuracy)),
-        row.loss.count < 2 ? fixed(loss.mean) : "\(fixed(loss.mean)) ± \(fixed(loss.std))",
-        String(format: "%+.3f", loss.mean - generalBefore),
-      ]
-    },
-  title:
-    "task gain against general-text loss (\(String(format: "%g", tableEpochs)) epochs, \(seedCount) seed(s))")
-let fullRise = meanAndSpread(armForgetting["full"] ?? []).mean - generalBefore
-let spRise = meanAndSpread(remedyForgetting["l2sp"] ?? []).mean - generalBefore
-let lowRise = meanAndSpread(remedyForgetting["low_lr"] ?? []).mean - generalBefore
-nb.narrate(
-  """
-  Full fine-tuning raised the general-text loss by \(String(format: "%.3f", fullRise)). \
-  With L2-SP the rise was \(String(format: "%.3f", spRise)) and with the lower rate \
-  \(String(format: "%.3f", lowRise)), at validation accuracies of \
-  \(summary(remedyResults["l2sp"]?.map(\.accuracy) ?? [])) and \
-  \(summary(remedyResults["low_lr"]?.map(\.accuracy) ?? [])) against \
-  \(summary(armResults["full"]?.map(\.accuracy) ?? [])) for full fine-tuning. Freezing keeps the \
-  frozen part exactly: the head-only arm's rise is 0, as the pooler it trains is not read by \
-  the MLM head. The table is the trade-off to read: how much general-text loss each arm added \
-  for how much task accuracy, and which arms bought accuracy without moving far (the weights \
-  L2-SP held moved \
-  \(String(format: "%.2f", meanAndSpread(remedyDistance["l2sp"] ?? []).mean)) in L2 norm from their start). A third \
-  remedy, replaying general text (mixing MLM batches into fine-tuning), is not measured in this \
-  run, nor is the accuracy on a task learned before this one.
-  """)
-var forgettingRecord: [String: JSONValue] = ["general_mlm_loss_before": .number(generalBefore)]
-for row in forgettingRows {
-  forgettingRecord[row.name] = .object([
-    "validation_accuracy": .array(row.results.map { .number($0.accuracy) }),
-    "general_mlm_loss": .array(row.loss.map { .number($0) }),
-  ])
-}
-nb.record("forgetting", .object(forgettingRecord))
+try forgettingSection()
 
 // MARK: - 6. Augmentation (AugmentationSection.swift)
 
-let edaGain = try augmentationSection()
+let augmentationGains = try augmentationSection()
 
 // MARK: - 7. Gradient checkpointing (GradientCheckpointingSection.swift)
 
 try gradientCheckpointingSection()
+
+// MARK: - 8. The real checkpoint, with --real DIR (RealCheckpointSection.swift)
+
+try realCheckpointSection()
 
 nb.questions([
   """
@@ -645,9 +588,11 @@ nb.questions([
   weight decay do to the knowledge of the pre-trained layers over a long run?
   """,
   """
-  EDA against the repeated originals: \(String(format: "%+.1f", 100 * edaGain)) points. Which \
-  of EDA's operations could change the label of an intent message ("I want a refund" with \
-  a word deleted or swapped), and how would you check how often it happens?
+  At \(augmentationGains.examples) labelled examples, EDA against the repeated originals: \
+  \(String(format: "%+.1f", 100 * augmentationGains.eda)) points; masked-LM substitution: \
+  \(String(format: "%+.1f", 100 * augmentationGains.maskedLM)). Which of the operations could \
+  change the label of an intent message ("I want a refund" with a word deleted, swapped or \
+  guessed by the MLM), and how would you check how often it happens?
   """,
 ])
 nb.finish()

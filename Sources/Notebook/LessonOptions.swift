@@ -9,6 +9,7 @@ public struct LessonFlag: Sendable {
   public enum Kind: Sendable {
     case int(Int)
     case double(Double)
+    case string(String)
   }
 
   public let name: String
@@ -25,10 +26,16 @@ public struct LessonFlag: Sendable {
     LessonFlag(name: name, kind: .double(value), help: help)
   }
 
+  /// A text flag, `--name TEXT` (a path, for example; "" for none).
+  public static func string(_ name: String, default value: String, help: String) -> LessonFlag {
+    LessonFlag(name: name, kind: .string(value), help: help)
+  }
+
   var defaultText: String {
     switch kind {
     case .int(let v): return "\(v)"
     case .double(let v): return "\(v)"
+    case .string(let v): return v.isEmpty ? "none" : v
     }
   }
 }
@@ -62,6 +69,7 @@ public struct LessonOptions: Sendable {
   public var markdownDirectory: URL?
   var ints: [String: Int] = [:]
   var doubles: [String: Double] = [:]
+  var strings: [String: String] = [:]
 
   /// The value of an integer flag the lesson declared.
   public func int(_ name: String) -> Int {
@@ -77,6 +85,14 @@ public struct LessonOptions: Sendable {
     return v
   }
 
+  /// The value of a text flag the lesson declared.
+  public func string(_ name: String) -> String {
+    guard let v = strings[name] else {
+      fatalError("Notebook: the lesson did not declare a text flag --\(name)")
+    }
+    return v
+  }
+
   /// Parses `arguments` (without the program name).
   public static func parse(arguments: [String], flags: [LessonFlag], lesson: Int) throws -> LessonOptions {
     var options = LessonOptions(outputDirectory: URL(fileURLWithPath: "runs/Lesson\(lesson)"))
@@ -84,6 +100,7 @@ public struct LessonOptions: Sendable {
       switch flag.kind {
       case .int(let v): options.ints[flag.name] = v
       case .double(let v): options.doubles[flag.name] = v
+      case .string(let v): options.strings[flag.name] = v
       }
     }
     var i = 0
@@ -131,6 +148,8 @@ public struct LessonOptions: Sendable {
             throw LessonOptionsError.badValue(flag: name, value: text, expected: "a number")
           }
           options.doubles[flag.name] = v
+        case .string:
+          options.strings[flag.name] = text
         }
       }
       i += 1
@@ -164,6 +183,7 @@ extension LessonFlag.Kind {
     switch self {
     case .int: return "N"
     case .double: return "X"
+    case .string: return "TEXT"
     }
   }
 }

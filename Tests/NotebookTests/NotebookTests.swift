@@ -47,6 +47,20 @@ final class LessonOptionsTests: XCTestCase {
     }
   }
 
+  func testTextFlag() throws {
+    let flags = self.flags + [LessonFlag.string("real", default: "", help: "a directory")]
+    XCTAssertEqual(try LessonOptions.parse(arguments: [], flags: flags, lesson: 6).string("real"), "")
+    XCTAssertEqual(
+      try LessonOptions.parse(arguments: ["--real", "../data"], flags: flags, lesson: 6).string("real"),
+      "../data")
+    XCTAssertEqual(
+      try LessonOptions.parse(arguments: ["--real=a b"], flags: flags, lesson: 6).string("real"), "a b")
+    XCTAssertThrowsError(try LessonOptions.parse(arguments: ["--real"], flags: flags, lesson: 6)) {
+      XCTAssertEqual($0 as? LessonOptionsError, .missingValue("--real"))
+    }
+    XCTAssertTrue(LessonOptions.usage(lesson: 6, title: "t", flags: flags).contains("--real TEXT"))
+  }
+
   func testUsageListsEveryFlag() {
     let text = LessonOptions.usage(lesson: 2, title: "Data", flags: flags)
     for needle in ["--quick", "--seed", "--steps N", "--lr X", "default 300"] {

@@ -134,6 +134,27 @@ final class FineTuningStrategiesTests: XCTestCase {
     XCTAssertEqual(callback2.trainableDepth, 2)
   }
 
+  func testGradualUnfreezingByStepsOpensEveryDepthWithinOneEpoch() throws {
+    try skipUnlessFineTuningExercisesDone()
+    // 16 examples in batches of 4: 4 steps, and 4 stages (head, layer 1, layer 0, embeddings).
+    XCTAssertEqual(GradualUnfreezingCallback.stepsPerStage(totalSteps: 4, layers: 2), 1)
+    XCTAssertEqual(GradualUnfreezingCallback.stepsPerStage(totalSteps: 63, layers: 3), 13)
+    let m = model()
+    let before = snapshot(m)
+    let callback = GradualUnfreezingCallback(model: m, stepsPerStage: 2)
+    try trainer(m, epochs: 1, callbacks: [callback]).train()
+    let moved = changed(m, since: before)
+    XCTAssertTrue(moved.contains { $0.contains("layer.1.") }, "steps 2-3 add the top layer")
+    XCTAssertFalse(moved.contains { $0.contains("layer.0.") || $0.contains("embeddings") })
+    XCTAssertEqual(callback.trainableDepth, 2)
+    let m2 = model()
+    let before2 = snapshot(m2)
+    let callback2 = GradualUnfreezingCallback(model: m2, stepsPerStage: 1)
+    try trainer(m2, epochs: 1, callbacks: [callback2]).train()
+    XCTAssertTrue(changed(m2, since: before2).contains("bert.embeddings.word_embeddings.weight"))
+    XCTAssertEqual(callback2.trainableDepth, 0, "the last step trains everything")
+  }
+
   func testL2SPKeepsTheEncoderCloserToItsStart() throws {
     try skipUnlessFineTuningExercisesDone()
     try skipUnlessExercisesDone { _ = L2SPRegularizer(parameters: [], alpha: 1).penalty() }

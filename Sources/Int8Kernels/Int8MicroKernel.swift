@@ -103,10 +103,12 @@ public func int8MicroKernel(
   let scaleRaw = UnsafeRawPointer(columnScales)
   let biasRaw = UnsafeRawPointer(bias)
   let (s0, s1) = (
-    scaleRaw.loadUnaligned(as: SIMD8<Float>.self), scaleRaw.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+    scaleRaw.loadUnaligned(as: SIMD8<Float>.self),
+    scaleRaw.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
   )
   let (bias0, bias1) = (
-    biasRaw.loadUnaligned(as: SIMD8<Float>.self), biasRaw.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+    biasRaw.loadUnaligned(as: SIMD8<Float>.self),
+    biasRaw.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
   )
   @inline(__always) func store(_ lo: SIMD8<Int32>, _ hi: SIMD8<Int32>, _ r: Int) {
     let rowScale = rowScales[r]

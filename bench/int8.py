@@ -11,7 +11,8 @@ Float32 `nn.Linear` and the same layer after `torch.ao.quantization.quantize_dyn
 {nn.Linear}, dtype=torch.qint8)` (fbgemm: per-tensor int8 weights, activations quantized per
 call to uint8 with 7 bits, int8 x int8 with Int32 sums), under `torch.inference_mode()`; the
 median of repeated calls, each thread count in its own process (torch.set_num_threads before
-any work). Then the kit's Float and int8 figures from the same shapes, side by side.
+any work). Then the kit's Float and int8 figures from the same shapes, side by side: CPU time
+on 1 thread (steady on a shared machine), wall-clock time on 2.
 """
 import argparse
 import json
@@ -37,14 +38,16 @@ THREADS = [1, 2]
 
 
 def median_ms(fn, repeats, warmup=2):
+    """Median wall-clock and CPU (all threads) milliseconds of fn, as `course bench int8`."""
     for _ in range(warmup):
         fn()
-    times = []
+    wall, cpu = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
+        cpu.append((time.process_time() - start_cpu) * 1000)
+        wall.append((time.perf_counter() - start) * 1000)
+    return statistics.median(wall), statistics.median(cpu)
 
 
 def torch_worker(threads):
@@ -59,9 +62,10 @@ def torch_worker(threads):
         x = torch.randn(ROWS, n_in)
         repeats = max(9, min(200, int(3e9 / (ROWS * n_in * n_out))))
         with torch.inference_mode():
-            float_ms = median_ms(lambda: layer(x), repeats)
-            int8_ms = median_ms(lambda: quantized(x), repeats)
-        out[f"{n_in}x{n_out}"] = {"float_ms": float_ms, "int8_ms": int8_ms}
+            float_ms, float_cpu = median_ms(lambda: layer(x), repeats)
+            int8_ms, int8_cpu = median_ms(lambda: quantized(x), repeats)
+        out[f"{n_in}x{n_out}"] = {"float_ms": float_ms, "int8_ms": int8_ms, "float_cpu_ms": float_cpu,
+                                  "int8_cpu_ms": int8_cpu}
     return out
 
 
@@ -97,7 +101,8 @@ def main():
         return
     kit = {} if args.torch_only else swift_figures(args.swift_json)
     torch_figures = {t: in_subprocess(t) for t in THREADS}
-    print(f"\nlinear, {ROWS} rows, median ms per product (speed-up = float ms / int8 ms)")
+    print(f"\nlinear, {ROWS} rows, median ms per product (speed-up = float ms / int8 ms); "
+          f"CPU ms on 1 thread, wall-clock ms on more")
     print(f"{'model':<11}{'in x out':<11}{'thr':>4}{'kit float':>11}{'kit int8':>10}{'speed-up':>10}"
           f"{'torch float':>13}{'torch int8':>12}{'speed-up':>10}")
     fmt = lambda v: f"{v:.3f}" if v is not None else "-"
@@ -107,8 +112,9 @@ def main():
         for t in THREADS:
             ours = kit.get((key, t), {})
             theirs = torch_figures.get(t, {}).get(key, {})
-            kf, ki = ours.get("float_ms"), ours.get("int8_ms")
-            tf, ti = theirs.get("float_ms"), theirs.get("int8_ms")
+            unit = "_cpu_ms" if t == 1 else "_ms"
+            kf, ki = ours.get("float" + unit), ours.get("int8" + unit)
+            tf, ti = theirs.get("float" + unit), theirs.get("int8" + unit)
             print(f"{model:<11}{key:<11}{t:>4}{fmt(kf):>11}{fmt(ki):>10}{ratio(kf, ki):>10}"
                   f"{fmt(tf):>13}{fmt(ti):>12}{ratio(tf, ti):>10}")
 

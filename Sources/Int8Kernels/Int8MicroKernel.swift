@@ -110,22 +110,55 @@ public func int8MicroKernel(
     biasRaw.loadUnaligned(as: SIMD8<Float>.self),
     biasRaw.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
   )
-  @inline(__always) func store(_ lo: SIMD8<Int32>, _ hi: SIMD8<Int32>, _ r: Int) {
-    let rowScale = rowScales[r]
-    let v0 = toFloat(lo) * (rowScale * s0) + bias0
-    let v1 = toFloat(hi) * (rowScale * s1) + bias1
-    let row = y + r &* ldy
-    if columns == int8TileColumns {
-      UnsafeMutableRawPointer(row).storeBytes(of: v0, as: SIMD8<Float>.self)
-      UnsafeMutableRawPointer(row).storeBytes(of: v1, toByteOffset: 32, as: SIMD8<Float>.self)
-    } else {
-      for j in 0..<columns { row[j] = j < 8 ? v0[j] : v1[j - 8] }
-    }
+  if rows == int8TileRows && columns == int8TileColumns {
+    // The whole tile, written out: the compiler leaves a row-storing function out of line here
+    // (also when marked @inline(__always)), and its 12 vectors then go through the stack.
+    var out = UnsafeMutableRawPointer(y)
+    let stride = 4 &* ldy
+    out.storeBytes(of: toFloat(c00) * (rowScales[0] * s0) + bias0, as: SIMD8<Float>.self)
+    out.storeBytes(of: toFloat(c01) * (rowScales[0] * s1) + bias1, toByteOffset: 32, as: SIMD8<Float>.self)
+    out += stride
+    out.storeBytes(of: toFloat(c10) * (rowScales[1] * s0) + bias0, as: SIMD8<Float>.self)
+    out.storeBytes(of: toFloat(c11) * (rowScales[1] * s1) + bias1, toByteOffset: 32, as: SIMD8<Float>.self)
+    out += stride
+    out.storeBytes(of: toFloat(c20) * (rowScales[2] * s0) + bias0, as: SIMD8<Float>.self)
+    out.storeBytes(of: toFloat(c21) * (rowScales[2] * s1) + bias1, toByteOffset: 32, as: SIMD8<Float>.self)
+    out += stride
+    out.storeBytes(of: toFloat(c30) * (rowScales[3] * s0) + bias0, as: SIMD8<Float>.self)
+    out.storeBytes(of: toFloat(c31) * (rowScales[3] * s1) + bias1, toByteOffset: 32, as: SIMD8<Float>.self)
+    out += stride
+    out.storeBytes(of: toFloat(c40) * (rowScales[4] * s0) + bias0, as: SIMD8<Float>.self)
+    out.storeBytes(of: toFloat(c41) * (rowScales[4] * s1) + bias1, toByteOffset: 32, as: SIMD8<Float>.self)
+    out += stride
+    out.storeBytes(of: toFloat(c50) * (rowScales[5] * s0) + bias0, as: SIMD8<Float>.self)
+    out.storeBytes(of: toFloat(c51) * (rowScales[5] * s1) + bias1, toByteOffset: 32, as: SIMD8<Float>.self)
+    return
   }
-  store(c00, c01, 0)
-  if rows > 1 { store(c10, c11, 1) }
-  if rows > 2 { store(c20, c21, 2) }
-  if rows > 3 { store(c30, c31, 3) }
-  if rows > 4 { store(c40, c41, 4) }
-  if rows > 5 { store(c50, c51, 5) }
+  // An edge tile: row by row, clipped.
+  let scale = (s0, s1, bias0, bias1)
+  storeTileRow(c00, c01, rowScale: rowScales[0], scale, y, columns: columns)
+  if rows > 1 { storeTileRow(c10, c11, rowScale: rowScales[1], scale, y + ldy, columns: columns) }
+  if rows > 2 { storeTileRow(c20, c21, rowScale: rowScales[2], scale, y + 2 &* ldy, columns: columns) }
+  if rows > 3 { storeTileRow(c30, c31, rowScale: rowScales[3], scale, y + 3 &* ldy, columns: columns) }
+  if rows > 4 { storeTileRow(c40, c41, rowScale: rowScales[4], scale, y + 4 &* ldy, columns: columns) }
+  if rows > 5 { storeTileRow(c50, c51, rowScale: rowScales[5], scale, y + 5 &* ldy, columns: columns) }
+}
+
+/// Writes one row of the tile: Float(sum) · (rowScale · columnScale) + bias for the first
+/// `columns` of its 16 sums (`lo`: columns 0..<8, `hi`: 8..<16). `scale` holds the 16 column
+/// scales and the 16 biases, as two vectors each.
+@inline(__always)
+func storeTileRow(
+  _ lo: SIMD8<Int32>, _ hi: SIMD8<Int32>, rowScale: Float,
+  _ scale: (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>), _ row: UnsafeMutablePointer<Float>,
+  columns: Int
+) {
+  let v0 = toFloat(lo) * (rowScale * scale.0) + scale.2
+  let v1 = toFloat(hi) * (rowScale * scale.1) + scale.3
+  if columns == int8TileColumns {
+    UnsafeMutableRawPointer(row).storeBytes(of: v0, as: SIMD8<Float>.self)
+    UnsafeMutableRawPointer(row).storeBytes(of: v1, toByteOffset: 32, as: SIMD8<Float>.self)
+  } else {
+    for j in 0..<columns { row[j] = j < 8 ? v0[j] : v1[j &- 8] }
+  }
 }

@@ -58,28 +58,28 @@ public func linear(_ x: Tensor, weight: QuantizedWeight, bias: Tensor? = nil) ->
     "linear: an int8 weight with \(inFeatures) input features could overflow the Int32 sums (at most \(int8MaxInFeatures))"
   )
   let rows = x.shape.dropLast().reduce(1, *)
-  var result = [Float](repeating: 0, count: rows * outFeatures)
-  if rows > 0 && outFeatures > 0 {
+  // Every element is written below (by the kernel, or as the bias), so y starts uninitialized.
+  let result = [Float](unsafeUninitializedCapacity: rows * outFeatures) { yp, count in
+    count = rows * outFeatures
+    if count == 0 { return }
     if inFeatures == 0 {  // an empty sum: y is the bias
-      if let bias {
-        for r in 0..<rows { for o in 0..<outFeatures { result[r * outFeatures + o] = bias.data[o] } }
+      for r in 0..<rows {
+        for o in 0..<outFeatures { yp[r * outFeatures + o] = bias?.data[o] ?? 0 }
       }
-    } else {
-      x.data.withUnsafeBufferPointer { xp in
-        weight.values.values.withUnsafeBufferPointer { qp in
-          weight.scales.withUnsafeBufferPointer { sp in
-            result.withUnsafeMutableBufferPointer { yp in
-              func run(bias: UnsafePointer<Float>?) {
-                int8Gemm(
-                  rows: rows, outFeatures: outFeatures, inFeatures: inFeatures, x: xp.baseAddress!,
-                  q: qp.baseAddress!, scales: sp.baseAddress!, bias: bias, y: yp.baseAddress!)
-              }
-              if let bias {
-                bias.data.withUnsafeBufferPointer { run(bias: $0.baseAddress!) }
-              } else {
-                run(bias: nil)
-              }
-            }
+      return
+    }
+    x.data.withUnsafeBufferPointer { xp in
+      weight.values.values.withUnsafeBufferPointer { qp in
+        weight.scales.withUnsafeBufferPointer { sp in
+          func run(bias: UnsafePointer<Float>?) {
+            int8Gemm(
+              rows: rows, outFeatures: outFeatures, inFeatures: inFeatures, x: xp.baseAddress!,
+              q: qp.baseAddress!, scales: sp.baseAddress!, bias: bias, y: yp.baseAddress!)
+          }
+          if let bias {
+            bias.data.withUnsafeBufferPointer { run(bias: $0.baseAddress!) }
+          } else {
+            run(bias: nil)
           }
         }
       }

@@ -17,10 +17,31 @@ let int8BenchShapes: [(model: String, layer: String, inFeatures: Int, outFeature
   ("gpt-mini", "mlp.c_proj", 512, 128),
 ]
 
-/// Median milliseconds of one Float `linear` and one int8 `linear` (activation quantization and
-/// weight packing included) on `rows` × `in` inputs, with a bias, on `threads` threads.
+/// Median wall-clock and CPU milliseconds (all threads' CPU time) of `body` after 2 warm-up
+/// calls. On a machine shared with other work the CPU time is the steadier figure: it does not
+/// count the time the process waits for a core.
+func wallAndCPUMilliseconds(repeats: Int, _ body: () -> Void) -> (wall: Double, cpu: Double) {
+  func cpuNanoseconds() -> Double {
+    var time = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+    return Double(time.tv_sec) * 1e9 + Double(time.tv_nsec)
+  }
+  body()
+  body()
+  var (wall, cpu) = ([Double](), [Double]())
+  for _ in 0..<repeats {
+    let (start, startCPU) = (DispatchTime.now().uptimeNanoseconds, cpuNanoseconds())
+    body()
+    cpu.append((cpuNanoseconds() - startCPU) / 1e6)
+    wall.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+  }
+  return (wall.sorted()[repeats / 2], cpu.sorted()[repeats / 2])
+}
+
+/// One Float `linear` and one int8 `linear` (activation quantization and weight packing
+/// included) on `rows` × `in` inputs, with a bias, on `threads` threads: median milliseconds.
 func int8LinearMilliseconds(rows: Int, inFeatures: Int, outFeatures: Int, threads: Int) -> (
-  float: Double, int8: Double
+  float: (wall: Double, cpu: Double), int8: (wall: Double, cpu: Double)
 ) {
   let saved = Threads.count
   Threads.count = threads
@@ -32,17 +53,17 @@ func int8LinearMilliseconds(rows: Int, inFeatures: Int, outFeatures: Int, thread
   let quantized = QuantizedWeight(quantizing: weight)
   let macs = Double(rows * inFeatures * outFeatures)
   let repeats = max(9, min(200, Int(3e9 / macs)))
-  let float = medianSeconds(repeats: repeats, warmup: 2) { _ = linear(x, weight: weight, bias: bias) }
-  let int8 = medianSeconds(repeats: repeats, warmup: 2) { _ = linear(x, weight: quantized, bias: bias) }
-  return (float * 1000, int8 * 1000)
+  let float = wallAndCPUMilliseconds(repeats: repeats) { _ = linear(x, weight: weight, bias: bias) }
+  let int8 = wallAndCPUMilliseconds(repeats: repeats) { _ = linear(x, weight: quantized, bias: bias) }
+  return (float, int8)
 }
 
 /// Prints the table of `course bench int8` and returns its rows for --json.
 func runInt8Bench(rows: Int, threadCounts: [Int]) -> [[String: Any]] {
   var results: [[String: Any]] = []
-  print("linear y = x·Wᵀ + b, x \(rows) rows: Float32 vs int8 weights (median ms per product)")
+  print("linear y = x·Wᵀ + b, x \(rows) rows: Float32 vs int8 (median ms per product; CPU: all threads)")
   print(
-    "model      layer                              in×out     thr   float ms   int8 ms   int8 speed-up")
+    "model      in×out     thr  float wall  int8 wall  speed-up  float CPU  int8 CPU  speed-up")
   for shape in int8BenchShapes {
     for t in threadCounts {
       let (float, int8) = int8LinearMilliseconds(
@@ -50,12 +71,14 @@ func runInt8Bench(rows: Int, threadCounts: [Int]) -> [[String: Any]] {
       let size = "\(shape.inFeatures)×\(shape.outFeatures)"
       print(
         shape.model.padding(toLength: 11, withPad: " ", startingAt: 0)
-          + shape.layer.padding(toLength: 35, withPad: " ", startingAt: 0)
           + size.padding(toLength: 11, withPad: " ", startingAt: 0)
-          + String(format: "%3d %10.3f %9.3f %12.2f×", t, float, int8, float / int8))
+          + String(
+            format: "%3d %11.3f %10.3f %8.2f× %10.3f %9.3f %8.2f×", t, float.wall, int8.wall,
+            float.wall / int8.wall, float.cpu, int8.cpu, float.cpu / int8.cpu))
       results.append([
         "bench": "int8_linear", "model": shape.model, "layer": shape.layer, "rows": rows,
-        "in": shape.inFeatures, "out": shape.outFeatures, "threads": t, "float_ms": float, "int8_ms": int8,
+        "in": shape.inFeatures, "out": shape.outFeatures, "threads": t, "float_ms": float.wall,
+        "int8_ms": int8.wall, "float_cpu_ms": float.cpu, "int8_cpu_ms": int8.cpu,
       ])
     }
   }

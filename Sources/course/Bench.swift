@@ -116,7 +116,7 @@ func runBench(_ options: Bench) throws -> Int32 {
   if options.benchmark.first == "int8" {
     let threads = options.threadsGiven ? [options.threads] : [1, 2]
     let results = runInt8Bench(rows: options.rowsGiven ? options.m : 2048, threadCounts: threads)
-    try writeBenchJSON(results, to: options.json)
+    try writeBenchJSON(results + (try runGPTMiniForwardBench(threadCounts: threads)), to: options.json)
     return 0
   }
   if let name = options.benchmark.first {

@@ -3,6 +3,7 @@
 // `nn.Linear` and its dynamically quantized int8 Linear at the same shapes.
 
 import Foundation
+import Models
 import TensorCore
 
 /// The (in, out) shapes of every Linear layer of MiniLM-L3 (hidden 384, intermediate 1536) and
@@ -81,6 +82,55 @@ func runInt8Bench(rows: Int, threadCounts: [Int]) -> [[String: Any]] {
         "int8_ms": int8.wall, "float_cpu_ms": float.cpu, "int8_cpu_ms": int8.cpu,
       ])
     }
+  }
+  return results
+}
+
+/// Median wall-clock and CPU milliseconds of one forward pass (no gradients) of gpt-mini's
+/// architecture (GPT2ForSequenceClassification: vocab 2000, hidden 128, 2 layers, 2 heads, inner
+/// 512; random weights, which do not change the time) on `batch` × `seq` random tokens, in
+/// Float32 and after `quantizeDynamic()`, on `threads` threads.
+func gptMiniForwardMilliseconds(batch: Int, seq: Int, threads: Int) throws -> (
+  float: (wall: Double, cpu: Double), int8: (wall: Double, cpu: Double)
+) {
+  let saved = Threads.count
+  Threads.count = threads
+  defer { Threads.count = saved }
+  let generator = Generator(seed: 0)
+  var config = GPT2Config(vocabSize: 2000, nPositions: 128, nEmbd: 128, nLayer: 2, nHead: 2, nInner: 512)
+  config.padTokenId = 0
+  let model = GPT2ForSequenceClassification(config, generator: generator)
+  model.eval()
+  let ids = (0..<batch).map { _ in (0..<seq).map { _ in 1 + generator.int(below: config.vocabSize - 1) } }
+  var failure: Error?
+  func forward() -> (wall: Double, cpu: Double) {
+    wallAndCPUMilliseconds(repeats: 9) {
+      do { _ = try noGrad { try model(inputIds: ids) } } catch { failure = error }
+    }
+  }
+  let float = forward()
+  try model.quantizeDynamic()
+  let int8 = forward()
+  if let failure { throw failure }
+  return (float, int8)
+}
+
+/// Prints the whole-model line of `course bench int8` and returns it for --json.
+func runGPTMiniForwardBench(threadCounts: [Int]) throws -> [[String: Any]] {
+  var results: [[String: Any]] = []
+  print("\ngpt-mini forward pass (GPT2ForSequenceClassification, hidden 128), 64 × 64 tokens, no gradients")
+  print("thr  float wall  int8 wall  speed-up  float CPU  int8 CPU  speed-up")
+  for t in threadCounts {
+    let (float, int8) = try gptMiniForwardMilliseconds(batch: 64, seq: 64, threads: t)
+    print(
+      String(
+        format: "%3d %11.3f %10.3f %8.2f× %10.3f %9.3f %8.2f×", t, float.wall, int8.wall,
+        float.wall / int8.wall,
+        float.cpu, int8.cpu, float.cpu / int8.cpu))
+    results.append([
+      "bench": "int8_gpt_mini_forward", "batch": 64, "seq": 64, "threads": t, "float_ms": float.wall,
+      "int8_ms": int8.wall, "float_cpu_ms": float.cpu, "int8_cpu_ms": int8.cpu,
+    ])
   }
   return results
 }

@@ -38,8 +38,11 @@ let package = Package(
   targets: [
     // Course mechanics shared by the kit and its tests: what an unfinished exercise does.
     .target(name: "Exercises"),
+    // The int8 matmul's inner tile, which calls AVX2's vpmaddwd through Swift's Builtin module
+    // (visible only with -parse-stdlib; Sources/Int8Kernels/Int8MicroKernel.swift says why).
+    .target(name: "Int8Kernels", swiftSettings: [.unsafeFlags(["-O", "-parse-stdlib"] + cpuFlags)]),
     // The tensor core: tensors, autodiff, kernels, modules, optimizers.
-    .target(name: "TensorCore", dependencies: ["Exercises"], swiftSettings: optimised),
+    .target(name: "TensorCore", dependencies: ["Exercises", "Int8Kernels"], swiftSettings: optimised),
     // The notebook runtime: narration, tables, progress bars, charts, SVG, runs/ artifacts.
     .target(name: "Notebook", dependencies: ["Exercises"]),
     // Text: WordPiece (BERT) and byte-level BPE (GPT-2) tokenizers, Hugging Face file formats.

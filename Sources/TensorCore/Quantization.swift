@@ -1,10 +1,10 @@
 // Post-training int8 quantization of a whole model (Lesson 8), as PyTorch's
 // `torch.ao.quantization.quantize_dynamic` does it for `nn.Linear`: every linear layer's weight
-// is stored as int8 with one scale per output channel (QuantizedWeight.swift), activations stay
-// Float, and the product runs in the int8 × float kernel (Int8Linear.swift). Embeddings and
-// LayerNorms stay Float32, as in PyTorch. (PyTorch's default dynamic qconfig is per tensor and
-// also quantizes the activations per batch; the kit uses `per_channel_dynamic_qconfig`'s
-// per-channel weights and keeps activations Float, so the only error is the weights'.)
+// is stored as int8 with one scale per output channel (QuantizedWeight.swift); at run time each
+// row of activations is quantized to int8 too and the product runs in integers (Int8Linear.swift).
+// Embeddings and LayerNorms stay Float32, as in PyTorch. (PyTorch's default dynamic qconfig has
+// one weight scale per tensor and one activation scale and zero point per call; the kit uses
+// `per_channel_dynamic_qconfig`'s per-channel weights and one symmetric scale per activation row.)
 
 import Exercises
 
@@ -49,9 +49,10 @@ extension QuantizedWeight: ExercisePlaceholder {
 }
 
 /// A `Linear` layer whose weight is int8 (PyTorch's `nn.quantized.dynamic.Linear`): the
-/// forward pass runs the int8 × float kernel; `weight` holds the dequantized values, frozen,
-/// for code that reads shapes or compares weights. It is for inference: nothing in it trains
-/// (gradients still flow to the input, so adapters around it can train).
+/// forward pass quantizes its input per row and runs the int8 × int8 kernel; `weight` holds the
+/// dequantized values, frozen, for code that reads shapes or compares weights. It is for
+/// inference: nothing in it trains (gradients still flow to the input, so adapters around it can
+/// train).
 public final class QuantizedLinear: Linear {
   /// The int8 values and per-channel scales.
   public let quantized: QuantizedWeight

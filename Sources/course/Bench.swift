@@ -81,7 +81,9 @@ func peakMemoryMB() -> Double {
 
 /// `course bench [--json FILE] [--quick]` and `course bench matmul --m M --k K --n N --threads T`.
 struct Bench: CourseCommand {
-  @Arguments("matmul", count: 0...1, help: "time one matrix product (--m, --k, --n, --threads) instead")
+  @Arguments(
+    "matmul|int8", count: 0...1,
+    help: "time one matrix product (--m, --k, --n, --threads), or the int8 linear op (--m rows), instead")
   var benchmark: [String]
   @Flag("--quick", help: "fewer shapes and steps")
   var quick: Bool
@@ -96,6 +98,10 @@ struct Bench: CourseCommand {
   @Option("--threads", .atLeast(1), help: "matmul: threads")
   var threads = Threads.count
 
+  /// Whether --threads and --m were given (int8 then measures only that thread count, those rows).
+  var threadsGiven: Bool { _threads.isSet }
+  var rowsGiven: Bool { _m.isSet }
+
   func run() throws -> Int32 { try runBench(self) }
 }
 
@@ -107,8 +113,14 @@ func runBench(_ options: Bench) throws -> Int32 {
       "\(m)x\(k)x\(n) \(threads) thread\(threads == 1 ? "" : "s"): \(String(format: "%.1f", gflops)) GFLOP/s")
     return 0
   }
+  if options.benchmark.first == "int8" {
+    let threads = options.threadsGiven ? [options.threads] : [1, 2]
+    let results = runInt8Bench(rows: options.rowsGiven ? options.m : 2048, threadCounts: threads)
+    try writeBenchJSON(results + (try runGPTMiniForwardBench(threadCounts: threads)), to: options.json)
+    return 0
+  }
   if let name = options.benchmark.first {
-    throw CourseToolError("unknown benchmark \"\(name)\" (try: matmul)")
+    throw CourseToolError("unknown benchmark \"\(name)\" (try: matmul, int8)")
   }
   let quick = options.quick
   let shapes: [(Int, Int, Int)] =
@@ -145,11 +157,15 @@ func runBench(_ options: Bench) throws -> Int32 {
   let memory = peakMemoryMB()
   print(String(format: "\npeak memory: %.0f MB", memory))
   results.append(["bench": "peak_memory", "megabytes": memory])
-  if let path = options.json {
-    let data = try JSONSerialization.data(
-      withJSONObject: ["kit": "swift", "results": results], options: [.prettyPrinted, .sortedKeys])
-    try data.write(to: URL(fileURLWithPath: path), options: .atomic)
-    print("wrote \(path)")
-  }
+  try writeBenchJSON(results, to: options.json)
   return 0
+}
+
+/// Writes the figures as JSON to `path` (when given), atomically.
+func writeBenchJSON(_ results: [[String: Any]], to path: String?) throws {
+  guard let path else { return }
+  let data = try JSONSerialization.data(
+    withJSONObject: ["kit": "swift", "results": results], options: [.prettyPrinted, .sortedKeys])
+  try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+  print("wrote \(path)")
 }

@@ -66,7 +66,7 @@ final class OptionsCLITests: CourseCLITestCase {
     "tokenize": [("--tokenizer", nil), ("--input", nil), ("--tokens", nil)],
     "compare-results": [("FILE...", nil)],
     "bench": [
-      ("matmul", nil), ("--quick", nil), ("--json", nil), ("--m", "512"), ("--k", "512"), ("--n", "512"),
+      ("matmul|int8", nil), ("--quick", nil), ("--json", nil), ("--m", "512"), ("--k", "512"), ("--n", "512"),
       ("--threads", nil),
     ],
   ]

@@ -169,19 +169,23 @@ public enum DatasetGenerator {
     }.joined(separator: " ")
   }
 
-  /// One document of the opinion corpus: a writer's account that keeps one stance from start to
-  /// end, as a real review, blog post or letter does. The same sentences as the general corpus
-  /// (polarity words in context, product reviews, neutral news and talk), but drawn for a stance
-  /// chosen per document, so two halves of a document agree and a half of another document
-  /// disagrees half the time: something for next-sentence prediction to learn from, which the
-  /// general corpus (sentences drawn independently) does not offer.
+  /// One document of the opinion corpus: a writer's notes that keep one stance from start to
+  /// end, as a real review, blog post or letter does. Most of its sentences say what the writer
+  /// thought of a thing in a plain clause ("The handle of this tent is splendid."), so the stance
+  /// is carried by the polarity words themselves; some are the general corpus's sentences with a
+  /// polarity word in context, the rest neutral news and talk. Two halves of a document agree,
+  /// and a half of another document disagrees half the time: something for next-sentence
+  /// prediction to learn from, which the general corpus (sentences drawn independently) does not
+  /// offer, and learning it means reading the polarity words.
   static func opinionDocument(_ r: inout SeededRandom) -> String {
     let positive = r.chance(0.5)
     let words = positive ? positiveWords : negativeWords
     return (0..<(4 + r.int(below: 6))).map { _ in
-      switch r.int(below: 10) {
-      case 0..<6: return contextSentence(r.pick(words), positive: positive, &r)
-      case 6: return productReview(label: positive ? 1 : 0, &r)
+      switch r.int(below: 20) {
+      case 0..<11:
+        let clause = productClause(r.pick(words), &r)
+        return clause.prefix(1).uppercased() + clause.dropFirst() + r.pick([".", ".", "!"])
+      case 11..<14: return contextSentence(r.pick(words), positive: positive, &r)
       default: return neutralSentence(&r)
       }
     }.joined(separator: " ")

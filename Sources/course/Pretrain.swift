@@ -44,8 +44,17 @@ struct Pretrain: CourseCommand {
   var model: String? = nil
   @Option("--lr", .atLeast(0), help: "the peak learning rate")
   var lr = 1e-3
+  @Option(
+    "--dupe-factor", .atLeast(1),
+    help:
+      "NSP/SOP: draw each document's pair this many times, with other cuts and partners (BERT's dupe_factor)")
+  var dupeFactor = 10
 
   func run() throws -> Int32 {
+    if objective == .mlm, dupeFactor != 10 {
+      throw CourseToolError(
+        "--dupe-factor: only with --objective mlm+nsp or mlm+sop (MLM masks anew every step)")
+    }
     if arch == .gpt, objective != .mlm || model != nil {
       throw CourseToolError(
         "\(objective != .mlm ? "--objective" : "--model"): only with --arch bert (the GPT-style model learns by causal LM)"

@@ -73,9 +73,14 @@ func runSentencePairPretrain(_ options: Pretrain) throws -> Int32 {
   let start = Date()
   let tokenizer = try pretrainingTokenizer(options, training: training)
   let length = 64
-  let trainRows = sentencePairExamples(
-    training, tokenizer: tokenizer, objective: objective, length: length,
-    generator: Generator(seed: args.seed))
+  // One pair per document is soon learned by heart over a long run. BERT's
+  // create_pretraining_data.py draws every document dupe_factor = 10 times, each with its own cut
+  // and its own partner document; so does this.
+  let trainRows = (0..<options.dupeFactor).flatMap { k in
+    sentencePairExamples(
+      training, tokenizer: tokenizer, objective: objective, length: length,
+      generator: Generator(seed: args.seed &+ UInt64(k)))
+  }
   let heldOutRows = sentencePairExamples(
     heldOut, tokenizer: tokenizer, objective: objective, length: length, generator: Generator(seed: 4321))
   guard !trainRows.isEmpty, !heldOutRows.isEmpty else {

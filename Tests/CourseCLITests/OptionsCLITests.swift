@@ -23,7 +23,7 @@ final class OptionsCLITests: CourseCLITestCase {
     "pretrain": [
       ("--arch", "bert"), ("--output", nil), ("--steps", "3000"), ("--seed", "42"),
       ("--corpus", "datasets/corpus/general.txt"), ("--vocabulary", "2000"), ("--save-steps", "500"),
-      ("--resume", nil), ("--objective", "mlm"), ("--model", nil), ("--lr", "0.001"),
+      ("--resume", nil), ("--objective", "mlm"), ("--model", nil), ("--lr", "0.001"), ("--dupe-factor", "10"),
     ],
     "finetune": [
       ("--model", nil), ("--train", nil), ("--validation", nil), ("--test", nil), ("--format", nil),

@@ -42,7 +42,7 @@ final class GeneratorTests: XCTestCase {
     func mixed(_ document: String) -> Bool {
       praise.contains { document.contains($0) } && complaint.contains { document.contains($0) }
     }
-    let opinions = DatasetGenerator.opinionCorpus(documents: 500, seed: 3)
+    let opinions = DatasetGenerator.opinionCorpus(documents: 2000, seed: 3)
     XCTAssertEqual(opinions.filter(mixed).count, 0, "an opinion document changed its stance")
     XCTAssertGreaterThan(opinions.filter { d in praise.contains { d.contains($0) } }.count, 100)
     XCTAssertGreaterThan(opinions.filter { d in complaint.contains { d.contains($0) } }.count, 100)

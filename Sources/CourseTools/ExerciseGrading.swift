@@ -46,6 +46,7 @@ struct ExerciseGrading {
     var outcomes: [String: [TestOutcome]] = [:]
     var hanging: [ExerciseMarker] = []
     for exercise in exercises {
+      let started = Date()
       let tests = tests(of: exercise.id)
       let timeout = self.timeout(of: exercise)
       if let error = uncompiled[exercise.id] {
@@ -73,17 +74,18 @@ struct ExerciseGrading {
         hanging.append(exercise)
         continue
       }
-      logResult(exercise.id, outcomes[exercise.id]!)
+      logResult(exercise.id, outcomes[exercise.id]!, since: started)
     }
     // The loop is in code these tests call, not in their exercise: run them once the looping
     // exercises' stubs are back, each test that still hangs costing its own time limit.
     for exercise in hanging {
+      let started = Date()
       try buildIfNeeded()
       let tests = tests(of: exercise.id)
       let timeout = self.timeout(of: exercise)
       let (runs, _) = try runTests(tests, timeout: timeout, stopAtTimeout: false, launch: launch)
       outcomes[exercise.id] = tests.map { outcome(of: $0, runs[$0]!, timeout: timeout) }
-      logResult(exercise.id, outcomes[exercise.id]!)
+      logResult(exercise.id, outcomes[exercise.id]!, since: started)
     }
     try creditCallsToUnfinishedExercises(&outcomes)
     return exercises.map { ExerciseGrade(exercise: $0, outcomes: outcomes[$0.id] ?? []) }
@@ -260,7 +262,8 @@ struct ExerciseGrading {
     return o
   }
 
-  func logResult(_ id: String, _ outcomes: [TestOutcome]) {
-    log("  \(id): \(outcomes.filter(\.passed).count)/\(outcomes.count) tests passed")
+  func logResult(_ id: String, _ outcomes: [TestOutcome], since started: Date? = nil) {
+    let time = started.map { String(format: " (%.1f s)", Date().timeIntervalSince($0)) } ?? ""
+    log("  \(id): \(outcomes.filter(\.passed).count)/\(outcomes.count) tests passed" + time)
   }
 }

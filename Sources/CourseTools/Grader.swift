@@ -149,8 +149,11 @@ func conciseMessage(_ messages: [String]) -> String {
 /// Makes `destination` a copy of `source` (build output and git metadata left out) with the
 /// kit's Tests/ and Package.swift in place of the submission's, writing only the files whose
 /// contents differ and deleting the ones `source` lacks, so that an incremental build in
-/// `destination` recompiles only what changed. Returns how many files were written or deleted.
-func syncTree(from source: URL, to destination: URL, overlay kit: URL) throws -> Int {
+/// `destination` recompiles only what changed; `transform` (given each file's relative path and
+/// contents) may change what is written. Returns how many files were written or deleted.
+func syncTree(
+  from source: URL, to destination: URL, overlay kit: URL, transform: ((String, Data) throws -> Data)? = nil
+) throws -> Int {
   let fm = FileManager.default
   var wanted: [String: URL] = [:]
   for relative in try packageFiles(root: source)
@@ -164,7 +167,7 @@ func syncTree(from source: URL, to destination: URL, overlay kit: URL) throws ->
   var changes = 0
   for (relative, from) in wanted {
     let to = destination.appendingPathComponent(relative)
-    let data = try Data(contentsOf: from)
+    let data = try transform?(relative, Data(contentsOf: from)) ?? Data(contentsOf: from)
     if (try? Data(contentsOf: to)) == data { continue }
     try fm.createDirectory(at: to.deletingLastPathComponent(), withIntermediateDirectories: true)
     try data.write(to: to)

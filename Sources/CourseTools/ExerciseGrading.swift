@@ -91,45 +91,53 @@ struct ExerciseGrading {
     return exercises.map { ExerciseGrade(exercise: $0, outcomes: outcomes[$0.id] ?? []) }
   }
 
-  /// Runs again, with the reference solutions of every exercise the student has not done in
-  /// place, the failing tests of written exercises that reached one of those; a test that passes
-  /// then counts, with a note saying which reference solutions it ran with.
+  /// Runs again the failing tests of written exercises that reached an exercise the student has
+  /// not done, with the reference solutions of the unfinished exercises they reached in place (the
+  /// exercise under test stays the student's). A test that passes then counts, with a note naming
+  /// them; one that now reaches a further unfinished exercise (a placeholder had cut its path
+  /// short) goes round again with that one too.
   mutating func creditCallsToUnfinishedExercises(_ outcomes: inout [String: [TestOutcome]]) throws {
-    let unfinished = try exercises.filter { try isUntouched($0) }.map(\.id)
-    var retry: [String: [GradedTest]] = [:]
+    let unfinished = Set(try exercises.filter { try isUntouched($0) }.map(\.id))
+    var retry: [GradedTest: Set<String>] = [:]
     for exercise in exercises where !unfinished.contains(exercise.id) {
       for o in outcomes[exercise.id] ?? [] where !o.passed {
-        if o.reached.contains(where: { $0 != exercise.id && unfinished.contains($0) }) {
-          retry[exercise.id, default: []].append(gradedTest(o))
+        let others = Set(o.reached).intersection(unfinished).subtracting([exercise.id])
+        if !others.isEmpty { retry[gradedTest(o)] = others }
+      }
+    }
+    var substituted: Set<String> = []
+    for _ in 0..<3 {
+      let needed = substituted.union(retry.values.joined())
+      guard !retry.isEmpty, needed != substituted else { break }
+      let names = needed.sorted { $0.compare($1, options: .numeric) == .orderedAscending }
+      log(
+        "  \(retry.count) failing test(s) call unfinished exercises: running them again with the reference "
+          + "solutions of \(names.joined(separator: ", ")) in place")
+      guard let saved = try substituteAndBuild(names, reference: true) else { break }
+      substituted = needed
+      for exercise in exercises {
+        let tests = (outcomes[exercise.id] ?? []).map(gradedTest).filter { retry[$0] != nil }
+        guard !tests.isEmpty else { continue }
+        let (runs, _) = try runTests(
+          tests, timeout: timeout(of: exercise), stopAtTimeout: true, launch: launch)
+        for test in tests {
+          guard let run = runs[test], let used = retry[test] else { continue }
+          let more = Set(run.reached).intersection(unfinished).subtracting(needed).subtracting([exercise.id])
+          retry[test] = run.passed || more.isEmpty ? nil : used.union(more)
+          guard run.passed, let index = outcomes[exercise.id]!.firstIndex(where: { gradedTest($0) == test })
+          else { continue }
+          let list = used.sorted { $0.compare($1, options: .numeric) == .orderedAscending }
+          outcomes[exercise.id]![index].passed = true
+          outcomes[exercise.id]![index].reason = nil
+          outcomes[exercise.id]![index].message = nil
+          outcomes[exercise.id]![index].note =
+            "passed with the kit's reference solution of "
+            + list.map { "\($0) (\(whyUnfinished($0)))" }.joined(separator: ", ") + " in place of yours"
         }
+        logResult(exercise.id, outcomes[exercise.id]!)
       }
+      try restore(saved)
     }
-    guard !retry.isEmpty else { return }
-    log(
-      "  \(retry.values.map(\.count).reduce(0, +)) failing test(s) of \(retry.keys.sorted().joined(separator: ", ")) "
-        + "call unfinished exercises: running them again with the reference solutions of "
-        + unfinished.joined(separator: ", "))
-    guard let saved = try substituteAndBuild(unfinished, reference: true) else {
-      log("  could not put the reference solutions in; those tests stay failed")
-      return
-    }
-    for (id, tests) in retry.sorted(by: { $0.key < $1.key }) {
-      let exercise = exercises.first { $0.id == id }!
-      let (runs, _) = try runTests(tests, timeout: timeout(of: exercise), stopAtTimeout: true, launch: launch)
-      for index in outcomes[id]!.indices {
-        let o = outcomes[id]![index]
-        guard !o.passed, runs[gradedTest(o)]?.passed == true else { continue }
-        let used = o.reached.filter { $0 != id && unfinished.contains($0) }
-        outcomes[id]![index].passed = true
-        outcomes[id]![index].reason = nil
-        outcomes[id]![index].message = nil
-        outcomes[id]![index].note =
-          "passed with the kit's reference solution of "
-          + used.map { "\($0) (\(whyUnfinished($0)))" }.joined(separator: ", ") + " in place of yours"
-      }
-      logResult(id, outcomes[id]!)
-    }
-    try restore(saved)
   }
 
   /// Why an exercise counts as unfinished, for a note.

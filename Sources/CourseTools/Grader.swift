@@ -90,14 +90,15 @@ public func gradeSubmission(
 
   log("\(name): building with the kit's tests...")
   let swift = which("swift")
-  var build = try runProcess(swift, ["build", "--build-tests"], in: work, timeout: 3600)
+  let testBuild = testBuildArguments(kitRoot: kitRoot)
+  var build = try runProcess(swift, testBuild, in: work, timeout: 3600)
   // Exercises whose code breaks the build get zero; their stubs are put back for the rest.
   var uncompiled: [String: String] = [:]
   if !build.succeeded {
     log("\(name): the build failed; putting back the stubs of the exercises that do not compile...")
     (uncompiled, build) = try repairBuild(
       work: work, kitRoot: kitRoot, exercises: exercises, failedBuild: build
-    ) { try runProcess(swift, ["build", "--build-tests"], in: work, timeout: 3600) }
+    ) { try runProcess(swift, testBuild, in: work, timeout: 3600) }
   }
   func empty(_ reason: String) -> SubmissionGrade {
     SubmissionGrade(
@@ -125,7 +126,7 @@ public func gradeSubmission(
     var grading = ExerciseGrading(
       work: work, kitRoot: kitRoot, exercises: exercises, classes: classes, defaultTimeout: defaultTimeout,
       uncompiled: uncompiled,
-      rebuild: { try runProcess(swift, ["build", "--build-tests"], in: work, timeout: 3600) },
+      rebuild: { try runProcess(swift, testBuild, in: work, timeout: 3600) },
       launch: { filters, timeout in
         try runXCTest(bundle: bundle, filter: filters.joined(separator: ","), in: work, timeout: timeout)
       }, log: log)
@@ -180,6 +181,18 @@ func syncTree(
     }
   }
   return changes
+}
+
+/// `swift build`'s arguments for the test bundle alone (SwiftPM's `<package>PackageTests` product):
+/// the graded tests need no lesson or `course` executable, so none is linked again after each
+/// change. `--build-tests` (everything) when the package's name cannot be read.
+func testBuildArguments(kitRoot: URL) -> [String] {
+  let manifest =
+    (try? String(contentsOf: kitRoot.appendingPathComponent("Package.swift"), encoding: .utf8)) ?? ""
+  guard let match = manifest.firstMatch(of: #/Package\(\s*name:\s*"([^"]+)"/#) else {
+    return ["build", "--build-tests"]
+  }
+  return ["build", "--product", "\(match.1)PackageTests"]
 }
 
 /// The XCTest bundle `swift build --build-tests` produced in `directory`.

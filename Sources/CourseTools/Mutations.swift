@@ -86,7 +86,8 @@ public func checkMutations(
     return Data(try probedSource(text, file: relative).utf8)
   }
   let swift = which("swift")
-  let build = { try runProcess(swift, ["build", "--build-tests"], in: kit, timeout: 3600) }
+  let arguments = testBuildArguments(kitRoot: root)
+  let build = { try runProcess(swift, arguments, in: kit, timeout: 3600) }
   log("building the kit, with probes, in \(kit.path)...")
   let built = try build()
   guard built.succeeded else {

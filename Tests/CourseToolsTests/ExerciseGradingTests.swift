@@ -27,11 +27,19 @@ final class ExerciseGradingTests: XCTestCase {
       return square(x) * x
       // END EXERCISE 1.2
     }
+
+    func half(_ x: Float) -> Float {
+      // BEGIN EXERCISE 1.3 "Half" points=1
+      // hint: divide.
+      return x / 2
+      // END EXERCISE 1.3
+    }
     """
   let classes = [
     TestClass(module: "T", name: "SquareTests", exerciseID: "1.1", tests: ["testA", "testB"]),
     TestClass(
       module: "T", name: "CubeTests", exerciseID: "1.2", tests: ["testCrashes", "testCube", "testUsesSquare"]),
+    TestClass(module: "T", name: "HalfTests", exerciseID: "1.3", tests: ["testHalf"]),
   ]
 
   /// A student's file: the edition with `square` and `cube` written as given (nil: left as the stub).
@@ -63,6 +71,8 @@ final class ExerciseGradingTests: XCTestCase {
     var grades: [ExerciseGrade]
     var looping: [String]
     var launches: [[String]]
+    /// The state of 1.3 at each launch.
+    var halfStates: [String]
     var timeOuts: Int
     var builds: Int
     var finalText: String
@@ -81,16 +91,20 @@ final class ExerciseGradingTests: XCTestCase {
       try Data(text.utf8).write(to: root.appendingPathComponent(file))
     }
     var launches: [[String]] = []
+    var halfStates: [String] = []
     var (timeOuts, builds) = (0, 0)
     let launch: TestLauncher = { filters, _ in
       launches.append(filters)
+      halfStates.append(self.state("1.3", in: work))
       var output = ""
       for filter in filters {
         let name = filter.dropFirst("T.".count).replacingOccurrences(of: "/", with: ".")
         output += "Test Case '\(name)' started at 2026-01-01 00:00:00\n"
         let needs =
           name.hasPrefix("SquareTests")
-          ? ["1.1"] : name.hasSuffix("testUsesSquare") ? ["1.2", "1.1"] : ["1.2"]
+          ? ["1.1"]
+          : name.hasPrefix("HalfTests")
+            ? ["1.3"] : name.hasSuffix("testUsesSquare") ? ["1.2", "1.1"] : ["1.2"]
         let states = needs.map { self.state($0, in: work) }
         if states.contains("loops") {
           timeOuts += 1
@@ -119,7 +133,8 @@ final class ExerciseGradingTests: XCTestCase {
       }, launch: launch)
     let grades = try grading.grade()
     return Run(
-      grades: grades, looping: grading.looping, launches: launches, timeOuts: timeOuts, builds: builds,
+      grades: grades, looping: grading.looping, launches: launches, halfStates: halfStates,
+      timeOuts: timeOuts, builds: builds,
       finalText: try String(contentsOf: work.appendingPathComponent(file), encoding: .utf8))
   }
 
@@ -154,6 +169,7 @@ final class ExerciseGradingTests: XCTestCase {
       run.grades[1].outcomes.compactMap(\.note),
       ["passed with the kit's reference solution of 1.1 (not done) in place of yours"])
     XCTAssertEqual(run.finalText, student, "the student's code is put back after the second run")
+    XCTAssertEqual(run.halfStates.last, "stub", "only the unfinished exercise the test reached is swapped in")
     XCTAssertTrue(
       feedback(SubmissionGrade(name: "s", exercises: run.grades)).contains(
         "✓ CubeTests.testUsesSquare: passed with"))

@@ -163,7 +163,11 @@ public func checkMutations(
       reaches[mutation.exercise, default: []].formUnion(reached)
       let others = reached.intersection(mutated)
       guard others.isEmpty else {
-        retried += 1  // its tests ran other mutated code: try again without it
+        // Its tests ran other mutated code, so their failure proves nothing: again in a later round.
+        retried += 1
+        log(
+          "  again later  \(mutation.exercise) \(mutation.name): its tests also ran \(others.sorted().joined(separator: ", "))"
+        )
         continue
       }
       let failed = parseTestResults(run.output).filter { !$0.value }.map(\.key).sorted()

@@ -28,12 +28,14 @@ func compileErrors(in output: String, root: URL) -> [CompileError] {
 }
 
 /// The lines an exercise occupies in a student's file: from its `// EXERCISE N.M` comment to the
-/// end of the block (function or closure body) that holds it. Nil when the file has no such
-/// comment or the block never closes.
+/// end of the block (function or closure body) that holds it. In the kit's file, the same from its
+/// `// BEGIN EXERCISE N.M` marker, so that its reference solution can be put in the student's place.
+/// Nil when the file has no such comment or the block never closes.
 func exerciseRegion(_ id: String, in lines: [String]) -> Range<Int>? {
   guard
     let start = lines.firstIndex(where: {
-      $0.trimmingCharacters(in: .whitespaces).hasPrefix("// EXERCISE \(id) ")
+      let line = $0.trimmingCharacters(in: .whitespaces)
+      return line.hasPrefix("// EXERCISE \(id) ") || line.hasPrefix("// BEGIN EXERCISE \(id) ")
     })
   else { return nil }
   var depth = 0

@@ -1,5 +1,5 @@
-// Grading: build a submission with the kit's own tests (hidden ones included), run every graded
-// test in its own process with a time limit, and give each exercise its share of points.
+// Grading: build a submission with the kit's own tests (hidden ones included), run each exercise's
+// tests with a time limit (ExerciseGrading), and give each exercise its share of points.
 
 import Foundation
 
@@ -15,6 +15,11 @@ public struct TestOutcome: Sendable {
   public var reason: String?
   /// The failure text itself (kept for the instructor and for verify-edition).
   public var message: String?
+  /// How a passing test was run when that was not with the student's code alone ("passed with the
+  /// kit's reference solution of 1.1 (not done) in place of yours").
+  public var note: String? = nil
+  /// The unfinished exercises the test reached when it failed.
+  var reached: [String] = []
 }
 
 /// One exercise's grade.
@@ -38,6 +43,9 @@ public struct SubmissionGrade: Sendable {
   public var changedTests: [String] = []
   /// Exercises whose code did not compile: graded zero, with their stubs put back for the rest.
   public var uncompiledExercises: [String] = []
+  /// Exercises whose own code loops (their tests hang, and finish with the reference solution):
+  /// graded zero, with their stubs put back for the rest.
+  public var loopingExercises: [String] = []
   public var total: Double { exercises.reduce(0) { $0 + $1.earned } }
   public var possible: Int { exercises.reduce(0) { $0 + $1.exercise.points } }
   public var done: Int { exercises.filter { !$0.outcomes.isEmpty && $0.passed == $0.outcomes.count }.count }
@@ -82,14 +90,15 @@ public func gradeSubmission(
 
   log("\(name): building with the kit's tests...")
   let swift = which("swift")
-  var build = try runProcess(swift, ["build", "--build-tests"], in: work, timeout: 3600)
+  let testBuild = testBuildArguments(kitRoot: kitRoot)
+  var build = try runProcess(swift, testBuild, in: work, timeout: 3600)
   // Exercises whose code breaks the build get zero; their stubs are put back for the rest.
   var uncompiled: [String: String] = [:]
   if !build.succeeded {
     log("\(name): the build failed; putting back the stubs of the exercises that do not compile...")
     (uncompiled, build) = try repairBuild(
       work: work, kitRoot: kitRoot, exercises: exercises, failedBuild: build
-    ) { try runProcess(swift, ["build", "--build-tests"], in: work, timeout: 3600) }
+    ) { try runProcess(swift, testBuild, in: work, timeout: 3600) }
   }
   func empty(_ reason: String) -> SubmissionGrade {
     SubmissionGrade(
@@ -112,83 +121,20 @@ public func gradeSubmission(
     return empty("build failed:\n" + errors.joined(separator: "\n"))
   }
   let bundle = try testBundle(in: work)
-  var results: [ExerciseGrade] = []
-  for exercise in exercises {
-    var outcomes: [TestOutcome] = []
-    if let error = uncompiled[exercise.id] {
-      let reason = "did not compile (graded with its stub put back): " + error
-      for c in classes where c.exerciseID == exercise.id {
-        outcomes += c.tests.map {
-          TestOutcome(
-            module: c.module, className: c.name, test: $0, exerciseID: exercise.id, hidden: c.hidden,
-            passed: false, reason: reason, message: reason)
-        }
-      }
-      results.append(ExerciseGrade(exercise: exercise, outcomes: outcomes))
-      log("  \(exercise.id): did not compile")
-      continue
-    }
-    let timeout = Double(exercise.timeout.map(Double.init) ?? defaultTimeout)
-    let mine = classes.filter { $0.exerciseID == exercise.id }
-    // All the exercise's tests in one process first: one launch instead of one per test. Only
-    // if it crashes, times out or misses a test is each test run again in its own process, so
-    // that a crash or a loop costs the test that caused it, not its neighbours.
-    let (batch, batchResults) = try runTestClasses(mine, bundle: bundle, in: work, timeout: timeout)
-    let batchUsable =
-      !batch.timedOut && batch.signal == nil
-      && mine.allSatisfy { c in c.tests.allSatisfy { batchResults["\(c.name).\($0)"] != nil } }
-    if batchUsable {
-      for c in mine {
-        for test in c.tests {
-          let passed = batchResults["\(c.name).\(test)"] == true
-          var outcome = TestOutcome(
-            module: c.module, className: c.name, test: test, exerciseID: exercise.id, hidden: c.hidden,
-            passed: passed, reason: nil, message: nil)
-          if !passed {
-            let message = conciseMessage(failureMessages(in: batch.output, test: test, className: c.name))
-            outcome.message = message
-            outcome.reason = c.hidden ? "hidden test failed" : message
-          }
-          outcomes.append(outcome)
-        }
-      }
-      results.append(ExerciseGrade(exercise: exercise, outcomes: outcomes))
-      log("  \(exercise.id): \(outcomes.filter(\.passed).count)/\(outcomes.count) tests passed")
-      continue
-    }
-    for c in mine {
-      for test in c.tests {
-        let run = try runXCTest(
-          bundle: bundle, filter: "\(c.module).\(c.name)/\(test)", in: work, timeout: timeout)
-        // A filter that matches nothing also exits 0: that is a missing test, not a pass.
-        let ran = !run.output.contains("Executed 0 tests")
-        var outcome = TestOutcome(
-          module: c.module, className: c.name, test: test, exerciseID: exercise.id, hidden: c.hidden,
-          passed: run.succeeded && ran, reason: nil, message: nil)
-        if !outcome.passed {
-          let message =
-            !ran && run.succeeded
-            ? "the test did not run (not found in the test bundle)"
-            : run.timedOut
-              ? "timed out after \(Int(timeout)) s"
-              : run.signal.map { signal in
-                // Name the cause when the process said it (fatalError, a failed precondition...).
-                let cause = run.output.split(separator: "\n").first { $0.contains("Fatal error") }
-                return "crashed (signal \(signal))" + (cause.map { ": " + $0 } ?? "")
-              }
-                ?? conciseMessage(failureMessages(in: run.output, test: test, className: c.name))
-          outcome.message = message.isEmpty ? "failed" : message
-          outcome.reason = c.hidden ? "hidden test failed" : outcome.message
-        }
-        outcomes.append(outcome)
-      }
-    }
-    results.append(ExerciseGrade(exercise: exercise, outcomes: outcomes))
-    log("  \(exercise.id): \(outcomes.filter(\.passed).count)/\(outcomes.count) tests passed")
+  // The grading keeps `log` only while it runs.
+  let (results, looping) = try withoutActuallyEscaping(log) { log in
+    var grading = ExerciseGrading(
+      work: work, kitRoot: kitRoot, exercises: exercises, classes: classes, defaultTimeout: defaultTimeout,
+      uncompiled: uncompiled,
+      rebuild: { try runProcess(swift, testBuild, in: work, timeout: 3600) },
+      launch: { filters, timeout in
+        try runXCTest(bundle: bundle, filter: filters.joined(separator: ","), in: work, timeout: timeout)
+      }, log: log)
+    return (try grading.grade(), grading.looping)
   }
   return SubmissionGrade(
     name: name, exercises: results, buildFailure: nil, changedTests: changed,
-    uncompiledExercises: uncompiled.keys.sorted())
+    uncompiledExercises: uncompiled.keys.sorted(), loopingExercises: looping)
 }
 
 /// A test's failure messages for a report: each once, in order, at most three, each cut to 300
@@ -204,8 +150,11 @@ func conciseMessage(_ messages: [String]) -> String {
 /// Makes `destination` a copy of `source` (build output and git metadata left out) with the
 /// kit's Tests/ and Package.swift in place of the submission's, writing only the files whose
 /// contents differ and deleting the ones `source` lacks, so that an incremental build in
-/// `destination` recompiles only what changed. Returns how many files were written or deleted.
-func syncTree(from source: URL, to destination: URL, overlay kit: URL) throws -> Int {
+/// `destination` recompiles only what changed; `transform` (given each file's relative path and
+/// contents) may change what is written. Returns how many files were written or deleted.
+func syncTree(
+  from source: URL, to destination: URL, overlay kit: URL, transform: ((String, Data) throws -> Data)? = nil
+) throws -> Int {
   let fm = FileManager.default
   var wanted: [String: URL] = [:]
   for relative in try packageFiles(root: source)
@@ -219,7 +168,7 @@ func syncTree(from source: URL, to destination: URL, overlay kit: URL) throws ->
   var changes = 0
   for (relative, from) in wanted {
     let to = destination.appendingPathComponent(relative)
-    let data = try Data(contentsOf: from)
+    let data = try transform?(relative, Data(contentsOf: from)) ?? Data(contentsOf: from)
     if (try? Data(contentsOf: to)) == data { continue }
     try fm.createDirectory(at: to.deletingLastPathComponent(), withIntermediateDirectories: true)
     try data.write(to: to)
@@ -232,6 +181,18 @@ func syncTree(from source: URL, to destination: URL, overlay kit: URL) throws ->
     }
   }
   return changes
+}
+
+/// `swift build`'s arguments for the test bundle alone (SwiftPM's `<package>PackageTests` product):
+/// the graded tests need no lesson or `course` executable, so none is linked again after each
+/// change. `--build-tests` (everything) when the package's name cannot be read.
+func testBuildArguments(kitRoot: URL) -> [String] {
+  let manifest =
+    (try? String(contentsOf: kitRoot.appendingPathComponent("Package.swift"), encoding: .utf8)) ?? ""
+  guard let match = manifest.firstMatch(of: #/Package\(\s*name:\s*"([^"]+)"/#) else {
+    return ["build", "--build-tests"]
+  }
+  return ["build", "--product", "\(match.1)PackageTests"]
 }
 
 /// The XCTest bundle `swift build --build-tests` produced in `directory`.
@@ -269,25 +230,9 @@ func failureMessages(in output: String, test: String, className: String? = nil) 
   }
 }
 
-/// Per-test results of a whole-bundle run: test name ("Class.test") → passed.
-public func parseTestResults(_ output: String) -> [String: Bool] {
-  var results: [String: Bool] = [:]
-  for line in output.split(separator: "\n") where line.hasPrefix("Test Case '") {
-    let rest = line.dropFirst("Test Case '".count)
-    guard let end = rest.firstIndex(of: "'") else { continue }
-    let name = String(rest[..<end]).replacingOccurrences(of: "-[", with: "").replacingOccurrences(
-      of: "]", with: ""
-    )
-    .replacingOccurrences(of: " ", with: ".")
-    // A skipped test (XCTSkip: optional data absent) counts as passing.
-    if line.contains("' passed") || line.contains("' skipped") {
-      results[name] = true
-    } else if line.contains("' failed") {
-      results[name] = false
-    }
-  }
-  return results
-}
+/// Per-test results of a whole-bundle run: test name ("Class.test") → passed (a skipped test,
+/// XCTSkip when optional data is absent, counts as passing).
+public func parseTestResults(_ output: String) -> [String: Bool] { TestLog(output).ended }
 
 /// Copies a directory tree, leaving out build output and git metadata.
 func copyTree(from source: URL, to destination: URL) throws {

@@ -16,6 +16,18 @@ public func gradeTable(_ grades: [SubmissionGrade]) -> String {
         "  did not compile: \(g.uncompiledExercises.joined(separator: ", ")) (zero; the rest graded with their stubs put back)"
       )
     }
+    if !g.loopingExercises.isEmpty {
+      lines.append(
+        "  did not finish (loops?): \(g.loopingExercises.joined(separator: ", ")) (zero; the rest graded with their stubs put back)"
+      )
+    }
+    let helped = g.exercises.filter { $0.outcomes.contains { $0.note != nil } }
+    if !helped.isEmpty {
+      lines.append(
+        "  tests that call unfinished exercises, passed with their reference solutions in place: "
+          + helped.map { e in "\(e.exercise.id) (\(e.outcomes.filter { $0.note != nil }.count))" }.joined(
+            separator: ", "))
+    }
     if !g.changedTests.isEmpty {
       lines.append("  warning: test files were edited: \(g.changedTests.joined(separator: ", "))")
     }
@@ -38,8 +50,9 @@ public func feedback(_ g: SubmissionGrade) -> String {
   ]
   for e in g.exercises {
     lines.append("Exercise \(e.exercise.id) \(e.exercise.title): \(format(e.earned))/\(e.exercise.points)")
-    for o in e.outcomes where !o.passed {
-      lines.append("  ✗ \(o.hidden ? "(hidden test)" : "\(o.className).\(o.test)"): \(o.reason ?? "failed")")
+    for o in e.outcomes where !o.passed || o.note != nil {
+      let name = o.hidden ? "(hidden test)" : "\(o.className).\(o.test)"
+      lines.append(o.passed ? "  ✓ \(name): \(o.note!)" : "  ✗ \(name): \(o.reason ?? "failed")")
     }
   }
   return lines.joined(separator: "\n") + "\n"
@@ -73,7 +86,7 @@ public func gradesJSON(_ grades: [SubmissionGrade]) throws -> Data {
     [
       "submission": g.name, "points": g.total, "max_points": g.possible, "exercises_done": g.done,
       "build_failure": g.buildFailure as Any? ?? NSNull(), "edited_tests": g.changedTests,
-      "uncompiled_exercises": g.uncompiledExercises,
+      "uncompiled_exercises": g.uncompiledExercises, "looping_exercises": g.loopingExercises,
       "exercises": g.exercises.map { e in
         [
           "id": e.exercise.id, "lesson": e.exercise.lesson, "title": e.exercise.title, "points": e.earned,
@@ -81,7 +94,7 @@ public func gradesJSON(_ grades: [SubmissionGrade]) throws -> Data {
           "tests": e.outcomes.map { o in
             [
               "test": o.hidden ? "hidden" : "\(o.module).\(o.className)/\(o.test)", "passed": o.passed,
-              "reason": o.reason as Any? ?? NSNull(),
+              "reason": o.reason as Any? ?? NSNull(), "note": o.note as Any? ?? NSNull(),
             ] as [String: Any]
           },
         ] as [String: Any]

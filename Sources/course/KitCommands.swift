@@ -201,11 +201,15 @@ struct CheckMutations: CourseCommand {
   var work = ".build/mutations"
   @Option("--timeout", .above(0), help: "seconds an exercise's tests may run")
   var timeout = 120.0
+  @Option(
+    "--rounds", .above(0),
+    help: "stop after N rounds (one build each, at most one wrong solution per exercise; default: all)")
+  var rounds: Int? = nil
 
   func run() throws -> Int32 {
     let outcomes = try checkMutations(
       root: packageRoot(root), work: URL(fileURLWithPath: work).standardizedFileURL, only: exercise,
-      timeout: timeout
+      rounds: rounds, timeout: timeout
     ) { print($0) }
     let missed = outcomes.filter { !$0.caught }
     print(

@@ -12,6 +12,7 @@ final class OptionsCLITests: CourseCLITestCase {
     "hint": [("--root", "."), ("--tier", nil), ("ID", nil)],
     "check-mutations": [
       ("--root", "."), ("--exercise", nil), ("--work", ".build/mutations"), ("--timeout", "120"),
+      ("--rounds", nil),
     ],
     "student-edition": [("--root", "."), ("--force", nil), ("DIR", nil)],
     "grade": [

@@ -58,3 +58,17 @@ final class GradingWorkTests: XCTestCase {
     XCTAssertEqual(conciseMessage([]), "failed")
   }
 }
+
+/// The grader builds the test bundle only, named after the package.
+final class TestBuildTests: XCTestCase {
+  func testTheTestProductIsNamedAfterThePackage() throws {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("manifest-\(UUID())")
+    try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+    addTeardownBlock { try? FileManager.default.removeItem(at: root) }
+    XCTAssertEqual(
+      testBuildArguments(kitRoot: root), ["build", "--build-tests"], "no manifest: build everything")
+    try Data("let package = Package(\n  name: \"Kit\",\n  targets: [])\n".utf8).write(
+      to: root.appendingPathComponent("Package.swift"))
+    XCTAssertEqual(testBuildArguments(kitRoot: root), ["build", "--product", "KitPackageTests"])
+  }
+}

@@ -97,7 +97,10 @@ final class PEFTGoldenTests: XCTestCase {
   }
 
   func testSavedAdapterHasPEFTsNamesShapesAndValues() throws {
-    for name in ["bert-lora", "gpt2-lora", "bert-prompt"] {
+    for name in [
+      "bert-lora", "gpt2-lora", "bert-prompt", "bert-prefix", "bert-prefix-mlp", "gpt2-prefix",
+      "gpt2-prefix-mlp",
+    ] {
       let directory = Self.fixtures.appendingPathComponent(name)
       let peft = try PeftModel.fromPretrained(try base(String(name.prefix { $0 != "-" })), directory)
       let out = FileManager.default.temporaryDirectory.appendingPathComponent("peft-roundtrip-\(name)")

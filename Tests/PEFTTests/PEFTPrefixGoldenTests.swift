@@ -32,15 +32,7 @@ final class PEFTPrefixGoldenTests: XCTestCase {
       values: object.compactMapValues { ($0 as? [NSNumber])?.map(\.doubleValue) })
   }
 
-  func base(_ kind: String) throws -> any PeftAdaptable {
-    let directory = Self.fixtures.appendingPathComponent("tiny-\(kind)-classifier")
-    let model: any PeftAdaptable =
-      kind == "bert"
-      ? try BertForSequenceClassification.fromPretrained(directory)
-      : try GPT2ForSequenceClassification.fromPretrained(directory, padTokenId: 0)
-    model.eval()
-    return model
-  }
+  func base(_ kind: String) throws -> any PeftAdaptable { try tinyBaseClassifier(kind) }
 
   func logits(_ model: any SequenceClassifier, _ g: Golden) throws -> [Double] {
     try noGrad { try model.logits(inputIds: g.inputIds, attentionMask: g.attentionMask) }.data.map(

@@ -98,18 +98,24 @@ func prunedLinear(_ layer: Linear, rows: [Int]? = nil, columns: [Int]? = nil) th
       "cannot prune heads through a \(type(of: layer)): prune before LoRA, quantization or other wrappers")
   }
   let (out, inputs) = (layer.outFeatures, layer.inFeatures)
-  let w = layer.weight.data
   let keepRows = rows ?? Array(0..<out)
   let keepColumns = columns ?? Array(0..<inputs)
-  var weight = [Float](repeating: 0, count: keepRows.count * keepColumns.count)
-  for (i, r) in keepRows.enumerated() {
-    for (j, c) in keepColumns.enumerated() { weight[i * keepColumns.count + j] = w[r * inputs + c] }
+  let (oldWeight, oldBias) = (layer.weight, layer.bias)
+  let newWeight = Tensor(zeros: [keepRows.count, keepColumns.count], requiresGrad: oldWeight.requiresGrad)
+  // A fill, not a copy now: while a model is built for loading (DeferredInitialization), the old
+  // weights are not drawn yet; their fills run first, then this one copies them (unless the
+  // checkpoint provides the pruned weight).
+  DeferredInitialization.fill(newWeight) { t, _ in
+    let w = oldWeight.data
+    var kept = [Float](repeating: 0, count: t.count)
+    for (i, r) in keepRows.enumerated() {
+      for (j, c) in keepColumns.enumerated() { kept[i * keepColumns.count + j] = w[r * inputs + c] }
+    }
+    t.data = kept
   }
-  let newWeight = Tensor(weight, shape: [keepRows.count, keepColumns.count])
-  newWeight.requiresGrad = layer.weight.requiresGrad
-  let newBias = layer.bias.map { b -> Tensor in
-    let t = Tensor(keepRows.map { b.data[$0] }, shape: [keepRows.count])
-    t.requiresGrad = b.requiresGrad
+  let newBias = oldBias.map { b -> Tensor in
+    let t = Tensor(zeros: [keepRows.count], requiresGrad: b.requiresGrad)
+    DeferredInitialization.fill(t) { t, _ in t.data = keepRows.map { b.data[$0] } }
     return t
   }
   return Linear(weight: newWeight, bias: newBias)

@@ -148,4 +148,25 @@ final class HeadPruningTests: XCTestCase {
       }
     }
   }
+
+  /// A model built for loading (fills deferred) gets the same pruned weights as one built eagerly,
+  /// so weights a pruned checkpoint lacks are initialised as usual, not left at zero.
+  func testConfiguredPruningWorksWithDeferredInitialization() throws {
+    var config = BertConfig.tiny(vocabSize: 30, hiddenSize: 16, numHiddenLayers: 2, numAttentionHeads: 4)
+    config.prunedHeads = ["0": [1, 3], "1": [0]]
+    let eager = BertModel(config, generator: Generator(seed: 5))
+    let (deferred, recorder) = DeferredInitialization.record {
+      BertModel(config, generator: Generator(seed: 5))
+    }
+    recorder.finish(loaded: [])
+    XCTAssertEqual(eager.headsPerLayer, [2, 3])
+    XCTAssertEqual(deferred.headsPerLayer, [2, 3])
+    let a = Dictionary(uniqueKeysWithValues: eager.namedParameters().map { ($0.name, $0.tensor) })
+    for (name, t) in deferred.namedParameters() {
+      XCTAssertEqual(t.shape, a[name]?.shape, name)
+      XCTAssertEqual(t.data, a[name]?.data, name)
+    }
+    let query = deferred.encoder.layer[0].attention.selfAttention.query.weight
+    XCTAssertTrue(query.data.contains { $0 != 0 }, "drawn, not left at zero")
+  }
 }

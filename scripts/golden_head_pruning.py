@@ -10,8 +10,8 @@ projection (GPT-2: c_proj) are cut out, and `config.pruned_heads` records the he
 5.x's `prune_linear_layer` (and the same selection for GPT-2's Conv1D), head numbers shifted
 as 4.x's `find_pruneable_heads_and_indices` shifts them:
 
-  * on two small classifiers made here with seed 0 (BERT and GPT-2, 4 heads, 2 layers), saved
-    unpruned to Tests/ModelsTests/Fixtures/head-pruning/{bert,gpt2};
+  * on three small classifiers made here with seed 0 (BERT, RoBERTa and GPT-2, 4 heads, 2
+    layers), saved unpruned to Tests/ModelsTests/Fixtures/head-pruning/{bert,roberta,gpt2};
   * pruned in two steps ({0: [1]}, then {0: [3], 1: [2]}), to check the original numbering;
   * the logits of a padded batch before and after, and the pruned tensors' shapes, in
     Tests/ModelsTests/Fixtures/head-pruning/golden.json.
@@ -19,7 +19,7 @@ as 4.x's `find_pruneable_heads_and_indices` shifts them:
 The Swift test (Tests/ModelsTests/HeadPruningTests.swift) prunes the same heads in the kit and
 compares. With `--check-kit DIR` the script loads a checkpoint the kit pruned and saved
 (config.json with `pruned_heads`; `HEAD_PRUNING_SAVE_TO=DIR swift test --filter HeadPruningTests`
-writes DIR/bert and DIR/gpt2) the way 4.x's `from_pretrained` would: build from the config,
+writes DIR/bert, DIR/roberta and DIR/gpt2) the way 4.x's `from_pretrained` would: build from the config,
 prune the recorded heads, load model.safetensors strictly; and prints the largest difference from
 the golden logits. Neither the kit nor its tests need Python; run it once when the fixture must
 change:
@@ -33,7 +33,8 @@ import sys
 
 import torch
 from safetensors.torch import load_file
-from transformers import BertConfig, BertForSequenceClassification, GPT2Config, GPT2ForSequenceClassification
+from transformers import (BertConfig, BertForSequenceClassification, GPT2Config, GPT2ForSequenceClassification,
+                          RobertaConfig, RobertaForSequenceClassification)
 from transformers.pytorch_utils import prune_linear_layer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -64,8 +65,9 @@ def prune_conv1d(layer, index, dim):
 
 
 def prune_bert(model, heads_by_layer):
+    """BERT's and RoBERTa's (the same attention modules)."""
     for layer, heads in heads_by_layer.items():
-        attention = model.bert.encoder.layer[layer].attention
+        attention = model.base_model.encoder.layer[layer].attention
         s = attention.self
         already = getattr(attention, "pruned_heads", set())
         heads, index = kept_index(heads, s.num_attention_heads, s.attention_head_size, already)
@@ -106,6 +108,11 @@ def make(kind):
                             intermediate_size=32, max_position_embeddings=24, num_labels=2,
                             initializer_range=0.3)
         return BertForSequenceClassification(config).eval(), prune_bert
+    if kind == "roberta":
+        config = RobertaConfig(vocab_size=50, hidden_size=16, num_hidden_layers=2, num_attention_heads=4,
+                               intermediate_size=32, max_position_embeddings=24, num_labels=2,
+                               initializer_range=0.3, pad_token_id=1, bos_token_id=0, eos_token_id=2)
+        return RobertaForSequenceClassification(config).eval(), prune_bert
     config = GPT2Config(vocab_size=50, n_positions=24, n_embd=16, n_layer=2, n_head=4, num_labels=2,
                         initializer_range=0.3, pad_token_id=0, bos_token_id=0, eos_token_id=0)
     return GPT2ForSequenceClassification(config).eval(), prune_gpt2
@@ -137,7 +144,7 @@ def check_kit(directory):
     largest logit difference from the golden pruned logits."""
     with open(os.path.join(directory, "config.json")) as f:
         stored = json.load(f)
-    kind = "gpt2" if stored["model_type"] == "gpt2" else "bert"
+    kind = stored["model_type"]
     pruned = {int(k): v for k, v in stored.pop("pruned_heads").items()}
     model, prune = make(kind)
     prune(model, pruned)
@@ -155,7 +162,7 @@ def check_kit(directory):
 def main():
     os.makedirs(FIXTURES, exist_ok=True)
     result = {"input_ids": INPUT_IDS, "attention_mask": ATTENTION_MASK,
-              "bert": golden("bert"), "gpt2": golden("gpt2")}
+              "bert": golden("bert"), "gpt2": golden("gpt2"), "roberta": golden("roberta")}
     with open(os.path.join(FIXTURES, "golden.json"), "w") as f:
         json.dump(result, f)
     print("wrote", FIXTURES)

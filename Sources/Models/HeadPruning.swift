@@ -23,7 +23,7 @@ public struct HeadPruningError: Error, CustomStringConvertible {
   public init(_ description: String) { self.description = description }
 }
 
-/// A model whose attention heads can be removed (BERT, GPT-2 and their task models).
+/// A model whose attention heads can be removed (BERT, RoBERTa, GPT-2 and their task models).
 public protocol HeadPrunable: Module {
   /// Removes `heads` (layer → original head numbers) from the matrices and records them in the
   /// configuration's `pruned_heads`; heads already removed are skipped, as in transformers.
@@ -162,25 +162,45 @@ extension GPT2Attention {
   }
 }
 
-extension BertModel: HeadPrunable {
-  public func pruneHeads(_ heads: [Int: [Int]]) throws {
-    try checkHeadsToPrune(
-      heads, already: prunedHeads, layers: encoder.layer.count, heads: config.numAttentionHeads)
-    for layer in heads.keys.sorted() {
-      try encoder.layer[layer].attention.removeHeads(
-        Set(heads[layer]!), originalHeads: config.numAttentionHeads)
+extension BertEncoder {
+  /// Removes checked `heads` (layer → original numbers) from the layers; BERT's and RoBERTa's.
+  func removeHeads(_ heads: [Int: [Int]], originalHeads: Int) throws {
+    for l in heads.keys.sorted() {
+      try layer[l].attention.removeHeads(Set(heads[l]!), originalHeads: originalHeads)
     }
-    config.prunedHeads = storedPrunedHeads(prunedHeads)
   }
 
-  public var prunedHeads: [Int: Set<Int>] {
+  /// The heads removed so far, by layer.
+  var prunedHeads: [Int: Set<Int>] {
     var result: [Int: Set<Int>] = [:]
-    for (i, layer) in encoder.layer.enumerated() where !layer.attention.prunedHeads.isEmpty {
+    for (i, layer) in layer.enumerated() where !layer.attention.prunedHeads.isEmpty {
       result[i] = layer.attention.prunedHeads
     }
     return result
   }
+}
 
+extension BertModel: HeadPrunable {
+  public func pruneHeads(_ heads: [Int: [Int]]) throws {
+    try checkHeadsToPrune(
+      heads, already: prunedHeads, layers: encoder.layer.count, heads: config.numAttentionHeads)
+    try encoder.removeHeads(heads, originalHeads: config.numAttentionHeads)
+    config.prunedHeads = storedPrunedHeads(prunedHeads)
+  }
+
+  public var prunedHeads: [Int: Set<Int>] { encoder.prunedHeads }
+  public var headsPerLayer: [Int] { encoder.layer.map(\.attention.selfAttention.heads) }
+}
+
+extension RobertaModel: HeadPrunable {
+  public func pruneHeads(_ heads: [Int: [Int]]) throws {
+    try checkHeadsToPrune(
+      heads, already: prunedHeads, layers: encoder.layer.count, heads: config.numAttentionHeads)
+    try encoder.removeHeads(heads, originalHeads: config.numAttentionHeads)
+    config.prunedHeads = storedPrunedHeads(prunedHeads)
+  }
+
+  public var prunedHeads: [Int: Set<Int>] { encoder.prunedHeads }
   public var headsPerLayer: [Int] { encoder.layer.map(\.attention.selfAttention.heads) }
 }
 
@@ -222,6 +242,18 @@ extension BertForMaskedLM: HeadPrunable {
   public func pruneHeads(_ heads: [Int: [Int]]) throws { try bert.pruneHeads(heads) }
   public var prunedHeads: [Int: Set<Int>] { bert.prunedHeads }
   public var headsPerLayer: [Int] { bert.headsPerLayer }
+}
+
+extension RobertaForSequenceClassification: HeadPrunable {
+  public func pruneHeads(_ heads: [Int: [Int]]) throws { try roberta.pruneHeads(heads) }
+  public var prunedHeads: [Int: Set<Int>] { roberta.prunedHeads }
+  public var headsPerLayer: [Int] { roberta.headsPerLayer }
+}
+
+extension RobertaForMaskedLM: HeadPrunable {
+  public func pruneHeads(_ heads: [Int: [Int]]) throws { try roberta.pruneHeads(heads) }
+  public var prunedHeads: [Int: Set<Int>] { roberta.prunedHeads }
+  public var headsPerLayer: [Int] { roberta.headsPerLayer }
 }
 
 extension GPT2ForSequenceClassification: HeadPrunable {

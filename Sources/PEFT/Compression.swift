@@ -52,8 +52,8 @@ public func attentionOutputProjections(_ model: any PeftAdaptable) -> [(weight: 
     return zip(gpt.transformer.h, gpt.headsPerLayer).map { ($0.attn.cProj.weight, $1) }
   }
   if let roberta = model as? RobertaForSequenceClassification {
-    return roberta.roberta.encoder.layer.map {
-      ($0.attention.output.dense.weight, $0.attention.selfAttention.heads)
+    return zip(roberta.roberta.encoder.layer, roberta.headsPerLayer).map {
+      ($0.attention.output.dense.weight, $1)
     }
   }
   return []
@@ -97,13 +97,13 @@ public func headImportance(_ model: any PeftAdaptable, batches: [ClassificationB
   }
 }
 
-/// Removes the given heads (layer, head) from a BERT or GPT-2 classifier's matrices
+/// Removes the given heads (layer, head) from a BERT, RoBERTa or GPT-2 classifier's matrices
 /// (`HeadPrunable.pruneHeads`; head numbers as in the unpruned model). Throws for another model,
 /// or a request `pruneHeads` refuses.
 public func pruneHeads(_ model: any PeftAdaptable, _ pruned: [(layer: Int, head: Int)]) throws {
   guard let prunable = model as? any HeadPrunable else {
     throw HeadPruningError(
-      "\(type(of: model)) cannot have heads removed; BERT and GPT-2 classifiers can")
+      "\(type(of: model)) cannot have heads removed; BERT, RoBERTa and GPT-2 classifiers can")
   }
   try prunable.pruneHeads(Dictionary(grouping: pruned, by: \.layer).mapValues { $0.map(\.head) })
 }

@@ -102,7 +102,7 @@ struct Prune: CourseCommand {
     guard let prunable = loaded.model as? any HeadPrunable, let adaptable = loaded.model as? any PeftAdaptable
     else {
       throw CourseToolError(
-        "--prune-heads/--heads: a \(loaded.modelType) checkpoint cannot have heads removed; BERT and GPT-2 can"
+        "--prune-heads/--heads: a \(loaded.modelType) checkpoint cannot have heads removed; BERT, RoBERTa and GPT-2 can"
       )
     }
     let before = (prunable.headsPerLayer, loaded.model.parameterCount())

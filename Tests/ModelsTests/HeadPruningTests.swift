@@ -1,5 +1,5 @@
 // Head pruning removes heads from the matrices, as transformers 4.x's `prune_heads`; checked
-// against scripts/golden_head_pruning.py (Fixtures/head-pruning: two classifiers with 4 heads,
+// against scripts/golden_head_pruning.py (Fixtures/head-pruning: three classifiers with 4 heads,
 // pruned {0: [1]} then {0: [3], 1: [2]} in transformers, and their logits).
 
 import Foundation
@@ -24,6 +24,7 @@ final class HeadPruningTests: XCTestCase {
     var attention_mask: [[Int]]
     var bert: Model
     var gpt2: Model
+    var roberta: Model
   }
 
   override func setUpWithError() throws {
@@ -87,6 +88,13 @@ final class HeadPruningTests: XCTestCase {
   func testBertPruningMatchesTransformers() throws {
     let g = try golden()
     try check(BertForSequenceClassification.self, g.bert, g, kind: "bert") {
+      try $0(inputIds: g.input_ids, attentionMask: g.attention_mask)
+    }
+  }
+
+  func testRobertaPruningMatchesTransformers() throws {
+    let g = try golden()
+    try check(RobertaForSequenceClassification.self, g.roberta, g, kind: "roberta") {
       try $0(inputIds: g.input_ids, attentionMask: g.attention_mask)
     }
   }

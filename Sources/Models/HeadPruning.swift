@@ -163,11 +163,14 @@ extension GPT2Attention {
 }
 
 extension BertEncoder {
-  /// Removes checked `heads` (layer → original numbers) from the layers; BERT's and RoBERTa's.
-  func removeHeads(_ heads: [Int: [Int]], originalHeads: Int) throws {
+  /// Checks `heads` (layer → original numbers) against `originalHeads` per layer, removes them,
+  /// and returns config.json's `pruned_heads` afterwards; BERT's and RoBERTa's.
+  func pruneHeads(_ heads: [Int: [Int]], originalHeads: Int) throws -> [String: [Int]]? {
+    try checkHeadsToPrune(heads, already: prunedHeads, layers: layer.count, heads: originalHeads)
     for l in heads.keys.sorted() {
       try layer[l].attention.removeHeads(Set(heads[l]!), originalHeads: originalHeads)
     }
+    return storedPrunedHeads(prunedHeads)
   }
 
   /// The heads removed so far, by layer.
@@ -178,30 +181,25 @@ extension BertEncoder {
     }
     return result
   }
+
+  /// The number of heads each layer has now.
+  var headsPerLayer: [Int] { layer.map(\.attention.selfAttention.heads) }
 }
 
 extension BertModel: HeadPrunable {
   public func pruneHeads(_ heads: [Int: [Int]]) throws {
-    try checkHeadsToPrune(
-      heads, already: prunedHeads, layers: encoder.layer.count, heads: config.numAttentionHeads)
-    try encoder.removeHeads(heads, originalHeads: config.numAttentionHeads)
-    config.prunedHeads = storedPrunedHeads(prunedHeads)
+    config.prunedHeads = try encoder.pruneHeads(heads, originalHeads: config.numAttentionHeads)
   }
-
   public var prunedHeads: [Int: Set<Int>] { encoder.prunedHeads }
-  public var headsPerLayer: [Int] { encoder.layer.map(\.attention.selfAttention.heads) }
+  public var headsPerLayer: [Int] { encoder.headsPerLayer }
 }
 
 extension RobertaModel: HeadPrunable {
   public func pruneHeads(_ heads: [Int: [Int]]) throws {
-    try checkHeadsToPrune(
-      heads, already: prunedHeads, layers: encoder.layer.count, heads: config.numAttentionHeads)
-    try encoder.removeHeads(heads, originalHeads: config.numAttentionHeads)
-    config.prunedHeads = storedPrunedHeads(prunedHeads)
+    config.prunedHeads = try encoder.pruneHeads(heads, originalHeads: config.numAttentionHeads)
   }
-
   public var prunedHeads: [Int: Set<Int>] { encoder.prunedHeads }
-  public var headsPerLayer: [Int] { encoder.layer.map(\.attention.selfAttention.heads) }
+  public var headsPerLayer: [Int] { encoder.headsPerLayer }
 }
 
 extension GPT2Model: HeadPrunable {
@@ -230,42 +228,35 @@ func storedPrunedHeads(_ heads: [Int: Set<Int>]) -> [String: [Int]]? {
   heads.isEmpty ? nil : Dictionary(uniqueKeysWithValues: heads.map { (String($0.key), $0.value.sorted()) })
 }
 
-// A task model forwards head pruning to its base model.
-
-extension BertForSequenceClassification: HeadPrunable {
-  public func pruneHeads(_ heads: [Int: [Int]]) throws { try bert.pruneHeads(heads) }
-  public var prunedHeads: [Int: Set<Int>] { bert.prunedHeads }
-  public var headsPerLayer: [Int] { bert.headsPerLayer }
+/// A task model (a head on a base model), whose head pruning is its base model's.
+public protocol HeadPrunableTaskModel: HeadPrunable {
+  /// The base model that holds the attention layers.
+  var prunableBase: any HeadPrunable { get }
 }
 
-extension BertForMaskedLM: HeadPrunable {
-  public func pruneHeads(_ heads: [Int: [Int]]) throws { try bert.pruneHeads(heads) }
-  public var prunedHeads: [Int: Set<Int>] { bert.prunedHeads }
-  public var headsPerLayer: [Int] { bert.headsPerLayer }
+extension HeadPrunableTaskModel {
+  public func pruneHeads(_ heads: [Int: [Int]]) throws { try prunableBase.pruneHeads(heads) }
+  public var prunedHeads: [Int: Set<Int>] { prunableBase.prunedHeads }
+  public var headsPerLayer: [Int] { prunableBase.headsPerLayer }
 }
 
-extension RobertaForSequenceClassification: HeadPrunable {
-  public func pruneHeads(_ heads: [Int: [Int]]) throws { try roberta.pruneHeads(heads) }
-  public var prunedHeads: [Int: Set<Int>] { roberta.prunedHeads }
-  public var headsPerLayer: [Int] { roberta.headsPerLayer }
+extension BertForSequenceClassification: HeadPrunableTaskModel {
+  public var prunableBase: any HeadPrunable { bert }
 }
-
-extension RobertaForMaskedLM: HeadPrunable {
-  public func pruneHeads(_ heads: [Int: [Int]]) throws { try roberta.pruneHeads(heads) }
-  public var prunedHeads: [Int: Set<Int>] { roberta.prunedHeads }
-  public var headsPerLayer: [Int] { roberta.headsPerLayer }
+extension BertForMaskedLM: HeadPrunableTaskModel {
+  public var prunableBase: any HeadPrunable { bert }
 }
-
-extension GPT2ForSequenceClassification: HeadPrunable {
-  public func pruneHeads(_ heads: [Int: [Int]]) throws { try transformer.pruneHeads(heads) }
-  public var prunedHeads: [Int: Set<Int>] { transformer.prunedHeads }
-  public var headsPerLayer: [Int] { transformer.headsPerLayer }
+extension RobertaForSequenceClassification: HeadPrunableTaskModel {
+  public var prunableBase: any HeadPrunable { roberta }
 }
-
-extension GPT2LMHeadModel: HeadPrunable {
-  public func pruneHeads(_ heads: [Int: [Int]]) throws { try transformer.pruneHeads(heads) }
-  public var prunedHeads: [Int: Set<Int>] { transformer.prunedHeads }
-  public var headsPerLayer: [Int] { transformer.headsPerLayer }
+extension RobertaForMaskedLM: HeadPrunableTaskModel {
+  public var prunableBase: any HeadPrunable { roberta }
+}
+extension GPT2ForSequenceClassification: HeadPrunableTaskModel {
+  public var prunableBase: any HeadPrunable { transformer }
+}
+extension GPT2LMHeadModel: HeadPrunableTaskModel {
+  public var prunableBase: any HeadPrunable { transformer }
 }
 
 /// Applies a configuration's `pruned_heads` to a freshly built model (what transformers 4.x did

@@ -12,10 +12,9 @@ With `--check-kit DIR TEXTS`, it instead loads an adapter the kit wrote (`course
 lora --output DIR`, or Lesson 8's runs/Lesson8/adapters/*) onto its base model with
 `PeftModel.from_pretrained` and prints PEFT's probabilities for each line of TEXTS, to set beside
 `course predict --model DIR --input TEXTS`.
-Prefix tuning is not here: PEFT 0.21 with transformers 5.x refuses it for
-BertForSequenceClassification ("Model does not support past key values which are required for
-prefix tuning."); the kit's key/value prefixes are checked against transformers directly
-(scripts/golden_prefix.py).
+Prefix tuning is not here: PEFT 0.21 with transformers 5.x refuses it for sequence classifiers
+("Model does not support past key values which are required for prefix tuning."), so
+scripts/golden_peft_prefix.py runs PEFT's prefix forward step for step with PEFT's own objects.
 Neither the kit nor its tests need Python; run it once when the fixtures must change:
 
     pip install 'torch==2.13.0+cpu' transformers peft

@@ -47,6 +47,8 @@ struct RunResult {
   var all: Int
   /// The bytes the run must save: the whole model, or the adapter (and head).
   var savedBytes: Int
+  /// The process's peak resident memory while `trainer.train()` ran (PeakMemory.swift).
+  var memory: PeakMemory
 }
 
 /// Every run of each method, by method.
@@ -100,7 +102,7 @@ struct RunResult {
   let trainer = try Trainer(
     model: model, args: recipe(method, seed: seed), trainDataset: train, evalDataset: validation,
     dataCollator: gptCollator, computeMetrics: classificationMetrics)
-  let output = try trainer.train()
+  let (output, memory) = try PeakMemory.measure { try trainer.train() }
   let accuracy = try trainer.evaluate()["eval_accuracy"] ?? .nan
   // Training accuracy on the first 100 training reviews (enough to see whether a method fits).
   let fitted = try trainer.evaluate(trainProbe, metricKeyPrefix: "train")["train_accuracy"] ?? .nan
@@ -122,7 +124,8 @@ struct RunResult {
   }
   let result = RunResult(
     accuracy: accuracy, trainAccuracy: fitted, seconds: output.metrics["train_runtime"] ?? .nan,
-    trainable: model.parameterCount(trainableOnly: true), all: model.parameterCount(), savedBytes: saved)
+    trainable: model.parameterCount(trainableOnly: true), all: model.parameterCount(), savedBytes: saved,
+    memory: memory)
   runs[method, default: []].append(result)
   return result
 }

@@ -51,7 +51,8 @@ public final class BertSelfAttention: Module {
   @Child public var query: Linear
   @Child public var key: Linear
   @Child public var value: Linear
-  public let heads: Int
+  /// The number of heads, fewer than the configuration's once heads are pruned.
+  public internal(set) var heads: Int
   public let dropout: Dropout
 
   public init(_ config: BertConfig) {
@@ -109,6 +110,8 @@ public final class BertSelfOutput: Module {
 public final class BertAttention: Module {
   public let selfAttention: BertSelfAttention
   public let output: BertSelfOutput
+  /// The heads removed (`pruneHeads`), by their original numbers.
+  public internal(set) var prunedHeads: Set<Int> = []
 
   public init(_ config: BertConfig) {
     selfAttention = BertSelfAttention(config)
@@ -218,7 +221,8 @@ public struct BertModelOutput {
 
 /// The BERT encoder: embeddings, layers, and optionally the pooler.
 public final class BertModel: Module {
-  public let config: BertConfig
+  /// The configuration; `pruneHeads` records the heads it removes in `prunedHeads`.
+  public internal(set) var config: BertConfig
   public let embeddings: BertEmbeddings
   public let encoder: BertEncoder
   public let pooler: BertPooler?
@@ -236,6 +240,8 @@ public final class BertModel: Module {
         for j in 0..<h { table[config.padTokenId * h + j] = 0 }  // padding_idx, as nn.Embedding
       }
     }
+    applyConfiguredPruning(
+      self, config.prunedHeads, layers: config.numHiddenLayers, heads: config.numAttentionHeads)
   }
 
   /// Runs the encoder on a padded batch of `inputIds`, or of word vectors `inputsEmbeds`
@@ -248,6 +254,9 @@ public final class BertModel: Module {
     inputIds: [[Int]]? = nil, attentionMask: [[Int]]? = nil, tokenTypeIds: [[Int]]? = nil,
     inputsEmbeds: Tensor? = nil, pastKeyValues: [AttentionPrefix]? = nil
   ) throws -> BertModelOutput {
+    if pastKeyValues != nil, !prunedHeads.isEmpty {
+      throw ModelInputError("prefixes (past_key_values) on a model with pruned heads are not supported")
+    }
     let (batch, seq, past, types) = try validateEncoderInputs(
       inputIds: inputIds, attentionMask: attentionMask, tokenTypeIds: tokenTypeIds,
       inputsEmbeds: inputsEmbeds,

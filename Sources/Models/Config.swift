@@ -40,6 +40,10 @@ public struct BertConfig: Codable, Equatable, Sendable {
   /// checkpoint means for transformers.
   public var classifierPooling = "cls"
   public var modelType = "bert"
+  /// The attention heads removed, by layer, with their original numbers (`{"0": [1, 3]}`):
+  /// transformers 4.x's `pruned_heads`, which the model applies when it is built so that a
+  /// pruned checkpoint's weights fit (HeadPruning.swift). nil when none are.
+  public var prunedHeads: [String: [Int]]?
 
   public init() {}
 
@@ -79,6 +83,7 @@ public struct BertConfig: Codable, Equatable, Sendable {
     case initializerRange = "initializer_range", layerNormEps = "layer_norm_eps"
     case padTokenId = "pad_token_id", numLabels = "num_labels", modelType = "model_type"
     case id2label, label2id, classifierPooling = "classifier_pooling"
+    case prunedHeads = "pruned_heads"
   }
 
   /// Reads every field that is present and keeps the default for the others, as
@@ -107,6 +112,7 @@ public struct BertConfig: Codable, Equatable, Sendable {
     label2id = try c.decodeIfPresent([String: Int].self, forKey: .label2id)
     if let id2label { numLabels = id2label.count }  // transformers derives num_labels from id2label
     try read(.classifierPooling, &classifierPooling)
+    prunedHeads = try c.decodeIfPresent([String: [Int]].self, forKey: .prunedHeads)
   }
 
   /// Why transformers will not compute what the kit computes with this configuration, or `nil`
@@ -144,6 +150,7 @@ public struct BertConfig: Codable, Equatable, Sendable {
     if !["cls", "mean"].contains(classifierPooling) {
       throw ConfigError("classifier_pooling \"\(classifierPooling)\" is not supported (cls, mean)")
     }
+    try validatePrunedHeads(prunedHeads, layers: numHiddenLayers, heads: numAttentionHeads)
   }
 }
 
@@ -173,6 +180,8 @@ public struct GPT2Config: Codable, Equatable, Sendable {
   public var id2label: [String: String]?
   public var label2id: [String: Int]?
   public var modelType = "gpt2"
+  /// The attention heads removed, by layer (original numbers), as `BertConfig.prunedHeads`.
+  public var prunedHeads: [String: [Int]]?
 
   public init() {}
 
@@ -211,6 +220,7 @@ public struct GPT2Config: Codable, Equatable, Sendable {
     case layerNormEpsilon = "layer_norm_epsilon", initializerRange = "initializer_range"
     case bosTokenId = "bos_token_id", eosTokenId = "eos_token_id", padTokenId = "pad_token_id"
     case numLabels = "num_labels", modelType = "model_type", id2label, label2id
+    case prunedHeads = "pruned_heads"
   }
 
   public init(from decoder: Decoder) throws {
@@ -238,6 +248,7 @@ public struct GPT2Config: Codable, Equatable, Sendable {
     id2label = try c.decodeIfPresent([String: String].self, forKey: .id2label)
     label2id = try c.decodeIfPresent([String: Int].self, forKey: .label2id)
     if let id2label { numLabels = id2label.count }
+    prunedHeads = try c.decodeIfPresent([String: [Int]].self, forKey: .prunedHeads)
   }
 
   /// The MLP's inner size.
@@ -255,6 +266,7 @@ public struct GPT2Config: Codable, Equatable, Sendable {
       vocabulary: Double(vocabSize) + Double(nPositions), width: nEmbd, layers: nLayer,
       inner: nInner.map(Double.init) ?? 4 * Double(nEmbd))
     if nEmbd % nHead != 0 { throw ConfigError("n_embd (\(nEmbd)) must be a multiple of n_head (\(nHead))") }
+    try validatePrunedHeads(prunedHeads, layers: nLayer, heads: nHead)
   }
 }
 

@@ -29,7 +29,10 @@ public final class GPT2Attention: Module {
   @Child public var cProj: Linear
   public let attnDropout: Dropout
   public let residDropout: Dropout
-  public let heads: Int
+  /// The number of heads, fewer than the configuration's once heads are pruned.
+  public internal(set) var heads: Int
+  /// The heads removed (`pruneHeads`), by their original numbers.
+  public internal(set) var prunedHeads: Set<Int> = []
 
   public init(_ config: GPT2Config) {
     cAttn = projection(config.nEmbd, 3 * config.nEmbd)
@@ -47,8 +50,8 @@ public final class GPT2Attention: Module {
   public func callAsFunction(_ x: Tensor, mask: Tensor, prefix: AttentionPrefix? = nil) -> (
     Tensor, weights: Tensor
   ) {
-    let embd = x.shape[2]
-    let qkv = cAttn(x)  // (batch, seq, 3·embd)
+    let qkv = cAttn(x)  // (batch, seq, 3·embd), or 3 · the heads left · headDim once pruned
+    let embd = qkv.shape[2] / 3
     let q = splitHeads(qkv.slice(axis: 2, 0..<embd), heads: heads)  // (batch, heads, seq, headDim)
     var k = splitHeads(qkv.slice(axis: 2, embd..<(2 * embd)), heads: heads)
     var v = splitHeads(qkv.slice(axis: 2, (2 * embd)..<(3 * embd)), heads: heads)
@@ -119,7 +122,8 @@ public struct GPT2ModelOutput {
 
 /// The GPT-2 decoder stack (`transformer`).
 public final class GPT2Model: Module, TransposedCheckpointWeights {
-  public let config: GPT2Config
+  /// The configuration; `pruneHeads` records the heads it removes in `prunedHeads`.
+  public internal(set) var config: GPT2Config
   public let wte: Embedding
   public let wpe: Embedding
   public let drop: Dropout
@@ -146,6 +150,7 @@ public final class GPT2Model: Module, TransposedCheckpointWeights {
         for i in 0..<t.count { t.data[i] *= scale }
       }
     }
+    applyConfiguredPruning(self, config.prunedHeads, layers: config.nLayer, heads: config.nHead)
   }
 
   /// The weights Hugging Face's GPT-2 checkpoints store (in, out), as OpenAI's `Conv1D` did:
@@ -167,6 +172,9 @@ public final class GPT2Model: Module, TransposedCheckpointWeights {
     inputIds: [[Int]]? = nil, attentionMask: [[Int]]? = nil, inputsEmbeds: Tensor? = nil,
     pastKeyValues: [AttentionPrefix]? = nil
   ) throws -> GPT2ModelOutput {
+    if pastKeyValues != nil, !prunedHeads.isEmpty {
+      throw ModelInputError("prefixes (past_key_values) on a model with pruned heads are not supported")
+    }
     let (batch, seq) = try inputShape(
       inputIds: inputIds, inputsEmbeds: inputsEmbeds, vocabSize: config.vocabSize, hiddenSize: config.nEmbd,
       maxLength: config.nPositions)

@@ -81,7 +81,8 @@ public final class RobertaEmbeddings: Module {
 
 /// The RoBERTa encoder: embeddings, BERT's layers, and optionally the pooler.
 public final class RobertaModel: Module {
-  public let config: RobertaConfig
+  /// The configuration; `pruneHeads` records the heads it removes in `prunedHeads`.
+  public internal(set) var config: RobertaConfig
   public let embeddings: RobertaEmbeddings
   public let encoder: RobertaEncoder
   public let pooler: RobertaPooler?
@@ -102,6 +103,8 @@ public final class RobertaModel: Module {
         }
       }
     }
+    applyConfiguredPruning(
+      self, config.prunedHeads, layers: config.numHiddenLayers, heads: config.numAttentionHeads)
   }
 
   /// Runs the encoder on a padded batch of `inputIds`, or of word vectors `inputsEmbeds`
@@ -115,6 +118,9 @@ public final class RobertaModel: Module {
     inputIds: [[Int]]? = nil, attentionMask: [[Int]]? = nil, tokenTypeIds: [[Int]]? = nil,
     inputsEmbeds: Tensor? = nil, pastKeyValues: [AttentionPrefix]? = nil
   ) throws -> RobertaModelOutput {
+    if pastKeyValues != nil, !prunedHeads.isEmpty {
+      throw ModelInputError("prefixes (past_key_values) on a model with pruned heads are not supported")
+    }
     let (batch, seq, past, types) = try validateEncoderInputs(
       inputIds: inputIds, attentionMask: attentionMask, tokenTypeIds: tokenTypeIds,
       inputsEmbeds: inputsEmbeds,

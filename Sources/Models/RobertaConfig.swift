@@ -40,6 +40,8 @@ public struct RobertaConfig: Codable, Equatable, Sendable {
   public var id2label: [String: String]?
   public var label2id: [String: Int]?
   public var modelType = "roberta"
+  /// The attention heads removed, by layer (original numbers), as `BertConfig.prunedHeads`.
+  public var prunedHeads: [String: [Int]]?
 
   /// roberta-base's configuration.
   public init() {}
@@ -82,6 +84,7 @@ public struct RobertaConfig: Codable, Equatable, Sendable {
     case padTokenId = "pad_token_id", bosTokenId = "bos_token_id", eosTokenId = "eos_token_id"
     case classifierDropout = "classifier_dropout", numLabels = "num_labels", modelType = "model_type"
     case id2label, label2id
+    case prunedHeads = "pruned_heads"
   }
 
   /// Reads every field that is present and keeps transformers' class default for the others,
@@ -113,6 +116,7 @@ public struct RobertaConfig: Codable, Equatable, Sendable {
     id2label = try c.decodeIfPresent([String: String].self, forKey: .id2label)
     label2id = try c.decodeIfPresent([String: Int].self, forKey: .label2id)
     if let id2label { numLabels = id2label.count }  // transformers derives num_labels from id2label
+    prunedHeads = try c.decodeIfPresent([String: [Int]].self, forKey: .prunedHeads)
   }
 
   /// The longest input, in tokens: positions run from `padTokenId + 1` to the last table row.
@@ -159,6 +163,7 @@ public struct RobertaConfig: Codable, Equatable, Sendable {
         "max_position_embeddings (\(maxPositionEmbeddings)) leaves no position past pad_token_id (\(padTokenId)); "
           + "RoBERTa's positions start at pad_token_id + 1")
     }
+    try validatePrunedHeads(prunedHeads, layers: numHiddenLayers, heads: numAttentionHeads)
   }
 }
 

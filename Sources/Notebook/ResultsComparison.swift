@@ -5,11 +5,12 @@
 import Foundation
 
 /// Whether a results.json key holds a wall-clock measurement (`seconds`, `live_seconds`,
-/// `train_runtime`, `step_time_ms`, `tokens_per_second`, ...): the only numbers allowed to
-/// differ between two runs with the same seed.
+/// `train_runtime`, `step_time_ms`, `tokens_per_second`, ...) or another measurement of the
+/// machine, named with the word `measured` (`peak_rss_bytes_measured`): the only numbers
+/// allowed to differ between two runs with the same seed.
 public func isTimingKey(_ key: String) -> Bool {
   let words = key.lowercased().split(separator: "_").map(String.init)
-  let timing: Set = ["seconds", "time", "times", "runtime", "ms", "speedup", "throughput"]
+  let timing: Set = ["seconds", "time", "times", "runtime", "ms", "speedup", "throughput", "measured"]
   return words.contains { timing.contains($0) } || key.lowercased().contains("per_second")
 }
 

@@ -41,42 +41,39 @@ extension Module {
   }
 }
 
-/// The output projection of every layer's attention (weight (hidden, heads·headDim)) and the
-/// number of heads: what head importance and head pruning act on. BERT: `attention.output.dense`;
-/// GPT-2: `attn.c_proj`.
-public func attentionOutputProjections(_ model: any PeftAdaptable) -> (weights: [Tensor], heads: Int) {
+/// The output projection of every layer's attention (weight (hidden, heads·headDim)) with the
+/// number of heads it has now: what head importance acts on. BERT: `attention.output.dense`;
+/// GPT-2: `attn.c_proj`; RoBERTa: as BERT.
+public func attentionOutputProjections(_ model: any PeftAdaptable) -> [(weight: Tensor, heads: Int)] {
   if let bert = model as? BertForSequenceClassification {
-    return (
-      bert.bert.encoder.layer.map { $0.attention.output.dense.weight }, bert.bert.config.numAttentionHeads
-    )
+    return zip(bert.bert.encoder.layer, bert.headsPerLayer).map { ($0.attention.output.dense.weight, $1) }
   }
   if let gpt = model as? GPT2ForSequenceClassification {
-    return (gpt.transformer.h.map { $0.attn.cProj.weight }, gpt.transformer.config.nHead)
+    return zip(gpt.transformer.h, gpt.headsPerLayer).map { ($0.attn.cProj.weight, $1) }
   }
   if let roberta = model as? RobertaForSequenceClassification {
-    return (
-      roberta.roberta.encoder.layer.map { $0.attention.output.dense.weight },
-      roberta.roberta.config.numAttentionHeads
-    )
+    return zip(roberta.roberta.encoder.layer, roberta.headsPerLayer).map {
+      ($0.attention.output.dense.weight, $1)
+    }
   }
-  return ([], 0)
+  return []
 }
 
-/// The importance of every attention head of a classifier (layers × heads), as Michel et al.
-/// measure it: the mean over `batches` of |∂L/∂ξ_h|, then normalised per layer (L2), as their
-/// `--normalize_pruning_by_layer`. Gradients are cleared afterwards.
+/// The importance of every attention head of a classifier (layers × the heads each has now), as
+/// Michel et al. measure it: the mean over `batches` of |∂L/∂ξ_h|, then normalised per layer
+/// (L2), as their `--normalize_pruning_by_layer`. Gradients are cleared afterwards.
 public func headImportance(_ model: any PeftAdaptable, batches: [ClassificationBatch]) throws -> [[Double]] {
-  let (projections, heads) = attentionOutputProjections(model)
-  var importance = [[Double]](repeating: [Double](repeating: 0, count: heads), count: projections.count)
+  let projections = attentionOutputProjections(model)
+  var importance = projections.map { [Double](repeating: 0, count: $0.heads) }
   let wasTraining = model.training
   model.eval()
-  let saved = projections.map(\.requiresGrad)
-  for w in projections { w.requiresGrad = true }
+  let saved = projections.map(\.weight.requiresGrad)
+  for (w, _) in projections { w.requiresGrad = true }
   for batch in batches {
     for p in model.parameters() { p.grad = nil }
     let logits = try model.logits(inputIds: batch.inputIds, attentionMask: batch.attentionMask)
     classificationLoss(logits: logits, labels: batch.labels).backward()
-    for (l, w) in projections.enumerated() {
+    for (l, (w, heads)) in projections.enumerated() {
       guard let g = w.grad else { continue }
       let (rows, columns) = (w.shape[0], w.shape[1])
       let headDim = columns / heads
@@ -92,7 +89,7 @@ public func headImportance(_ model: any PeftAdaptable, batches: [ClassificationB
     }
   }
   for p in model.parameters() { p.grad = nil }
-  for (w, flag) in zip(projections, saved) { w.requiresGrad = flag }
+  for ((w, _), flag) in zip(projections, saved) { w.requiresGrad = flag }
   if wasTraining { model.train() }
   return importance.map { row in
     let norm = row.map { $0 * $0 }.reduce(0, +).squareRoot()
@@ -100,24 +97,35 @@ public func headImportance(_ model: any PeftAdaptable, batches: [ClassificationB
   }
 }
 
-/// Removes the contribution of the given heads (layer, head) by zeroing their columns of each
-/// layer's attention output projection; returns the masks that keep them zero in training.
-@discardableResult
-public func pruneHeads(_ model: any PeftAdaptable, _ pruned: [(layer: Int, head: Int)]) -> PruningMasks {
-  let (projections, heads) = attentionOutputProjections(model)
-  var masks = PruningMasks()
-  let names = Dictionary(
-    uniqueKeysWithValues: model.namedParameters().map { (ObjectIdentifier($0.tensor), $0.name) })
-  for (l, w) in projections.enumerated() {
-    let headDim = w.shape[1] / heads
-    var mask = [Float](repeating: 1, count: w.count)
-    for (pl, h) in pruned where pl == l {
-      for o in 0..<w.shape[0] {
-        for c in (h * headDim)..<((h + 1) * headDim) { mask[o * w.shape[1] + c] = 0 }
-      }
-    }
-    if let name = names[ObjectIdentifier(w)] { masks.masks[name] = Tensor(mask, shape: w.shape) }
+/// Removes the given heads (layer, head) from a BERT, RoBERTa or GPT-2 classifier's matrices
+/// (`HeadPrunable.pruneHeads`; head numbers as in the unpruned model). Throws for another model,
+/// or a request `pruneHeads` refuses.
+public func pruneHeads(_ model: any PeftAdaptable, _ pruned: [(layer: Int, head: Int)]) throws {
+  guard let prunable = model as? any HeadPrunable else {
+    throw HeadPruningError(
+      "\(type(of: model)) cannot have heads removed; BERT, RoBERTa and GPT-2 classifiers can")
   }
-  masks.apply(to: model)
-  return masks
+  try prunable.pruneHeads(Dictionary(grouping: pruned, by: \.layer).mapValues { $0.map(\.head) })
+}
+
+/// The heads to remove, least important first, with their original numbers: `importance` as
+/// `headImportance` gives it (the heads each layer has now), skipping any head whose removal
+/// would leave its layer empty; at most `count` of them.
+public func leastImportantHeads(_ model: any HeadPrunable, importance: [[Double]], count: Int = .max) -> [(
+  layer: Int, head: Int
+)] {
+  // Current head index → original number: the heads not yet removed, in order.
+  let originals = importance.indices.map { l in
+    let removed = model.prunedHeads[l] ?? []
+    return (0..<(importance[l].count + removed.count)).filter { !removed.contains($0) }
+  }
+  let ranked = importance.enumerated().flatMap { l, row in row.enumerated().map { (l, $0, $1) } }
+    .sorted { ($0.2, $0.0, $0.1) < ($1.2, $1.0, $1.1) }
+  var left = importance.map(\.count)
+  var chosen: [(layer: Int, head: Int)] = []
+  for (layer, current, _) in ranked where chosen.count < count && left[layer] > 1 {
+    left[layer] -= 1
+    chosen.append((layer, originals[layer][current]))
+  }
+  return chosen
 }

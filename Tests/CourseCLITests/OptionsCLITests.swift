@@ -45,7 +45,10 @@ final class OptionsCLITests: CourseCLITestCase {
       ("--merge", nil),
     ],
     "quantize": [("--model", nil), ("--output", nil)],
-    "prune": [("--model", nil), ("--output", nil), ("--sparsity", nil)],
+    "prune": [
+      ("--model", nil), ("--output", nil), ("--sparsity", nil), ("--prune-heads", nil), ("--heads", nil),
+      ("--data", nil), ("--max-length", "128"),
+    ],
     "predict": [
       ("--model", nil), ("--input", nil), ("--format", nil), ("--text-column", nil),
       ("--text-pair-column", nil),

@@ -113,4 +113,47 @@ final class PeftCLITests: CourseCLITestCase {
     XCTAssertEqual(try predictions(pruned).count, 2)
     try fail(["prune", "--model", model, "--output", pruned, "--sparsity", "1.5"], saying: ["--sparsity"])
   }
+
+  func testPruneRemovesHeadsByNameOrImportance() throws {
+    let model = scratch.appendingPathComponent("model").path
+    _ = try succeed([
+      "finetune", "--model", Self.gpt2, "--train", try tsv("train.tsv", rows: 16),
+      "--validation", try tsv("validation.tsv", rows: 8), "--epochs", "1", "--batch-size", "8", "--lr",
+      "1e-3", "--output", model,
+    ])
+    let named = scratch.appendingPathComponent("named").path
+    let report = try succeed(["prune", "--model", model, "--output", named, "--prune-heads", "0:1"])
+      .joined(separator: "\n")
+    XCTAssertTrue(report.contains("removed attention heads 0:1 (heads per layer [2, 2] → [1, 2]"), report)
+    let config = try XCTUnwrap(
+      try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: named + "/config.json")))
+        as? [String: Any])
+    XCTAssertEqual(config["pruned_heads"] as? [String: [Int]], ["0": [1]])
+    XCTAssertEqual(try predictions(named).count, 2, "the pruned checkpoint loads and predicts")
+    // Pruning the pruned checkpoint again: heads keep their original numbers.
+    let again = scratch.appendingPathComponent("again").path
+    let second = try succeed(["prune", "--model", named, "--output", again, "--prune-heads", "1:0"])
+      .joined(separator: "\n")
+    XCTAssertTrue(second.contains("[1, 2] → [1, 1]"), second)
+    let ranked = scratch.appendingPathComponent("ranked").path
+    let byImportance = try succeed([
+      "prune", "--model", model, "--output", ranked, "--heads", "2", "--data", try tsv("rank.tsv", rows: 8),
+    ]).joined(separator: "\n")
+    XCTAssertTrue(byImportance.contains("→ [1, 1]"), byImportance)
+    let data = try tsv("bad.tsv", rows: 4)
+    for (arguments, saying) in [
+      ([String](), ["nothing to prune"]),
+      (["--prune-heads", "0:x"], ["--prune-heads", "\"x\" is not a head number"]),
+      (["--prune-heads", "0"], ["--prune-heads", "is not LAYER:HEADS"]),
+      (["--prune-heads", "5:0"], ["--prune-heads", "layer 5 does not exist"]),
+      (["--prune-heads", "0:0,1"], ["--prune-heads", "none of its 2 heads"]),
+      (["--heads", "3", "--data", data], ["--heads 3", "2 removable heads"]),
+      (["--heads", "0", "--data", data], ["--heads"]),
+      (["--heads", "1"], ["--heads N needs --data"]),
+      (["--data", data, "--sparsity", "0.1"], ["--data is only used with --heads"]),
+      (["--heads", "1", "--data", data, "--prune-heads", "0:1"], ["give one of them"]),
+    ] {
+      try fail(["prune", "--model", model, "--output", named + "-bad"] + arguments, saying: saying)
+    }
+  }
 }

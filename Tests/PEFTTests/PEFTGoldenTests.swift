@@ -6,6 +6,17 @@ import TensorCore
 import Training
 import XCTest
 
+/// The tiny classifier of scripts/golden_peft.py, `kind` "bert" or "gpt2", in eval mode.
+func tinyBaseClassifier(_ kind: String) throws -> any PeftAdaptable {
+  let directory = PEFTGoldenTests.fixtures.appendingPathComponent("tiny-\(kind)-classifier")
+  let model: any PeftAdaptable =
+    kind == "bert"
+    ? try BertForSequenceClassification.fromPretrained(directory)
+    : try GPT2ForSequenceClassification.fromPretrained(directory, padTokenId: 0)
+  model.eval()
+  return model
+}
+
 /// The kit against Hugging Face PEFT (scripts/golden_peft.py): PEFT's adapters load in the kit
 /// and give PEFT's logits; the kit saves them again under the same names, shapes and values.
 final class PEFTGoldenTests: XCTestCase {
@@ -30,15 +41,7 @@ final class PEFTGoldenTests: XCTestCase {
   let golden = try! JSONDecoder().decode(
     Golden.self, from: Data(contentsOf: fixtures.appendingPathComponent("peft-golden.json")))
 
-  func base(_ kind: String) throws -> any PeftAdaptable {
-    let directory = Self.fixtures.appendingPathComponent("tiny-\(kind)-classifier")
-    let model: any PeftAdaptable =
-      kind == "bert"
-      ? try BertForSequenceClassification.fromPretrained(directory)
-      : try GPT2ForSequenceClassification.fromPretrained(directory, padTokenId: 0)
-    model.eval()
-    return model
-  }
+  func base(_ kind: String) throws -> any PeftAdaptable { try tinyBaseClassifier(kind) }
 
   func logits(_ model: any SequenceClassifier) throws -> [Double] {
     try noGrad { try model.logits(inputIds: golden.inputIds, attentionMask: golden.attentionMask) }.data.map(
@@ -97,7 +100,10 @@ final class PEFTGoldenTests: XCTestCase {
   }
 
   func testSavedAdapterHasPEFTsNamesShapesAndValues() throws {
-    for name in ["bert-lora", "gpt2-lora", "bert-prompt"] {
+    for name in [
+      "bert-lora", "gpt2-lora", "bert-prompt", "bert-prefix", "bert-prefix-mlp", "gpt2-prefix",
+      "gpt2-prefix-mlp",
+    ] {
       let directory = Self.fixtures.appendingPathComponent(name)
       let peft = try PeftModel.fromPretrained(try base(String(name.prefix { $0 != "-" })), directory)
       let out = FileManager.default.temporaryDirectory.appendingPathComponent("peft-roundtrip-\(name)")

@@ -105,13 +105,16 @@ public final class ByteLevelBPETokenizer: Tokenizer, @unchecked Sendable {
   private var cache: [String: [String]] = [:]
   private let lock = NSLock()
 
-  /// A tokenizer from a vocabulary and ranked merges.
+  /// A tokenizer from a vocabulary and ranked merges. The files' readers refuse ids outside
+  /// 0..<count (`firstMissingId`); here the id → token table has one entry per token, and an id
+  /// past it is left out of it, so a vocabulary claiming id 10^15 never sizes the table.
   public init(vocabulary: [String: Int], merges: [(String, String)]) {
     self.vocabulary = vocabulary
-    var tokens = [String](repeating: "", count: (vocabulary.values.max() ?? -1) + 1)
+    var tokens = [String](repeating: "", count: vocabulary.count)
     // Two tokens with one id (a broken vocab.json): the alphabetically first, so the table is
     // the same on every run.
-    for (token, id) in vocabulary where id >= 0 && (tokens[id].isEmpty || token < tokens[id]) {
+    for (token, id) in vocabulary
+    where tokens.indices.contains(id) && (tokens[id].isEmpty || token < tokens[id]) {
       tokens[id] = token
     }
     self.tokens = tokens
@@ -123,6 +126,14 @@ public final class ByteLevelBPETokenizer: Tokenizer, @unchecked Sendable {
     self.ranks = ranks
   }
 
+  /// The smallest id in 0..<count that no token has, or nil when the ids are exactly 0..<count
+  /// (as in every vocab.json transformers writes). An id outside that range leaves one missing.
+  static func firstMissingId(_ vocabulary: [String: Int]) -> Int? {
+    var seen = [Bool](repeating: false, count: vocabulary.count)
+    for id in vocabulary.values where seen.indices.contains(id) { seen[id] = true }
+    return seen.firstIndex(of: false)
+  }
+
   /// Reads GPT-2's `vocab.json` and `merges.txt` (first line `#version: ...`).
   public convenience init(vocabularyFile: URL, mergesFile: URL) throws {
     guard let data = try? Data(contentsOf: vocabularyFile) else {
@@ -130,6 +141,10 @@ public final class ByteLevelBPETokenizer: Tokenizer, @unchecked Sendable {
     }
     guard let vocabulary = (try? JSONSerialization.jsonObject(with: data)) as? [String: Int] else {
       throw TokenizerError(file: vocabularyFile.path, "expected a JSON object mapping tokens to integer ids")
+    }
+    // Found by fuzzing: the largest id used to size the id → token table (10^15 strings).
+    if let gap = Self.firstMissingId(vocabulary) {
+      throw TokenizerError(file: vocabularyFile.path, "has no token for id \(gap); ids must be 0..<count")
     }
     guard let mergesData = try? Data(contentsOf: mergesFile),
       let text = String(data: mergesData, encoding: .utf8)

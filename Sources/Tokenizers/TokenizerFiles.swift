@@ -92,6 +92,10 @@ public func readTokenizerJSON(_ url: URL) throws -> any Tokenizer {
       }
       merges.append((parts[0], parts[1]))
     }
+    if let gap = ByteLevelBPETokenizer.firstMissingId(vocabulary) {
+      throw TokenizerError(
+        file: url.path, "field model.vocab has no token for id \(gap); ids must be 0..<count")
+    }
     let bpe = ByteLevelBPETokenizer(vocabulary: vocabulary, merges: merges)
     guard let processor = root["post_processor"] as? [String: Any],
       processor["type"] as? String == "RobertaProcessing"

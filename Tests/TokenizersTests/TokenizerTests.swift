@@ -112,11 +112,39 @@ final class TokenizerTests: XCTestCase {
       ),
       (#"{"model": {"type": "WordPiece", "vocab": {"[UNK]": 9223372036854775807}}}"#, "no token for id 0"),
       (#"{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": ["a"]}}"#, "model.merges[0]"),
+      // Found by fuzzing (tokenizer-json): the same for BPE's vocabulary.
+      (
+        #"{"model": {"type": "BPE", "vocab": {"a": 0, "b": 1000000000000000}, "merges": []}}"#,
+        "no token for id 1"
+      ),
+      (#"{"model": {"type": "BPE", "vocab": {"a": -1}, "merges": []}}"#, "no token for id 0"),
       (#"{"nothing": 1}"#, "no \"model\""),
     ] {
       try Data(json.utf8).write(to: url)
       XCTAssertThrowsError(try readTokenizerJSON(url)) { XCTAssertTrue("\($0)".contains(expected), "\($0)") }
     }
+  }
+
+  /// Found by fuzzing (vocab-json-merges): vocab.json's largest id sized the id → token table.
+  func testVocabJSONIdsMustBeZeroToCount() throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bpe-\(UUID())")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let vocab = directory.appendingPathComponent("vocab.json")
+    let merges = directory.appendingPathComponent("merges.txt")
+    try Data("#version: 0.2\n".utf8).write(to: merges)
+    for (json, expected) in [
+      (#"{"a": 0, "b": 1000000000000000}"#, "no token for id 1"),
+      (#"{"a": 9223372036854775807}"#, "no token for id 0"), (#"{"a": 0, "b": 0}"#, "no token for id 1"),
+    ] {
+      try Data(json.utf8).write(to: vocab)
+      XCTAssertThrowsError(try ByteLevelBPETokenizer(vocabularyFile: vocab, mergesFile: merges)) {
+        XCTAssertTrue("\($0)".contains("vocab.json") && "\($0)".contains(expected), "\($0)")
+      }
+    }
+    // The initializer that takes a dictionary never allocates for an id: it leaves it out.
+    let direct = ByteLevelBPETokenizer(vocabulary: ["a": 0, "b": 1_000_000_000_000_000], merges: [])
+    XCTAssertEqual(direct.tokens, ["a", ""])
   }
 
   func testMergesFileErrorsNameTheLine() throws {

@@ -216,8 +216,10 @@ func speedVerdict(_ speedup: Double) -> String {
     The fully fine-tuned GPT-style model of section 2 (seed 1), every Linear weight quantized per output \
     channel to int8 (exercise 8.3, quantizePerChannel): one Float scale per row, \
     scale = max|row| / 127, levels round(w / scale). Embeddings and LayerNorms stay Float32, \
-    as in PyTorch's quantize_dynamic. The forward pass multiplies Float activations by the int8 \
-    levels in a SIMD kernel (Int8Linear.swift) and scales once per output.
+    as in PyTorch's quantize_dynamic. So does the forward pass: each row of activations is \
+    rounded to int8 at run time with its own scale (max|x| / 127), int8 times int8 is summed \
+    exactly in Int32 by a SIMD kernel (Int8Linear.swift; the `vpmaddwd` instruction on x86), \
+    and each output is scaled once by the two scales.
     """)
   nb.code(
     """
@@ -263,11 +265,10 @@ func speedVerdict(_ speedup: Double) -> String {
     and positions (\(grouped(floatModel.transformer.wte.weight.count + floatModel.transformer.wpe.weight.count)) numbers) stay Float32. \
     Accuracy changes by \(String(format: "%+.1f", 100 * (int8Run.accuracy - floatRun.accuracy))) \
     points. Speed: the int8 model ran at \(nb.measured(String(format: "%.2f", speedup)))× the float \
-    model's speed (above 1 is faster). Do not expect much: the kernel widens the int8 levels to \
-    Float before multiplying; the float path's matrix multiply is a tuned packed kernel, and \
-    at hidden size 128 the time goes as much to attention, GELU and LayerNorm as to the \
-    Linear layers. int8 saves memory and bandwidth; a speed-up needs int8 × int8 arithmetic \
-    and larger matrices than these.
+    model's speed (above 1 is faster). Only the Linear layers run in int8: attention, GELU, \
+    LayerNorm and the embeddings stay Float32, so the whole model gains less than its Linear \
+    layers do alone (`swift run course bench int8` times those, and docs/performance.md compares \
+    them with PyTorch's quantize_dynamic).
     """)
   nb.record("float_checkpoint_bytes", floatBytes)
   nb.record("int8_checkpoint_bytes", int8Bytes)

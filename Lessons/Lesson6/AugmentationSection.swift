@@ -140,7 +140,7 @@ struct AugmentationGains {
         results[size, default: [:]][key, default: []].append(
           try fineTune(
             try pretrained(seed: seed), args: recipe("augmentation", seed: seed, learningRate: chosenRate),
-            train: sets[key]!, validation: validation, tokenizer: tokenizer))
+            train: sets[key]!, validation: validation, tokenizer: tokenizer, fitted: small))
         done += 1
         bar.update(step: done)
       }
@@ -148,7 +148,7 @@ struct AugmentationGains {
   }
   bar.finish()
   nb.table(
-    headers: ["labelled", "training set", "examples", "steps", "train acc.", "validation acc."],
+    headers: ["labelled", "training set", "examples", "steps", "train acc. (labelled)", "validation acc."],
     rows: sizes.flatMap { size in
       arms.map { key, name in
         let runs = results[size]?[key] ?? []

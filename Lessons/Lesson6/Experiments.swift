@@ -30,10 +30,13 @@ struct RunSetup {
   var regularizer: L2SPRegularizer? = nil
 }
 
-/// Fine-tunes `model` on `train` with `args`, then measures validation and training accuracy.
+/// Fine-tunes `model` on `train` with `args`, then measures validation and training accuracy,
+/// the latter on `fitted` when given (an augmented set's labelled originals: its copies and
+/// variants would only repeat or blur that figure, at several times the cost).
 func fineTune(
   _ model: BertForSequenceClassification, args: TrainingArguments, train: TextClassificationDataset,
-  validation: TextClassificationDataset, tokenizer: any Tokenizer, setup: RunSetup = RunSetup()
+  validation: TextClassificationDataset, tokenizer: any Tokenizer, setup: RunSetup = RunSetup(),
+  fitted: TextClassificationDataset? = nil
 ) throws -> RunResult {
   let trainable = model.parameterCount(trainableOnly: true)
   let trainer = try Trainer(
@@ -44,7 +47,7 @@ func fineTune(
   let output = try trainer.train()
   let history = trainer.state.logHistory
   let metrics = try trainer.evaluate()
-  let fitted = try trainer.evaluate(train, metricKeyPrefix: "train")
+  let fitted = try trainer.evaluate(fitted ?? train, metricKeyPrefix: "train")
   return RunResult(
     accuracy: metrics["eval_accuracy"] ?? .nan, validationLoss: metrics["eval_loss"] ?? .nan,
     trainAccuracy: fitted["train_accuracy"] ?? .nan, trainLoss: fitted["train_loss"] ?? .nan,

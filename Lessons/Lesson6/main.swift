@@ -28,7 +28,7 @@ let nb = Notebook(
     LessonFlag.int("examples", default: 96, help: "labelled training examples (intent task)"),
     LessonFlag.int("seeds", default: 2, help: "seeds per arm of the comparisons"),
     LessonFlag.double("epochs", default: 3, help: "epochs of each run"),
-    LessonFlag.int("validation", default: 150, help: "validation examples used"),
+    LessonFlag.int("validation", default: 120, help: "validation examples used"),
     LessonFlag.int(
       "augmentation-sizes", default: 2, help: "how many training-set sizes section 6 tries: 12, 24, 48, ..."),
     LessonFlag.string(

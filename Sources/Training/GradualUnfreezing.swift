@@ -35,9 +35,15 @@ public final class GradualUnfreezingCallback: TrainerCallback {
   }
 
   /// The steps per stage that spread all `layers + 2` stages (head, each layer, embeddings)
-  /// evenly over a run of `totalSteps` optimizer steps, so the last stage trains everything.
+  /// evenly over a run of `totalSteps` optimizer steps, so the last stage trains everything:
+  /// ⌈totalSteps / (layers + 2)⌉, or the floor when the ceiling would start the last stage after
+  /// the run's end (a short run: 5 steps, 2 layers). At least 1; a run of fewer steps than
+  /// stages cannot open them all.
   public static func stepsPerStage(totalSteps: Int, layers: Int) -> Int {
-    max(1, (totalSteps + layers + 1) / (layers + 2))
+    let stages = layers + 2
+    let ceiling = (totalSteps + stages - 1) / stages
+    // Stage `layers + 1` (everything) begins at step (layers + 1) · n, 0-based.
+    return max(1, (layers + 1) * ceiling < totalSteps ? ceiling : totalSteps / stages)
   }
 
   public func onTrainBegin(args: TrainingArguments, state: TrainerState, control: inout TrainerControl) {

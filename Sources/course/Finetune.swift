@@ -73,6 +73,12 @@ struct Finetune: CourseCommand {
     "--gradual-unfreezing", help: "train the head alone, then unfreeze one more layer each epoch (ULMFiT)")
   var gradualUnfreezing: Bool
   @Option(
+    "--gradual-unfreezing-steps", .atLeast(1),
+    help:
+      "with --gradual-unfreezing: unfreeze one more layer every N optimizer steps, not each epoch (a run of fewer epochs than layers + 2)"
+  )
+  var gradualUnfreezingSteps: Int? = nil
+  @Option(
     "--early-stopping-patience", .atLeast(1),
     help: "stop after N evaluations without improvement of the validation loss; the best epoch is kept")
   var earlyStoppingPatience: Int? = nil
@@ -252,6 +258,9 @@ func runFinetune(_ options: Finetune) throws -> Int32 {
   }
   if let checkpoint { print("resuming from \(checkpoint.path)") }
   let output = try trainer.train(resumeFrom: checkpoint)
+  if let gradual = callbacks.first(where: { $0 is GradualUnfreezingCallback }) as? GradualUnfreezingCallback {
+    print(gradualUnfreezingReport(gradual, steps: output.globalStep))
+  }
   if let stopper = callbacks.first(where: { $0 is EarlyStoppingCallback }) as? EarlyStoppingCallback,
     output.globalStep < trainer.state.maxSteps
   {
@@ -370,6 +379,9 @@ func checkFreezingOptions(_ options: Finetune) throws {
   if !(options.labelSmoothing < 1) {
     throw CourseToolError("--label-smoothing: expected a number in [0, 1), got \(options.labelSmoothing)")
   }
+  if options.gradualUnfreezingSteps != nil && !options.gradualUnfreezing {
+    throw CourseToolError("--gradual-unfreezing-steps needs --gradual-unfreezing")
+  }
   if options.earlyStoppingPatience == nil && options.earlyStoppingThreshold != 0 {
     throw CourseToolError("--early-stopping-threshold needs --early-stopping-patience N")
   }
@@ -398,7 +410,9 @@ func fineTuningStrategy(_ model: any SequenceClassifier, options: Finetune, args
     Training.freezeLayers(model, count: count)
   }
   var callbacks: [TrainerCallback] = []
-  if options.gradualUnfreezing { callbacks.append(GradualUnfreezingCallback(model: model)) }
+  if options.gradualUnfreezing {
+    callbacks.append(GradualUnfreezingCallback(model: model, stepsPerStage: options.gradualUnfreezingSteps))
+  }
   if let patience = options.earlyStoppingPatience {
     callbacks.append(
       EarlyStoppingCallback(
@@ -415,6 +429,19 @@ func fineTuningStrategy(_ model: any SequenceClassifier, options: Finetune, args
     "layer-wise learning rates: \(optimizer.groups.map { String(format: "%.3g", $0.learningRate) }.uniqued().joined(separator: ", ")) (head first)"
   )
   return (optimizer, callbacks, report)
+}
+
+/// How far gradual unfreezing got in a run of `steps` optimizer steps: every depth, or which
+/// stayed frozen and the `--gradual-unfreezing-steps` that would open them all.
+func gradualUnfreezingReport(_ gradual: GradualUnfreezingCallback, steps: Int) -> String {
+  let stages = gradual.layers + 2
+  let opened = stages - gradual.trainableDepth
+  guard gradual.trainableDepth > 0 else {
+    return "gradual unfreezing: all \(stages) stages opened (head, \(gradual.layers) layers, embeddings)"
+  }
+  let perStage = GradualUnfreezingCallback.stepsPerStage(totalSteps: steps, layers: gradual.layers)
+  return
+    "note: gradual unfreezing opened \(opened) of \(stages) stages in \(steps) steps: the embeddings and the lowest \(gradual.trainableDepth - 1) layer(s) never trained; --gradual-unfreezing-steps \(perStage) would open them all in this run"
 }
 
 extension Array where Element: Hashable {

@@ -35,7 +35,8 @@ final class OptionsCLITests: CourseCLITestCase {
       ("--weight-decay", "0"),
       ("--grad-accum", "1"), ("--max-grad-norm", "1"), ("--label-smoothing", "0"), ("--freeze-base", nil),
       ("--freeze-layers", nil), ("--layerwise-lr-decay", nil), ("--gradual-unfreezing", nil),
-      ("--early-stopping-patience", nil), ("--early-stopping-threshold", "0"),
+      ("--gradual-unfreezing-steps", nil), ("--early-stopping-patience", nil),
+      ("--early-stopping-threshold", "0"),
       ("--gradient-checkpointing", nil),
       ("--group-by-length", "false"),
       ("--max-length", "128"), ("--pooling", nil), ("--seed", "42"),
@@ -191,6 +192,11 @@ final class OptionsCLITests: CourseCLITestCase {
         "--lr-scheduler-type linear and --scheduler cosine disagree"
       ),
       (["--gradual-unfreezing=yes"], "--gradual-unfreezing takes no value"),
+      (["--gradual-unfreezing-steps", "2"], "--gradual-unfreezing-steps needs --gradual-unfreezing"),
+      (
+        ["--gradual-unfreezing", "--gradual-unfreezing-steps", "0"],
+        "--gradual-unfreezing-steps: expected an integer ≥ 1, got \"0\""
+      ),
     ]
     for (arguments, message) in cases { try fail(base + arguments, saying: [message]) }
   }
@@ -225,6 +231,51 @@ final class OptionsCLITests: CourseCLITestCase {
     let checkpointed = try succeed(base + ["--epochs", "2", "--lr", "1e-3", "--gradient-checkpointing"])
     XCTAssertFalse(validation(plain).isEmpty, "\(plain)")
     XCTAssertEqual(validation(plain), validation(checkpointed))
+  }
+
+  /// A one-epoch run (as on SST-2): `--gradual-unfreezing` alone never leaves the head and says
+  /// so; with `--gradual-unfreezing-steps 1` every depth opens, and the saved word embeddings moved.
+  func testGradualUnfreezingByStepsOpensEveryDepthInOneEpoch() throws {
+    let rows = (0..<8).map { $0 % 2 == 0 ? "positive\tit was good" : "negative\tit was bad" }
+    let train = try file("train.tsv", (["label\ttext"] + rows).joined(separator: "\n") + "\n")
+    // 8 examples in batches of 2: 4 steps, and 4 stages (head, 2 layers, embeddings).
+    let base = [
+      "finetune", "--model", Self.bert, "--train", train, "--validation", train, "--batch-size", "2",
+      "--epochs", "1", "--lr", "1e-3", "--gradual-unfreezing",
+    ]
+    let embeddings = "bert.embeddings.word_embeddings.weight"
+    let original = try Self.tensorBytes(embeddings, in: Self.bert)
+    let byEpoch = scratch.appendingPathComponent("by-epoch").path
+    let headOnly = try succeed(base + ["--output", byEpoch])
+    XCTAssertTrue(
+      headOnly.contains(
+        "note: gradual unfreezing opened 1 of 4 stages in 4 steps: the embeddings and the lowest 2 layer(s) never trained; --gradual-unfreezing-steps 1 would open them all in this run"
+      ), "\(headOnly)")
+    XCTAssertEqual(try Self.tensorBytes(embeddings, in: byEpoch), original, "the embeddings stayed frozen")
+    let bySteps = scratch.appendingPathComponent("by-steps").path
+    let everything = try succeed(base + ["--gradual-unfreezing-steps", "1", "--output", bySteps])
+    XCTAssertTrue(
+      everything.contains("gradual unfreezing: all 4 stages opened (head, 2 layers, embeddings)"),
+      "\(everything)")
+    XCTAssertNotEqual(try Self.tensorBytes(embeddings, in: bySteps), original, "the embeddings trained")
+  }
+
+  /// The bytes of tensor `name` in `directory`/model.safetensors (8-byte header length, JSON
+  /// header, data), read here because the CLI tests link no kit module.
+  static func tensorBytes(_ name: String, in directory: String) throws -> Data {
+    let data = try Data(
+      contentsOf: URL(fileURLWithPath: directory).appendingPathComponent("model.safetensors"))
+    let headerLength = data.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+    let header = try JSONSerialization.jsonObject(with: data.subdata(in: 8..<(8 + headerLength)))
+    guard let entry = (header as? [String: Any])?[name] as? [String: Any],
+      let offsets = entry["data_offsets"] as? [Int], offsets.count == 2
+    else {
+      throw NSError(
+        domain: "OptionsCLITests", code: 1,
+        userInfo: [NSLocalizedDescriptionKey: "\(directory)/model.safetensors has no tensor \(name)"])
+    }
+    let start = 8 + headerLength
+    return data.subdata(in: (start + offsets[0])..<(start + offsets[1]))
   }
 
   func testAnUnknownOptionIsNamedWithTheAllowedOnes() throws {

@@ -139,6 +139,8 @@ final class FineTuningStrategiesTests: XCTestCase {
     // 16 examples in batches of 4: 4 steps, and 4 stages (head, layer 1, layer 0, embeddings).
     XCTAssertEqual(GradualUnfreezingCallback.stepsPerStage(totalSteps: 4, layers: 2), 1)
     XCTAssertEqual(GradualUnfreezingCallback.stepsPerStage(totalSteps: 63, layers: 3), 13)
+    // ⌈5 / 4⌉ = 2 would start the last stage at step 6 of 5: the floor, 1, opens it at step 3.
+    XCTAssertEqual(GradualUnfreezingCallback.stepsPerStage(totalSteps: 5, layers: 2), 1)
     let m = model()
     let before = snapshot(m)
     let callback = GradualUnfreezingCallback(model: m, stepsPerStage: 2)

@@ -10,6 +10,9 @@
 
 import Foundation
 
+/// The reason an exercise whose stub is untouched gets 0 without its tests being run.
+let stubInPlaceReason = "not done: its stub is still in place"
+
 /// The grading of the exercises of a submission built in `work`, and what it may change there.
 struct ExerciseGrading {
   var work: URL
@@ -55,8 +58,7 @@ struct ExerciseGrading {
         continue
       }
       if try isUntouched(exercise) {
-        outcomes[exercise.id] = zero(
-          tests, "not done: its stub is still in place (write it in \(exercise.file))")
+        outcomes[exercise.id] = zero(tests, "\(stubInPlaceReason) (write it in \(exercise.file))")
         log("  \(exercise.id): not done (its stub is still in place)")
         continue
       }

@@ -51,7 +51,7 @@ struct Pretrain: CourseCommand {
   var dupeFactor = 10
 
   func run() throws -> Int32 {
-    if objective == .mlm, dupeFactor != 10 {
+    if objective == .mlm, _dupeFactor.isSet {
       throw CourseToolError(
         "--dupe-factor: only with --objective mlm+nsp or mlm+sop (MLM masks anew every step)")
     }

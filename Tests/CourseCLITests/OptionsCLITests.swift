@@ -137,6 +137,10 @@ final class OptionsCLITests: CourseCLITestCase {
         ["pretrain", "--output", "x", "--corpus", corpus, "--steps", "0"],
         "--steps: expected an integer ≥ 1, got \"0\""
       ),
+      (
+        ["pretrain", "--output", "x", "--corpus", corpus, "--dupe-factor", "10"],
+        "--dupe-factor: only with --objective mlm+nsp or mlm+sop"
+      ),
       (["pretrain", "--output", "x", "--arch", "roberta"], "--arch: expected bert or gpt, got \"roberta\""),
       (["grade", "--timeout", "0"], "--timeout: expected a number > 0, got \"0\""),
       (["make-datasets", "--seed", "-1"], "--seed: expected an integer ≥ 0, got \"-1\""),

@@ -125,13 +125,17 @@ final class TokenizerTests: XCTestCase {
     }
   }
 
-  /// Found by fuzzing (vocab-json-merges): vocab.json's largest id sized the id → token table.
-  func testVocabJSONIdsMustBeZeroToCount() throws {
+  /// vocab.json and merges.txt paths in a scratch folder removed when the test ends.
+  func scratchBPEFiles() throws -> (vocab: URL, merges: URL) {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bpe-\(UUID())")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: directory) }
-    let vocab = directory.appendingPathComponent("vocab.json")
-    let merges = directory.appendingPathComponent("merges.txt")
+    addTeardownBlock { try? FileManager.default.removeItem(at: directory) }
+    return (directory.appendingPathComponent("vocab.json"), directory.appendingPathComponent("merges.txt"))
+  }
+
+  /// Found by fuzzing (vocab-json-merges): vocab.json's largest id sized the id → token table.
+  func testVocabJSONIdsMustBeZeroToCount() throws {
+    let (vocab, merges) = try scratchBPEFiles()
     try Data("#version: 0.2\n".utf8).write(to: merges)
     for (json, expected) in [
       (#"{"a": 0, "b": 1000000000000000}"#, "no token for id 1"),
@@ -148,11 +152,7 @@ final class TokenizerTests: XCTestCase {
   }
 
   func testMergesFileErrorsNameTheLine() throws {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bpe-\(UUID())")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: directory) }
-    let vocab = directory.appendingPathComponent("vocab.json")
-    let merges = directory.appendingPathComponent("merges.txt")
+    let (vocab, merges) = try scratchBPEFiles()
     try Data(#"{"a": 0, "b": 1, "ab": 2}"#.utf8).write(to: vocab)
     try Data("#version: 0.2\na b\nab\n".utf8).write(to: merges)
     XCTAssertThrowsError(try ByteLevelBPETokenizer(vocabularyFile: vocab, mergesFile: merges)) {

@@ -1,0 +1,81 @@
+"""Prototype sentence-level objectives for bert-mini's [CLS] (issue 15), in PyTorch for speed.
+
+Continues datasets/models/bert-mini with masked-LM plus one objective on the [CLS] state, over the
+sentences of datasets/corpus/general.txt (its last 180 documents left out, as course pretrain does),
+prints a logistic-regression probe of the frozen pooled [CLS] and mean-pooled states on the
+sentiment task before and after, and saves a checkpoint that `course finetune --pooling cls` reads
+(copy bert-mini's vocab.txt next to it). Objectives:
+  simcse   unsupervised SimCSE (Gao et al. 2021): two dropout passes, in-batch negatives, tau 0.05
+  bow      predict the bag of words of the sentence from the pooled [CLS] (tied word embeddings)
+  meancls  the last-layer [CLS] state regresses onto the (stopped) mean of the other token states
+Usage: python3 scripts/cls_objectives_prototype.py OBJECTIVE STEPS LR OUTPUT_DIR [MLM_WEIGHT]
+Results are in datasets/models/bert-mini/README.md. Needs torch, transformers, scikit-learn.
+"""
+import os, sys, re, random, torch, torch.nn.functional as F, numpy as np
+from transformers import BertForPreTraining, BertTokenizer, DataCollatorForLanguageModeling
+from sklearn.linear_model import LogisticRegression
+objective = sys.argv[1]; steps = int(sys.argv[2]); lr = float(sys.argv[3]); out = sys.argv[4]
+mlm_w = float(sys.argv[5]) if len(sys.argv) > 5 else 1.0
+assert objective in ("simcse", "bow", "meancls"), objective
+torch.manual_seed(0); random.seed(0); torch.set_num_threads(1)
+root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+src = os.path.join(root, "datasets/models/bert-mini")
+tok = BertTokenizer(src + "/vocab.txt", do_lower_case=True)
+model = BertForPreTraining.from_pretrained(src)
+docs = [l for l in open(root + "/datasets/corpus/general.txt").read().splitlines() if l.strip()]
+docs = docs[: len(docs) - 180]
+sents = [s for d in docs for s in re.split(r"(?<=[.!?])\s+", d) if s]
+print(len(sents), "sentences")
+coll = DataCollatorForLanguageModeling(tok, mlm_probability=0.15)
+def rows(path):
+    L = [l.split("\t", 1) for l in open(path).read().splitlines()[1:]]
+    return [t for _, t in L], [1 if y == "positive" else 0 for y, _ in L]
+def embed(texts):
+    model.eval(); outs = []
+    with torch.no_grad():
+        for i in range(0, len(texts), 64):
+            b = tok(texts[i:i+64], padding=True, truncation=True, max_length=64, return_tensors="pt")
+            o = model.bert(**b)
+            m = b["attention_mask"].unsqueeze(-1).float()
+            outs.append(torch.cat([o.pooler_output, (o.last_hidden_state * m).sum(1) / m.sum(1)], 1))
+    return torch.cat(outs).numpy()
+def probe(tag):
+    tx, ty = rows(root + "/datasets/sentiment/train.tsv"); vx, vy = rows(root + "/datasets/sentiment/validation.tsv")
+    a, b = embed(tx), embed(vx)
+    for name, sl in (("pooled cls", slice(0, 128)), ("mean", slice(128, 256))):
+        clf = LogisticRegression(max_iter=2000).fit(a[:, sl], ty)
+        print(f"{tag} probe {name}: train {clf.score(a[:, sl], ty):.3f} val {clf.score(b[:, sl], vy):.3f}")
+probe("before")
+opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
+sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1, (s + 1) / (0.05 * steps)) * max(0, (steps - s) / steps))
+B = 64
+for step in range(steps):
+    model.train()
+    batch = random.sample(sents, B)
+    enc = tok(batch, padding=True, truncation=True, max_length=64, return_tensors="pt")
+    if objective == "simcse":
+        z1 = model.bert(**enc).pooler_output; z2 = model.bert(**enc).pooler_output
+        sim = F.cosine_similarity(z1.unsqueeze(1), z2.unsqueeze(0), dim=-1) / 0.05
+        cl = F.cross_entropy(sim, torch.arange(B))
+    elif objective == "bow":
+        z = model.bert(**enc).pooler_output  # (B, hidden)
+        logits = z @ model.bert.embeddings.word_embeddings.weight.T  # (B, vocab)
+        bag = torch.zeros_like(logits)
+        ids = enc["input_ids"]
+        bag.scatter_(1, ids, 1.0)
+        bag[:, :5] = 0  # [PAD] [UNK] [CLS] [SEP] [MASK]
+        bag = bag / bag.sum(1, keepdim=True)
+        cl = -(bag * F.log_softmax(logits, -1)).sum(1).mean()
+    else:
+        h = model.bert(**enc).last_hidden_state  # (B, seq, hidden)
+        m = enc["attention_mask"].unsqueeze(-1).float().clone(); m[:, 0] = 0
+        target = ((h * m).sum(1) / m.sum(1)).detach()
+        cl = F.mse_loss(h[:, 0], target) * 10
+    m = coll([{"input_ids": ids} for ids in tok(batch, truncation=True, max_length=64)["input_ids"]])
+    mlm = model(input_ids=m["input_ids"], attention_mask=(m["input_ids"] != 0).long()).prediction_logits
+    ml = F.cross_entropy(mlm.view(-1, mlm.size(-1)), m["labels"].view(-1), ignore_index=-100)
+    loss = cl + mlm_w * ml
+    opt.zero_grad(); loss.backward(); opt.step(); sched.step()
+    if step % max(1, steps // 10) == 0: print(step, f"{objective} {cl.item():.3f} mlm {ml.item():.3f}", flush=True)
+probe("after")
+model.save_pretrained(out); tok.save_pretrained(out)

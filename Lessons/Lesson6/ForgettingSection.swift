@@ -134,7 +134,10 @@ import Training
     accuracy \(summary(full.map(\.trainAccuracy)))). Each remedy against it, seed by seed (the first \
     number is full fine-tuning's): \(verdicts.joined(separator: "; ")). Replay paid in compute: \
     a run took \(nb.measured(String(format: "%.1f s", meanAndSpread(replayed.map(\.seconds)).mean))), the \
-    same steps with a second pass through the encoder each. Freezing keeps the frozen part exactly: the head-only \
+    same steps with a second pass through the encoder each. Replay trains on the very \
+    objective the general-text column measures (other rows of the same corpus, through the \
+    same head), so a small rise is what it is built for; what it costs in task accuracy and \
+    compute is the part to weigh. Freezing keeps the frozen part exactly: the head-only \
     arm's rise is 0, as the pooler it trains is not read by the MLM head. The table is the \
     trade-off to read: how much general-text loss each arm added for how much task accuracy, \
     and the training accuracies say whether an arm could still fit its examples in these steps \

@@ -166,17 +166,7 @@ struct RegularisationArm {
 @MainActor func compare(
   _ a: RegularisationArm, _ b: RegularisationArm, _ figure: KeyPath<RegularisationArm, [Double]>
 ) -> (verdict: String, difference: Double, isClear: Bool) {
-  let (before, after) = (a[keyPath: figure], b[keyPath: figure])
-  let difference = meanAndSpread(zip(after, before).map { $0 - $1 }).mean
-  let spread = max(meanAndSpread(before).std, meanAndSpread(after).std)
-  let change =
-    "\(String(format: "%.1f", 100 * meanAndSpread(before).mean)) → \(String(format: "%.1f", 100 * meanAndSpread(after).mean)) (\(String(format: "%+.1f", 100 * difference)) points"
-  if seedCount < 2 { return ("\(change), one seed)", difference, false) }
-  let isClear = abs(difference) > 2 * spread
-  return (
-    "\(change), \(isClear ? "beyond" : "within") twice the spread of \(String(format: "%.1f", 100 * spread)))",
-    difference, isClear
-  )
+  pairedComparison(a[keyPath: figure], b[keyPath: figure], seedCount: seedCount)
 }
 
 /// "+19.5 ± 2.1" points of train − validation accuracy (just the value for one run).

@@ -28,6 +28,8 @@ struct RunSetup {
   var optimizer: (any Optimizer)? = nil
   var callbacks: [TrainerCallback] = []
   var regularizer: L2SPRegularizer? = nil
+  /// General text replayed through the MLM head at every training batch (section 5).
+  var replay: MaskedLMReplay? = nil
 }
 
 /// Fine-tunes `model` on `train` with `args`, then measures validation and training accuracy,
@@ -44,6 +46,7 @@ func fineTune(
     maxLength: 32, computeMetrics: classificationMetrics, callbacks: setup.callbacks,
     optimizers: (setup.optimizer, nil))
   if let regularizer = setup.regularizer { trainer.addPenalty(regularizer) }
+  if let replay = setup.replay { trainer.addReplay(replay, encoder: model.bert) }
   let output = try trainer.train()
   let history = trainer.state.logHistory
   let metrics = try trainer.evaluate()
@@ -72,13 +75,47 @@ func summary(_ values: [Double]) -> String {
 
 func fixed(_ x: Double, _ digits: Int = 3) -> String { String(format: "%.\(digits)f", x) }
 
-/// Copies the encoder weights (`bert.…`) of a fine-tuned classifier into a masked-LM model with
-/// the pre-trained MLM head, so the pre-training objective can be measured on them.
-func copyEncoder(from classifier: BertForSequenceClassification, to mlm: BertForMaskedLM) {
-  let source = Dictionary(uniqueKeysWithValues: classifier.namedParameters().map { ($0.name, $0.tensor) })
-  for (name, tensor) in mlm.namedParameters() where name.hasPrefix("bert.") {
-    if let weights = source[name] { tensor.data = weights.data }
+/// `after` against `before`, one figure per seed of each: the mean of the per-seed differences
+/// (after − before), worded with both means, and whether it exceeds twice the larger spread
+/// between seeds of the two.
+/// Accuracies are worded in points (×100, one decimal); `scale: 1, digits: 3, unit: ""` words
+/// a loss.
+func pairedComparison(
+  _ before: [Double], _ after: [Double], seedCount: Int, scale: Double = 100, digits: Int = 1,
+  unit: String = " points"
+) -> (verdict: String, difference: Double, isClear: Bool) {
+  let difference = meanAndSpread(zip(after, before).map { $0 - $1 }).mean
+  let spread = max(meanAndSpread(before).std, meanAndSpread(after).std)
+  let number = { (x: Double) in String(format: "%.\(digits)f", scale * x) }
+  let change =
+    "\(number(meanAndSpread(before).mean)) → \(number(meanAndSpread(after).mean)) (\(String(format: "%+.\(digits)f", scale * difference))\(unit)"
+  if seedCount < 2 { return ("\(change), one seed)", difference, false) }
+  let isClear = abs(difference) > 2 * spread
+  return (
+    "\(change), \(isClear ? "beyond" : "within") twice the spread of \(number(spread)))", difference, isClear
+  )
+}
+
+/// Copies into `target` the values of the parameters of `source` with the same names, among
+/// those whose names start with `prefix`: `"bert."` moves an encoder between a classifier and
+/// a masked-LM model (or between two classifiers with different heads), `""` copies everything.
+func copyParameters(from source: Module, to target: Module, prefix: String = "") {
+  let values = Dictionary(uniqueKeysWithValues: source.namedParameters().map { ($0.name, $0.tensor) })
+  for (name, tensor) in target.namedParameters() where name.hasPrefix(prefix) {
+    if let value = values[name], value.shape == tensor.shape { tensor.data = value.data }
   }
+}
+
+/// Accuracy of `model` on `dataset`, evaluated as `fineTune` evaluates (no training; `args`
+/// gives the batch size).
+func accuracy(
+  of model: BertForSequenceClassification, on dataset: TextClassificationDataset, args: TrainingArguments,
+  tokenizer: any Tokenizer
+) throws -> Double {
+  let trainer = try Trainer(
+    model: model, args: args, evalDataset: dataset, tokenizer: tokenizer, maxLength: 32,
+    computeMetrics: classificationMetrics)
+  return try trainer.evaluate()["eval_accuracy"] ?? .nan
 }
 
 /// The same classifier with dropout probability `p` everywhere (hidden and attention), and the
@@ -90,7 +127,6 @@ func withDropout(_ model: BertForSequenceClassification, _ p: Float, seed: UInt6
   config.hiddenDropoutProb = p
   config.attentionProbsDropoutProb = p
   let copy = BertForSequenceClassification(config, generator: Generator(seed: seed))
-  let source = Dictionary(uniqueKeysWithValues: model.namedParameters().map { ($0.name, $0.tensor) })
-  for (name, tensor) in copy.namedParameters() { tensor.data = source[name]?.data ?? tensor.data }
+  copyParameters(from: model, to: copy)
   return copy
 }

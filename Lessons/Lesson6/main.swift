@@ -2,7 +2,7 @@
 //
 // Run it with `swift run Lesson6` (`-- --quick` for a short run, `-- --help` for flags).
 // The code it builds on lives in Sources/Training: LearningRateFinder.swift (exercise 6.1),
-// LayerwiseLearningRates.swift (6.2), Regularization.swift (6.3, L2-SP), Freezing.swift,
+// LayerwiseLearningRates.swift (6.2), Regularization.swift (6.3, L2-SP), Replay.swift, Freezing.swift,
 // GradualUnfreezing.swift, Schedules.swift (slanted_triangular), TrainerState.swift
 // (EarlyStoppingCallback); and Sources/Datasets/Augmentation.swift (6.4, EDA).
 
@@ -41,7 +41,7 @@ nb.overview(
     "choose the learning rate with a range test (fast.ai's lr_find) instead of by habit",
     "measure what dropout, weight decay, label smoothing and early stopping do",
     "compare freezing, gradual unfreezing, discriminative rates and the slanted triangular schedule (ULMFiT)",
-    "measure catastrophic forgetting and reduce it with L2-SP, a lower rate or freezing",
+    "measure catastrophic forgetting (general-text loss, a task learned before) and reduce it with L2-SP, replay, a lower rate or freezing",
     "try EDA data augmentation at a very small training set and report what it does",
   ],
   prerequisites: ["Lesson 5 (TrainingArguments, Trainer, the shipped checkpoints)"],
@@ -431,7 +431,7 @@ let generalBefore = try evaluateMaskedLM(pretrainedMLM, tokenizer: tokenizer, ro
 /// checkpoint's own MLM head.
 func generalLoss(_ model: BertForSequenceClassification) throws -> Double {
   let mlm = try BertForMaskedLM.fromPretrained(bertDirectory)
-  copyEncoder(from: model, to: mlm)
+  copyParameters(from: model, to: mlm, prefix: "bert.")
   return try evaluateMaskedLM(mlm, tokenizer: tokenizer, rows: generalRows).loss
 }
 
@@ -578,10 +578,11 @@ nb.questions([
   would the same argument not hold for a model trained from scratch?
   """,
   """
-  Section 5 measured forgetting as the general-text MLM loss. What does that number miss that \
-  accuracy on a task learned before this one would catch, and how would you measure it with \
-  the kit?
+  Section 5 measured forgetting twice: as the general-text MLM loss and as the accuracy on a \
+  task learned before. Which of the two would you watch for a model that must keep serving \
+  the first task, and how could an arm do well on one and badly on the other?
   """,
+  "Section 5 did not replay the first task's messages on the two tasks. What would that need that `MaskedLMReplay` has not?",
   """
   L2-SP penalises the distance from the pre-trained weights; AdamW's weight decay pulls \
   towards 0. For a pre-trained model, which of the two is the better prior, and what does \

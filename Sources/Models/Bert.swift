@@ -342,8 +342,13 @@ public final class BertLMPredictionHead: Module {
   }
 
   /// (..., hidden) → (..., vocabulary) logits.
-  public func callAsFunction(_ hidden: Tensor) -> Tensor {
-    linear(transform(hidden), weight: decoderWeight.tensor, bias: bias)
+  public func callAsFunction(_ hidden: Tensor) -> Tensor { self(hidden, decoderWeight: decoderWeight.tensor) }
+
+  /// (..., hidden) → (..., vocabulary) logits with `decoderWeight` (vocabulary, hidden) in
+  /// place of the tied table: this head read on another encoder, whose own word embeddings
+  /// are then its output vocabulary, as they would be if the head were tied to them.
+  public func callAsFunction(_ hidden: Tensor, decoderWeight: Tensor) -> Tensor {
+    linear(transform(hidden), weight: decoderWeight, bias: bias)
   }
 }
 
@@ -413,12 +418,16 @@ public func labelledPositions(_ labels: [[Int]], ignoreIndex: Int = -100) -> [In
 extension BertForMaskedLM {
   /// The masked-language-modelling loss: cross-entropy at the labelled positions only (labels
   /// -100 elsewhere), with the vocabulary-sized decoder run only where it is needed. Also
-  /// returns the predicted and true ids there, for accuracy.
+  /// returns the predicted and true ids there, for accuracy. With `encoder` (a fine-tuned
+  /// classifier's `bert`), that encoder reads the inputs and this model's MLM head scores its
+  /// hidden states, its decoder tied to that encoder's word embeddings: how much of the
+  /// pre-training objective a fine-tuned encoder still meets, with gradients reaching it.
   public func maskedLMLoss(
-    inputIds: [[Int]], labels: [[Int]], attentionMask: [[Int]]? = nil
+    inputIds: [[Int]], labels: [[Int]], attentionMask: [[Int]]? = nil, encoder: BertModel? = nil
   ) throws -> (loss: Tensor, predictions: [Int], targets: [Int]) {
+    let encoder = encoder ?? bert
     // (batch, seq, hidden)
-    let hidden = try bert(inputIds: inputIds, attentionMask: attentionMask).lastHiddenState
+    let hidden = try encoder(inputIds: inputIds, attentionMask: attentionMask).lastHiddenState
     let (batch, seq, size) = (hidden.shape[0], hidden.shape[1], hidden.shape[2])
     let flat = labels.flatMap { $0 }
     guard labels.count == batch, labels.allSatisfy({ $0.count == seq }) else {
@@ -430,7 +439,11 @@ extension BertForMaskedLM {
       throw ModelInputError("labelledPositions gave a position outside the \(flat.count) labels")
     }
     let picked = hidden.reshape(batch * seq, size).embedding(rows)  // (masked, hidden)
-    let logits = cls.predictions(picked)  // (masked, vocabulary)
+    // (masked, vocabulary)
+    let logits =
+      encoder === bert
+      ? cls.predictions(picked)
+      : cls.predictions(picked, decoderWeight: encoder.embeddings.wordEmbeddings.weight)
     let targets = rows.map { flat[$0] }
     return (crossEntropy(logits, targets: targets), logits.argmax(axis: -1), targets)
   }

@@ -254,8 +254,9 @@ struct CheckExerciseOrder: CourseCommand {
     }
     let problems = results.flatMap(\.problems)
     if problems.isEmpty {
+      let known = results.contains { !$0.knownLater.isEmpty } ? "apart from the known problem above, " : ""
       print(
-        "\nevery lesson calls its exercises first in their numbering: the student edition stops at N.1, then N.2 once N.1 is solved, and so on"
+        "\n\(known)every lesson calls its exercises first in their numbering: the student edition stops at N.1, then N.2 once N.1 is solved, and so on"
       )
       return 0
     }

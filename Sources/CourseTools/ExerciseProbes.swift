@@ -52,9 +52,4 @@ func probedSource(_ source: String, file: String) throws -> String {
 func probeFlag(_ id: String) -> String { "courseProbe_" + id.replacingOccurrences(of: ".", with: "_") }
 
 /// The exercises whose probes printed in `output`.
-func probedExercises(in output: String) -> Set<String> {
-  Set(
-    output.split(separator: "\n").compactMap { line in
-      line.range(of: probeMarker).map { String(line[$0.upperBound...]).trimmingCharacters(in: .whitespaces) }
-    })
-}
+func probedExercises(in output: String) -> Set<String> { Set(probedExerciseOrder(in: output)) }

@@ -195,10 +195,15 @@ func testBuildArguments(kitRoot: URL) -> [String] {
   return ["build", "--product", "\(match.1)PackageTests"]
 }
 
+/// Where `swift build` puts the products of the package in `directory` (its debug build).
+func binPath(in directory: URL) throws -> URL {
+  let result = try runProcess(which("swift"), ["build", "--show-bin-path"], in: directory, timeout: 300)
+  return URL(fileURLWithPath: result.output.split(separator: "\n").last.map(String.init) ?? "")
+}
+
 /// The XCTest bundle `swift build --build-tests` produced in `directory`.
 func testBundle(in directory: URL) throws -> URL {
-  let binPath = try runProcess(which("swift"), ["build", "--show-bin-path"], in: directory, timeout: 300)
-  let bin = URL(fileURLWithPath: binPath.output.split(separator: "\n").last.map(String.init) ?? "")
+  let bin = try binPath(in: directory)
   let bundles =
     (try? FileManager.default.contentsOfDirectory(atPath: bin.path))?.filter { $0.hasSuffix(".xctest") } ?? []
   guard let first = bundles.sorted().first else {

@@ -76,15 +76,8 @@ public func checkMutations(
 ) throws -> [MutationOutcome] {
   let all = try loadMutations(root: root).filter { only == nil || $0.exercise == only }
   guard !all.isEmpty else { throw CourseToolError("no mutations recorded for exercise \(only ?? "?")") }
-  let kit = work.appendingPathComponent("kit")
   let exercises = try discoverExercises(root: root)
-  let exerciseFiles = Set(exercises.map(\.file))
-  _ = try syncTree(from: root, to: kit, overlay: root) { relative, data in
-    guard exerciseFiles.contains(relative), let text = String(data: data, encoding: .utf8) else {
-      return data
-    }
-    return Data(try probedSource(text, file: relative).utf8)
-  }
+  let kit = try prepareProbedKit(root: root, work: work)
   let swift = which("swift")
   let arguments = testBuildArguments(kitRoot: root)
   let build = { try runProcess(swift, arguments, in: kit, timeout: 3600) }
@@ -186,6 +179,21 @@ public func checkMutations(
   let left = pending.values.reduce(0) { $0 + $1.count }
   if left > 0 { log("\(left) mutation(s) not checked: --rounds \(rounds ?? 0) reached") }
   return outcomes
+}
+
+/// Brings the copy of the kit in `work/kit` up to date with `root`, a probe in each exercise's
+/// solution (files unchanged since the last time are left alone, so its build is reused). The
+/// mutation check and the exercise-order check share it.
+func prepareProbedKit(root: URL, work: URL) throws -> URL {
+  let kit = work.appendingPathComponent("kit")
+  let exerciseFiles = Set(try discoverExercises(root: root).map(\.file))
+  _ = try syncTree(from: root, to: kit, overlay: root) { relative, data in
+    guard exerciseFiles.contains(relative), let text = String(data: data, encoding: .utf8) else {
+      return data
+    }
+    return Data(try probedSource(text, file: relative).utf8)
+  }
+  return kit
 }
 
 /// The next round: each exercise's next mutation, in `order`, leaving out an exercise that

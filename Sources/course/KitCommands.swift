@@ -218,3 +218,50 @@ struct CheckMutations: CourseCommand {
     return missed.isEmpty ? 0 : 1
   }
 }
+
+/// `course check-order`: each lesson, run with every solution in place and a probe in
+/// each, must call its exercises first in their numbering (so the student edition stops at N.1,
+/// then N.2 once N.1 is solved, and so on).
+struct CheckExerciseOrder: CourseCommand {
+  @Option("--root", value: "DIR", help: rootHelp)
+  var root = "."
+  @Option("--lesson", .above(0), help: "only this lesson (default: every lesson with exercises)")
+  var lesson: Int? = nil
+  @Flag("--full", help: "full lesson runs instead of --quick ones (what a student runs; slower)")
+  var full: Bool
+  @Option(
+    "--work", value: "DIR", help: "where the probed kit is copied and built (the mutation check's; kept)")
+  var work = ".build/mutations"
+  @Option("--timeout", .above(0), help: "seconds each lesson may run")
+  var timeout = 900.0
+  @Option(
+    "--allow-later", value: "L:ID,...",
+    help:
+      "a known problem: Lesson L may call these later lessons' exercises (reported, not failed; ';' between lessons)"
+  )
+  var allowLater: String? = nil
+
+  func run() throws -> Int32 {
+    let results = try checkExerciseOrder(
+      root: packageRoot(root), work: URL(fileURLWithPath: work).standardizedFileURL,
+      lessons: lesson.map { [$0] }, full: full, timeout: timeout,
+      allowedLater: try parseAllowedLater(allowLater.map { $0.split(separator: ";").map(String.init) } ?? [])
+    ) { print($0) }
+    for r in results where !r.knownLater.isEmpty {
+      print(
+        "\nknown, not fixed: Lesson \(r.lesson) calls exercise(s) \(r.knownLater.joined(separator: ", ")) of a later "
+          + "lesson, so a student who has solved its exercises is stopped there (allowed by --allow-later)")
+    }
+    let problems = results.flatMap(\.problems)
+    if problems.isEmpty {
+      let known = results.contains { !$0.knownLater.isEmpty } ? "apart from the known problem above, " : ""
+      print(
+        "\n\(known)every lesson calls its exercises first in their numbering: the student edition stops at N.1, then N.2 once N.1 is solved, and so on"
+      )
+      return 0
+    }
+    print("\nexercises met out of their numbering:")
+    for p in problems { print("  " + p) }
+    return 1
+  }
+}

@@ -24,6 +24,9 @@ let commands: [Command] = [
   Command(
     "check-mutations", CheckMutations.self,
     "apply each recorded wrong solution; its exercise's tests must fail"),
+  Command(
+    "check-order", CheckExerciseOrder.self,
+    "run each lesson with probes; it must call its exercises first in their numbering"),
   Command("grade", Grade.self, "grade submissions: a table, grades.csv, grades.json and feedback"),
   Command(
     "verify-edition", VerifyEdition.self,

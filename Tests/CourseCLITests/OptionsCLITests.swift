@@ -14,6 +14,10 @@ final class OptionsCLITests: CourseCLITestCase {
       ("--root", "."), ("--exercise", nil), ("--work", ".build/mutations"), ("--timeout", "120"),
       ("--rounds", nil),
     ],
+    "check-order": [
+      ("--root", "."), ("--lesson", nil), ("--full", nil), ("--work", ".build/mutations"),
+      ("--timeout", "900"), ("--allow-later", nil),
+    ],
     "student-edition": [("--root", "."), ("--force", nil), ("DIR", nil)],
     "grade": [
       ("--root", "."), ("--timeout", "60"), ("--output", "runs/grades"), ("--work", ".build/grading"),

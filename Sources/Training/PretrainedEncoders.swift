@@ -2,6 +2,7 @@
 // `AutoModelForMaskedLM` do: config.json's `model_type` picks BERT or RoBERTa. For the commands
 // and lessons that read hidden states or fill in masks and do not care which family it is.
 
+import FileInput
 import Foundation
 import Models
 import TensorCore
@@ -12,7 +13,9 @@ func checkpointModelType(in directory: URL, supported: [String] = ["bert", "robe
   let configURL = directory.appendingPathComponent("config.json")
   guard let data = FileManager.default.contents(atPath: configURL.path) else {
     throw TrainerError(
-      "\(configURL.path): not found; the model must be a checkpoint directory with config.json")
+      "\(configURL.path): "
+        + (permissionProblem(reading: configURL.path)
+          ?? "not found; the model must be a checkpoint directory with config.json"))
   }
   guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
     throw TrainerError(

@@ -59,15 +59,16 @@ class CourseCLITestCase: XCTestCase {
     return url.path
   }
 
-  /// Runs `course arguments…` (killed after 120 s) and returns what it wrote.
-  func course(_ arguments: [String]) throws -> CLIResult {
+  /// Runs `course arguments…` (killed after 120 s) and returns what it wrote; `launcher` (such as
+  /// `setpriv --reuid=nobody …`) runs it as another user.
+  func course(_ arguments: [String], launcher: [String] = []) throws -> CLIResult {
     guard let executable = Self.executable() else {
       throw XCTSkip(
         "the course executable is not built (swift build --product course), or set COURSE_EXECUTABLE")
     }
     let process = Process()
-    process.executableURL = executable
-    process.arguments = arguments
+    process.executableURL = launcher.first.map(URL.init(fileURLWithPath:)) ?? executable
+    process.arguments = launcher.isEmpty ? arguments : launcher.dropFirst() + [executable.path] + arguments
     process.currentDirectoryURL = Self.packageRoot
     // Files, not pipes: a process that writes a lot can never block on a full pipe.
     let out = scratch.appendingPathComponent("stdout-\(UUID())")

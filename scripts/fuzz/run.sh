@@ -27,10 +27,10 @@ fi
 
 # The library targets each harness links, in dependency order.
 case "$target" in
-  safetensors | config-json) modules="Exercises TensorCore Models" ;;
-  tokenizer-json | vocab-txt | vocab-json-merges) modules="Exercises Tokenizers" ;;
-  readers) modules="Exercises Datasets" ;;
-  training-state) modules="Exercises TensorCore Models Tokenizers Notebook Training" ;;
+  safetensors | config-json) modules="Exercises FileInput TensorCore Models" ;;
+  tokenizer-json | vocab-txt | vocab-json-merges) modules="Exercises FileInput Tokenizers" ;;
+  readers) modules="Exercises FileInput Datasets" ;;
+  training-state) modules="Exercises FileInput TensorCore Models Tokenizers Notebook Training" ;;
 esac
 
 # SwiftPM builds only the last --target it is given, so one call per library.

@@ -189,7 +189,7 @@ func readTable(_ text: String, format: DataFormat, file: String) throws -> Table
         table.records.append((index + 1, nil, "not a JSON object"))
         continue
       }
-      // `datasets` (pyarrow) refuses such a row; JSONSerialization would keep the first value.
+      // `datasets` (pyarrow) refuses such a row; JSONSerialization would keep one of the values.
       if let duplicate = firstDuplicateJSONKey(in: Data(line.utf8)) {
         table.records.append((index + 1, nil, duplicate.description))
         continue

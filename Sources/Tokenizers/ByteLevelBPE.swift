@@ -135,7 +135,8 @@ public final class ByteLevelBPETokenizer: Tokenizer, @unchecked Sendable {
     guard let vocabulary = (try? JSONSerialization.jsonObject(with: data)) as? [String: Int] else {
       throw TokenizerError(file: vocabularyFile.path, "expected a JSON object mapping tokens to integer ids")
     }
-    // {"a": 0, "a": 1} parses to {"a": 0} here but to {"a": 1} in transformers.
+    // Named as such: otherwise {"a": 0, "a": 1} is refused as "no token for id 0" (JSONSerialization
+    // keeps the last value on Linux), and what it gives elsewhere depends on the platform.
     if let duplicate = firstDuplicateJSONKey(in: data) {
       throw TokenizerError(file: vocabularyFile.path, duplicate.description)
     }

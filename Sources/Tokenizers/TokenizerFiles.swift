@@ -55,7 +55,7 @@ public func readTokenizerJSON(_ url: URL) throws -> any Tokenizer {
   guard let root = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
     throw TokenizerError(file: url.path, "is not a JSON object")
   }
-  // JSONSerialization keeps a repeated key's first value, transformers its last.
+  // Which value a repeated key keeps depends on the parser and platform (FileInput says more).
   if let duplicate = firstDuplicateJSONKey(in: data) {
     throw TokenizerError(file: url.path, duplicate.description)
   }

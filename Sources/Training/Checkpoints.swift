@@ -94,7 +94,8 @@ extension Trainer {
       throw TrainerError(
         "\(stateURL.path): not found; resume from a checkpoint-N directory that a Trainer saved")
     }
-    // Written by the kit, but a file a user may edit: transformers' Trainer keeps a repeated key's last value.
+    // Written by the kit, but a file a user may edit: transformers' Trainer keeps a repeated key's
+    // last value, JSONDecoder the first.
     if let duplicate = firstDuplicateJSONKey(in: data) {
       throw TrainerError("\(stateURL.path): \(duplicate)")
     }

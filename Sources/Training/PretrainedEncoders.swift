@@ -22,6 +22,8 @@ func checkpointModelType(in directory: URL, supported: [String] = ["bert", "robe
       "\(configURL.path): \(data.isEmpty ? "empty file" : "not a JSON object"); expected a Hugging Face config.json"
     )
   }
+  // A second "model_type" would pick the other family in transformers.
+  if let duplicate = firstDuplicateJSONKey(in: data) { throw TrainerError("\(configURL.path): \(duplicate)") }
   let found = object["model_type"] as? String
   guard let found, supported.contains(found) else {
     throw TrainerError(

@@ -54,8 +54,8 @@ final class ReaderTests: XCTestCase {
     XCTAssertEqual(try readExamples(sst, format: .labelText).examples.map(\.label), ["1", "0"])
   }
 
-  /// A JSONL row with a key twice: `datasets` (pyarrow) refuses it, JSONSerialization would keep
-  /// the first value, Python's json the last; the kit treats it as a bad row naming the key.
+  /// A JSONL row with a key twice: `datasets` (pyarrow) refuses it, Python's json keeps the last
+  /// value; the kit treats it as a bad row naming the key.
   func testAJSONLRowWithARepeatedKeyIsABadRow() throws {
     let url = try write(
       "dup.jsonl", "{\"text\": \"fine\", \"label\": 1}\n{\"text\": \"a\", \"text\": \"b\", \"label\": 0}\n")

@@ -114,7 +114,7 @@ final class CorruptionTests: XCTestCase {
   }
 
   /// A tensor named twice in a safetensors header: the safetensors library keeps the last entry,
-  /// JSONSerialization the first, so the kit refuses the file naming the tensor.
+  /// and the kit refuses to depend on its parser doing the same, naming the tensor.
   func testATensorNamedTwiceInTheHeaderIsRefused() throws {
     let header =
       #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#

@@ -114,7 +114,7 @@ final class PEFTModelTests: XCTestCase {
     XCTAssertThrowsError(try PeftModel.fromPretrained(bert(), dir)) {
       XCTAssertTrue("\($0)".contains("\"IA3\" is not supported"))
     }
-    // PEFT's json.load would use the second "r"; JSONSerialization the first.
+    // PEFT's json.load would use the second "r".
     try Data(#"{"peft_type": "LORA", "r": 4, "r": 8, "target_modules": ["query"]}"#.utf8).write(
       to: dir.appendingPathComponent(adapterConfigName))
     XCTAssertThrowsError(try PeftModel.fromPretrained(bert(), dir)) {

@@ -182,7 +182,7 @@ final class TrainerTests: XCTestCase {
   }
 
   /// A trainer_state.json with a key twice (edited by hand): transformers' Trainer would resume
-  /// from the last value, JSONSerialization the first, so resuming stops naming the file and key.
+  /// from the last value, JSONDecoder the first, so resuming stops naming the file and key.
   func testResumingFromATrainerStateWithARepeatedKeyIsRefused() throws {
     try skipUnlessTrainingExercisesDone()
     let checkpoint = directory.appendingPathComponent("checkpoint-4")

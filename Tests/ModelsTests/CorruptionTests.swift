@@ -116,6 +116,7 @@ final class CorruptionTests: XCTestCase {
   /// A tensor named twice in a safetensors header: the safetensors library keeps the last entry,
   /// and the kit refuses to depend on its parser doing the same, naming the tensor.
   func testATensorNamedTwiceInTheHeaderIsRefused() throws {
+    try skipUnlessCheckpointExercisesDone()  // the header is read by exercise 4.4 first
     let header =
       #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#
     var length = UInt64(header.utf8.count).littleEndian

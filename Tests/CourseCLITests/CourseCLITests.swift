@@ -59,8 +59,8 @@ class CourseCLITestCase: XCTestCase {
     return url.path
   }
 
-  /// Runs `course arguments…` (killed after 120 s) and returns what it wrote; `launcher` (such as
-  /// `setpriv --reuid=nobody …`) runs it as another user.
+  /// Runs `course arguments…` (killed after 120 s) and returns what it wrote; `launcher`, when
+  /// given, is the command line that runs course instead (`setpriv --reuid=nobody … COURSE`).
   func course(_ arguments: [String], launcher: [String] = []) throws -> CLIResult {
     guard let executable = Self.executable() else {
       throw XCTSkip(
@@ -68,7 +68,7 @@ class CourseCLITestCase: XCTestCase {
     }
     let process = Process()
     process.executableURL = launcher.first.map(URL.init(fileURLWithPath:)) ?? executable
-    process.arguments = launcher.isEmpty ? arguments : launcher.dropFirst() + [executable.path] + arguments
+    process.arguments = launcher.dropFirst() + arguments
     process.currentDirectoryURL = Self.packageRoot
     // Files, not pipes: a process that writes a lot can never block on a full pipe.
     let out = scratch.appendingPathComponent("stdout-\(UUID())")

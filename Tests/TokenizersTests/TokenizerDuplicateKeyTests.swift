@@ -12,12 +12,10 @@ final class TokenizerDuplicateKeyTests: XCTestCase {
 
   override func setUpWithError() throws {
     try skipUnlessTokenizerExercisesDone()
-    directory = FileManager.default.temporaryDirectory.appendingPathComponent("dupkeys-\(UUID())")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    directory = try scratchDirectory("dupkeys")
   }
 
-  override func tearDown() { try? FileManager.default.removeItem(at: directory) }
-
+  /// `directory/name` holding `text`.
   func write(_ name: String, _ text: String) throws -> URL {
     let url = directory.appendingPathComponent(name)
     try Data(text.utf8).write(to: url)

@@ -43,21 +43,25 @@ let package = Package(
     .target(name: "Int8Kernels", swiftSettings: [.unsafeFlags(["-O", "-parse-stdlib"] + cpuFlags)]),
     // The tensor core: tensors, autodiff, kernels, modules, optimizers.
     .target(name: "TensorCore", dependencies: ["Exercises", "Int8Kernels"], swiftSettings: optimised),
+    // What every reader of the files students bring shares: repeated JSON keys, unreadable paths.
+    .target(name: "FileInput", swiftSettings: optimised),
     // The notebook runtime: narration, tables, progress bars, charts, SVG, runs/ artifacts.
     .target(name: "Notebook", dependencies: ["Exercises"]),
     // Text: WordPiece (BERT) and byte-level BPE (GPT-2) tokenizers, Hugging Face file formats.
-    .target(name: "Tokenizers", dependencies: ["Exercises"], swiftSettings: optimised),
+    .target(name: "Tokenizers", dependencies: ["Exercises", "FileInput"], swiftSettings: optimised),
     // Datasets: the kit's generated corpus and tasks, readers for real formats, cleaning, splits.
-    .target(name: "Datasets", dependencies: ["Exercises"], swiftSettings: optimised),
+    .target(name: "Datasets", dependencies: ["Exercises", "FileInput"], swiftSettings: optimised),
     // Models: attention, BERT- and GPT-2-style transformers in Hugging Face layout.
-    .target(name: "Models", dependencies: ["TensorCore", "Exercises"], swiftSettings: optimised),
+    .target(
+      name: "Models", dependencies: ["TensorCore", "Exercises", "FileInput"], swiftSettings: optimised),
     // Training: masking, schedules, pre-training, TrainingArguments, Trainer, callbacks.
     .target(
-      name: "Training", dependencies: ["TensorCore", "Models", "Tokenizers", "Notebook"],
+      name: "Training", dependencies: ["TensorCore", "Models", "Tokenizers", "Notebook", "FileInput"],
       swiftSettings: optimised),
     // Parameter-efficient fine-tuning: LoRA, prompt and prefix tuning, adapters in PEFT's layout.
     .target(
-      name: "PEFT", dependencies: ["TensorCore", "Models", "Tokenizers", "Training", "Exercises"],
+      name: "PEFT",
+      dependencies: ["TensorCore", "Models", "Tokenizers", "Training", "Exercises", "FileInput"],
       swiftSettings: optimised),
     // Student edition, grading and checks, as a library so that it can be tested.
     .target(name: "CourseTools"),
@@ -65,6 +69,7 @@ let package = Package(
       name: "course",
       dependencies: [
         "CourseTools", "TensorCore", "Models", "Tokenizers", "Datasets", "Training", "Notebook", "PEFT",
+        "FileInput",
       ]),
     // XCTest support for graded exercise tests (linked by test targets only).
     .target(name: "ExerciseTesting", dependencies: ["Exercises"]),
@@ -101,6 +106,7 @@ let package = Package(
     // Tests of the kit.
     .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
     .testTarget(name: "NotebookTests", dependencies: ["Notebook"]),
+    .testTarget(name: "FileInputTests", dependencies: ["FileInput"]),
     .testTarget(
       name: "TokenizersTests", dependencies: ["Tokenizers", "ExerciseTesting"], exclude: ["Fixtures"]),
     .testTarget(

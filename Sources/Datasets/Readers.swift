@@ -3,6 +3,7 @@
 // the file, the line and the problem; the caller chooses to stop at the first or to skip
 // them and get the list.
 
+import FileInput
 import Foundation
 
 /// A problem with a data file, naming the file, the line and what was expected.
@@ -72,7 +73,9 @@ public func readExamples(
   let file = url.path
   guard let data = FileManager.default.contents(atPath: file) else {
     let exists = FileManager.default.fileExists(atPath: file)
-    throw DatasetError(file: file, line: 0, exists ? "cannot read the file" : "no such file")
+    throw DatasetError(
+      file: file, line: 0,
+      permissionProblem(reading: file) ?? (exists ? "cannot read the file" : "no such file"))
   }
   guard var text = String(data: data, encoding: .utf8) else {
     // Find the first line that is not UTF-8, to point at it.
@@ -184,6 +187,11 @@ func readTable(_ text: String, format: DataFormat, file: String) throws -> Table
       if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
       guard let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] else {
         table.records.append((index + 1, nil, "not a JSON object"))
+        continue
+      }
+      // `datasets` (pyarrow) refuses such a row; JSONSerialization would keep one of the values.
+      if let duplicate = firstDuplicateJSONKey(in: Data(line.utf8)) {
+        table.records.append((index + 1, nil, duplicate.description))
         continue
       }
       if table.columns.isEmpty { table.columns = jsonKeys(line) }

@@ -14,6 +14,7 @@
 // lists them (`TransposedCheckpointWeights`) and loading and saving transpose exactly those, so
 // checkpoints keep Hugging Face's names and layout byte for byte (nanoGPT's `from_pretrained`).
 
+import FileInput
 import Foundation
 import TensorCore
 
@@ -163,13 +164,11 @@ func warnOnce(_ key: String, _ message: String) {
 public func readConfig<C: Decodable>(_ type: C.Type, in directory: URL) throws -> C {
   let url = directory.appendingPathComponent("config.json")
   guard let data = try? Data(contentsOf: url) else {
-    throw ConfigError("\(url.path): cannot read the file; a checkpoint directory needs config.json")
-  }
-  if let key = firstDuplicateJSONKey(in: data) {
     throw ConfigError(
-      "\(url.path): the key \"\(key)\" appears twice in one object; transformers would keep the last value silently, so the kit refuses to guess (remove one)"
+      "\(url.path): \(permissionProblem(reading: url.path) ?? "cannot read the file"); a checkpoint directory needs config.json"
     )
   }
+  if let duplicate = firstDuplicateJSONKey(in: data) { throw ConfigError("\(url.path): \(duplicate)") }
   do { return try JSONDecoder().decode(C.self, from: data) } catch let DecodingError.typeMismatch(_, context)
   {
     throw ConfigError(

@@ -15,6 +15,7 @@
 // tensor it concerns.
 
 import Exercises
+import FileInput
 import Foundation
 import TensorCore
 
@@ -164,6 +165,11 @@ public struct SafetensorsFile {
     let parsed = try readSafetensorsHeader(data, path: path)
     let header = parsed.json
     dataStart = parsed.dataStart
+    // A tensor named twice: the safetensors library keeps the last entry (and then refuses a file
+    // whose bytes the kept entries do not cover); the kit names the repeat instead.
+    if let duplicate = firstDuplicateJSONKey(in: data[8..<dataStart]) {
+      throw SafetensorsError(path, duplicate.description)
+    }
     let dataSize = max(0, data.count - dataStart)
     var entries: [String: SafetensorsEntry] = [:]
     var metadata: [String: String] = [:]

@@ -9,6 +9,7 @@
 // So `PeftModel.from_pretrained(base, dir)` in Python loads an adapter the kit saved, and the
 // kit loads one PEFT saved (Tests/PEFTTests check both against scripts/golden_peft.py).
 
+import FileInput
 import Foundation
 import Models
 import TensorCore
@@ -103,6 +104,9 @@ public func readAdapterConfig(_ directory: URL) throws -> (PeftConfig, base: Str
   guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
     throw PeftError("\(url.path): not a JSON object")
   }
+  // PEFT's json.load keeps a repeated key's last value (say a second "r"); the kit refuses to rely
+  // on its own parser doing the same on every platform.
+  if let duplicate = firstDuplicateJSONKey(in: data) { throw PeftError("\(url.path): \(duplicate)") }
   return try PeftConfig.read(object, path: url.path)
 }
 

@@ -9,6 +9,7 @@
 // Decoding maps the characters back to bytes, so it is lossless.
 
 import Exercises
+import FileInput
 import Foundation
 
 /// GPT-2's byte ↔ character table: printable bytes map to themselves, the others to
@@ -106,7 +107,7 @@ public final class ByteLevelBPETokenizer: Tokenizer, @unchecked Sendable {
   private let lock = NSLock()
 
   /// A tokenizer from a vocabulary and ranked merges. The files' readers refuse ids outside
-  /// 0..<count (`firstMissingId`); here the id → token table has one entry per token, and an id
+  /// 0..<count (`checkIdsAreZeroToCount`); here the id → token table has one entry per token, and an id
   /// past it is left out of it, so a vocabulary claiming id 10^15 never sizes the table.
   public init(vocabulary: [String: Int], merges: [(String, String)]) {
     self.vocabulary = vocabulary
@@ -126,14 +127,6 @@ public final class ByteLevelBPETokenizer: Tokenizer, @unchecked Sendable {
     self.ranks = ranks
   }
 
-  /// The smallest id in 0..<count that no token has, or nil when the ids are exactly 0..<count
-  /// (as in every vocab.json transformers writes). An id outside that range leaves one missing.
-  static func firstMissingId(_ vocabulary: [String: Int]) -> Int? {
-    var seen = [Bool](repeating: false, count: vocabulary.count)
-    for id in vocabulary.values where seen.indices.contains(id) { seen[id] = true }
-    return seen.firstIndex(of: false)
-  }
-
   /// Reads GPT-2's `vocab.json` and `merges.txt` (first line `#version: ...`).
   public convenience init(vocabularyFile: URL, mergesFile: URL) throws {
     guard let data = try? Data(contentsOf: vocabularyFile) else {
@@ -142,10 +135,12 @@ public final class ByteLevelBPETokenizer: Tokenizer, @unchecked Sendable {
     guard let vocabulary = (try? JSONSerialization.jsonObject(with: data)) as? [String: Int] else {
       throw TokenizerError(file: vocabularyFile.path, "expected a JSON object mapping tokens to integer ids")
     }
-    // Found by fuzzing: the largest id used to size the id → token table (10^15 strings).
-    if let gap = Self.firstMissingId(vocabulary) {
-      throw TokenizerError(file: vocabularyFile.path, "has no token for id \(gap); ids must be 0..<count")
+    // Named as such: otherwise {"a": 0, "a": 1} is refused as "no token for id 0" (JSONSerialization
+    // keeps the last value on Linux), and what it gives elsewhere depends on the platform.
+    if let duplicate = firstDuplicateJSONKey(in: data) {
+      throw TokenizerError(file: vocabularyFile.path, duplicate.description)
     }
+    try checkIdsAreZeroToCount(vocabulary, file: vocabularyFile.path)
     guard let mergesData = try? Data(contentsOf: mergesFile),
       let text = String(data: mergesData, encoding: .utf8)
     else {

@@ -1,6 +1,7 @@
 // Finding and reading a tokenizer on disk, in any of Hugging Face's layouts:
 // a `vocab.txt` (BERT), `vocab.json` + `merges.txt` (GPT-2), or a `tokenizer.json`.
 
+import FileInput
 import Foundation
 
 /// Loads the tokenizer at `url`: a vocab.txt, a tokenizer.json, or a checkpoint directory
@@ -9,6 +10,7 @@ import Foundation
 /// kit loads its tokenizer through here.
 public func loadTokenizer(at url: URL) throws -> any Tokenizer {
   var isDirectory: ObjCBool = false
+  if let problem = permissionProblem(reading: url.path) { throw TokenizerError(file: url.path, problem) }
   guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
     throw TokenizerError(file: url.path, "not found")
   }
@@ -53,6 +55,10 @@ public func readTokenizerJSON(_ url: URL) throws -> any Tokenizer {
   guard let root = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
     throw TokenizerError(file: url.path, "is not a JSON object")
   }
+  // Which value a repeated key keeps depends on the parser and platform (FileInput says more).
+  if let duplicate = firstDuplicateJSONKey(in: data) {
+    throw TokenizerError(file: url.path, duplicate.description)
+  }
   guard let model = root["model"] as? [String: Any] else {
     throw TokenizerError(file: url.path, "has no \"model\" object")
   }
@@ -61,15 +67,9 @@ public func readTokenizerJSON(_ url: URL) throws -> any Tokenizer {
   }
   switch model["type"] as? String {
   case "WordPiece":
-    // Ids must be 0..<count. The table is sized by the count, not by the largest id, so that a
-    // file claiming id 10^15 is refused (an id past the end leaves a gap) instead of allocating
-    // for it (found by fuzzing).
-    var tokens = [String](repeating: "", count: vocabulary.values.lazy.filter { $0 >= 0 }.count)
-    for (token, id) in vocabulary where tokens.indices.contains(id) { tokens[id] = token }
-    if let gap = tokens.firstIndex(of: "") {
-      throw TokenizerError(
-        file: url.path, "field model.vocab has no token for id \(gap); ids must be 0..<count")
-    }
+    try checkIdsAreZeroToCount(vocabulary, file: url.path, field: "model.vocab")
+    // The ids are 0..<count, one per token, so sorting by id gives the id → token table.
+    let tokens = vocabulary.sorted { $0.value < $1.value }.map(\.key)
     let normalizer = root["normalizer"] as? [String: Any]
     do {
       return try WordPieceTokenizer(
@@ -92,10 +92,7 @@ public func readTokenizerJSON(_ url: URL) throws -> any Tokenizer {
       }
       merges.append((parts[0], parts[1]))
     }
-    if let gap = ByteLevelBPETokenizer.firstMissingId(vocabulary) {
-      throw TokenizerError(
-        file: url.path, "field model.vocab has no token for id \(gap); ids must be 0..<count")
-    }
+    try checkIdsAreZeroToCount(vocabulary, file: url.path, field: "model.vocab")
     let bpe = ByteLevelBPETokenizer(vocabulary: vocabulary, merges: merges)
     guard let processor = root["post_processor"] as? [String: Any],
       processor["type"] as? String == "RobertaProcessing"
@@ -131,15 +128,26 @@ public func readTokenizerJSON(_ url: URL) throws -> any Tokenizer {
 /// without a class, config.json's `model_type` is "roberta" (as `AutoTokenizer` decides). The
 /// added tokens come from `added_tokens_decoder` (with their strip flags) when it is there.
 func robertaSettings(in directory: URL) throws -> (addedTokens: [AddedToken]?, addPrefixSpace: Bool)? {
-  func object(_ name: String) -> [String: Any]? {
-    FileManager.default.contents(atPath: directory.appendingPathComponent(name).path).flatMap {
-      (try? JSONSerialization.jsonObject(with: $0)) as? [String: Any]
+  // A file that is there must be read: skipping an unreadable or damaged one would tokenize
+  // differently from transformers without a word.
+  func object(_ name: String) throws -> [String: Any]? {
+    let path = directory.appendingPathComponent(name).path
+    guard FileManager.default.fileExists(atPath: path) else { return nil }
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw TokenizerError(file: path, "cannot read the file")
     }
+    guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+      throw TokenizerError(file: path, "is not a JSON object")
+    }
+    if let duplicate = firstDuplicateJSONKey(in: data) {
+      throw TokenizerError(file: path, duplicate.description)
+    }
+    return object
   }
-  let config = object("tokenizer_config.json")
+  let config = try object("tokenizer_config.json")
   if let tokenizerClass = config?["tokenizer_class"] as? String {
     guard tokenizerClass.hasPrefix("Roberta") else { return nil }
-  } else if object("config.json")?["model_type"] as? String != "roberta" {
+  } else if try object("config.json")?["model_type"] as? String != "roberta" {
     return nil
   }
   var added: [AddedToken]?

@@ -5,6 +5,7 @@
 // mid-save never leaves a half-written checkpoint-N behind. The optimizer state is saved for
 // AdamW (the default); a run with another optimizer saves none and cannot be resumed.
 
+import FileInput
 import Foundation
 import Models
 import TensorCore
@@ -92,6 +93,11 @@ extension Trainer {
     guard let data = FileManager.default.contents(atPath: stateURL.path) else {
       throw TrainerError(
         "\(stateURL.path): not found; resume from a checkpoint-N directory that a Trainer saved")
+    }
+    // Written by the kit, but a file a user may edit: transformers' Trainer keeps a repeated key's
+    // last value, JSONDecoder the first.
+    if let duplicate = firstDuplicateJSONKey(in: data) {
+      throw TrainerError("\(stateURL.path): \(duplicate)")
     }
     do { state = try JSONDecoder().decode(TrainerState.self, from: data) } catch {
       throw TrainerError("\(stateURL.path): not a trainer state (\(error))")

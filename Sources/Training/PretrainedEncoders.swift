@@ -2,6 +2,7 @@
 // `AutoModelForMaskedLM` do: config.json's `model_type` picks BERT or RoBERTa. For the commands
 // and lessons that read hidden states or fill in masks and do not care which family it is.
 
+import FileInput
 import Foundation
 import Models
 import TensorCore
@@ -12,13 +13,17 @@ func checkpointModelType(in directory: URL, supported: [String] = ["bert", "robe
   let configURL = directory.appendingPathComponent("config.json")
   guard let data = FileManager.default.contents(atPath: configURL.path) else {
     throw TrainerError(
-      "\(configURL.path): not found; the model must be a checkpoint directory with config.json")
+      "\(configURL.path): "
+        + (permissionProblem(reading: configURL.path)
+          ?? "not found; the model must be a checkpoint directory with config.json"))
   }
   guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
     throw TrainerError(
       "\(configURL.path): \(data.isEmpty ? "empty file" : "not a JSON object"); expected a Hugging Face config.json"
     )
   }
+  // A second "model_type" would pick the other family in transformers.
+  if let duplicate = firstDuplicateJSONKey(in: data) { throw TrainerError("\(configURL.path): \(duplicate)") }
   let found = object["model_type"] as? String
   guard let found, supported.contains(found) else {
     throw TrainerError(

@@ -4,6 +4,7 @@
 // an input until all of it has been checked.
 
 import CourseTools
+import FileInput
 import Foundation
 import Models
 import TensorCore
@@ -44,6 +45,8 @@ func jsonLine(_ object: Any) throws -> String {
 
 /// The checkpoint directory named by `--model`, which must hold `files`.
 func checkpointDirectory(_ path: String, command: String, files: [String]) throws -> URL {
+  // An unreadable directory would otherwise look empty ("no config.json in this directory").
+  if let problem = permissionProblem(reading: path) { throw CourseToolError("--model \(path): \(problem)") }
   var isDirectory: ObjCBool = false
   guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
     throw CourseToolError(

@@ -77,6 +77,13 @@ final class BadInputCatalogueTests: CourseCLITestCase {
         replacing: "model.safetensors",
         with: safetensors(#"{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#, payload: 8))
     },
+    Case(id: "safetensors-repeated-name", message: "the key \"a\" appears twice in the top-level object") {
+      try $0.predict(
+        replacing: "model.safetensors",
+        with: safetensors(
+          #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#,
+          payload: 8))
+    },
     Case(id: "config-missing", message: "config.json: not found") {
       try $0.predict(replacing: "config.json", with: nil)
     },
@@ -108,6 +115,14 @@ final class BadInputCatalogueTests: CourseCLITestCase {
     Case(id: "vocab-duplicate-token", message: "vocab.txt:3: duplicate token \"a\" (first on line 2)") {
       try $0.predict(replacing: "vocab.txt", with: Data("[UNK]\na\na\n".utf8))
     },
+    Case(id: "tokenizer-json-repeated-key", message: "the key \"a\" appears twice in the object model.vocab")
+    {
+      // tokenizer.json is read before vocab.txt, as AutoTokenizer does.
+      let arguments = try $0.predict(replacing: "vocab.txt", with: nil)
+      try Data(#"{"model": {"type": "WordPiece", "vocab": {"[UNK]": 0, "a": 1, "a": 2}}}"#.utf8).write(
+        to: URL(fileURLWithPath: arguments[2]).appendingPathComponent("tokenizer.json"))
+      return arguments
+    },
     Case(id: "data-empty", message: "train.tsv:1: empty file; expected a header row") {
       try $0.finetune(train: "")
     },
@@ -121,6 +136,10 @@ final class BadInputCatalogueTests: CourseCLITestCase {
       try $0.finetune(
         train: "{\"text\": \"good\", \"label\": \"positive\"}\n{\"text\": \"bad\", \"label\": \n",
         "train.jsonl")
+    },
+    Case(id: "data-jsonl-repeated-key", message: "train.jsonl:1: the key \"text\" appears twice") {
+      try $0.finetune(
+        train: "{\"text\": \"good\", \"text\": \"bad\", \"label\": \"positive\"}\n", "train.jsonl")
     },
     Case(id: "data-no-columns", message: "no label column among the columns [\"id\", \"foo\"]") {
       try $0.finetune(train: "id,foo\n1,2\n", "train.csv")

@@ -59,15 +59,16 @@ class CourseCLITestCase: XCTestCase {
     return url.path
   }
 
-  /// Runs `course arguments…` (killed after 120 s) and returns what it wrote.
-  func course(_ arguments: [String]) throws -> CLIResult {
+  /// Runs `course arguments…` (killed after 120 s) and returns what it wrote; `launcher`, when
+  /// given, is the command line that runs course instead (`setpriv --reuid=nobody … COURSE`).
+  func course(_ arguments: [String], launcher: [String] = []) throws -> CLIResult {
     guard let executable = Self.executable() else {
       throw XCTSkip(
         "the course executable is not built (swift build --product course), or set COURSE_EXECUTABLE")
     }
     let process = Process()
-    process.executableURL = executable
-    process.arguments = arguments
+    process.executableURL = launcher.first.map(URL.init(fileURLWithPath:)) ?? executable
+    process.arguments = launcher.dropFirst() + arguments
     process.currentDirectoryURL = Self.packageRoot
     // Files, not pipes: a process that writes a lot can never block on a full pipe.
     let out = scratch.appendingPathComponent("stdout-\(UUID())")

@@ -54,6 +54,20 @@ final class ReaderTests: XCTestCase {
     XCTAssertEqual(try readExamples(sst, format: .labelText).examples.map(\.label), ["1", "0"])
   }
 
+  /// A JSONL row with a key twice: `datasets` (pyarrow) refuses it, Python's json keeps the last
+  /// value; the kit treats it as a bad row naming the key.
+  func testAJSONLRowWithARepeatedKeyIsABadRow() throws {
+    let url = try write(
+      "dup.jsonl", "{\"text\": \"fine\", \"label\": 1}\n{\"text\": \"a\", \"text\": \"b\", \"label\": 0}\n")
+    XCTAssertThrowsError(try readExamples(url, format: .jsonl)) {
+      XCTAssertTrue(
+        "\($0)".contains("dup.jsonl:2: the key \"text\" appears twice in the top-level object"), "\($0)")
+    }
+    let loaded = try readExamples(url, format: .jsonl, onBadRow: .skipAndCount)
+    XCTAssertEqual(loaded.examples, [Example(label: "1", text: "fine")])
+    XCTAssertEqual(loaded.skipped.map(\.line), [2])
+  }
+
   func testWindowsLineEndingsInEveryFormat() throws {
     // "\r\n" is one Character in Swift: a reader that splits on "\n" sees one line.
     let files: [(String, DataFormat, String)] = [

@@ -114,6 +114,13 @@ final class PEFTModelTests: XCTestCase {
     XCTAssertThrowsError(try PeftModel.fromPretrained(bert(), dir)) {
       XCTAssertTrue("\($0)".contains("\"IA3\" is not supported"))
     }
+    // PEFT's json.load would use the second "r".
+    try Data(#"{"peft_type": "LORA", "r": 4, "r": 8, "target_modules": ["query"]}"#.utf8).write(
+      to: dir.appendingPathComponent(adapterConfigName))
+    XCTAssertThrowsError(try PeftModel.fromPretrained(bert(), dir)) {
+      XCTAssertTrue(
+        "\($0)".contains("adapter_config.json: the key \"r\" appears twice in the top-level object"), "\($0)")
+    }
     try Data(#"{"peft_type": "LORA", "r": 4, "target_modules": ["query"]}"#.utf8).write(
       to: dir.appendingPathComponent(adapterConfigName))
     XCTAssertThrowsError(try PeftModel.fromPretrained(bert(), dir)) {

@@ -127,9 +127,7 @@ final class TokenizerTests: XCTestCase {
 
   /// vocab.json and merges.txt paths in a scratch folder removed when the test ends.
   func scratchBPEFiles() throws -> (vocab: URL, merges: URL) {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bpe-\(UUID())")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    addTeardownBlock { try? FileManager.default.removeItem(at: directory) }
+    let directory = try scratchDirectory("bpe")
     return (directory.appendingPathComponent("vocab.json"), directory.appendingPathComponent("merges.txt"))
   }
 

@@ -181,6 +181,20 @@ final class TrainerTests: XCTestCase {
     }
   }
 
+  /// A trainer_state.json with a key twice (edited by hand): transformers' Trainer would resume
+  /// from the last value, JSONDecoder the first, so resuming stops naming the file and key.
+  func testResumingFromATrainerStateWithARepeatedKeyIsRefused() throws {
+    try skipUnlessTrainingExercisesDone()
+    let checkpoint = directory.appendingPathComponent("checkpoint-4")
+    try FileManager.default.createDirectory(at: checkpoint, withIntermediateDirectories: true)
+    try Data(#"{"global_step": 4, "epoch": 1.0, "global_step": 8, "log_history": []}"#.utf8).write(
+      to: checkpoint.appendingPathComponent("trainer_state.json"))
+    XCTAssertThrowsError(try trainer(TinyTask.arguments(directory)).train(resumeFrom: checkpoint)) {
+      XCTAssertTrue(
+        "\($0)".contains("checkpoint-4/trainer_state.json: the key \"global_step\" appears twice"), "\($0)")
+    }
+  }
+
   func testGradientAccumulationEqualsOneLargerBatch() throws {
     try skipUnlessTrainingExercisesDone()
     var small = TinyTask.arguments(directory)

@@ -14,7 +14,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 here="$root/scripts/fuzz"
 scratch="$root/.build-fuzz"
-targets="safetensors tokenizer-json vocab-txt vocab-json-merges config-json readers training-state"
+targets="safetensors tokenizer-json vocab-txt vocab-json-merges config-json readers training-state json-duplicate-keys"
 
 target="${1:-}"
 seconds="${2:-60}"
@@ -27,10 +27,11 @@ fi
 
 # The library targets each harness links, in dependency order.
 case "$target" in
-  safetensors | config-json) modules="Exercises TensorCore Models" ;;
-  tokenizer-json | vocab-txt | vocab-json-merges) modules="Exercises Tokenizers" ;;
-  readers) modules="Exercises Datasets" ;;
-  training-state) modules="Exercises TensorCore Models Tokenizers Notebook Training" ;;
+  safetensors | config-json) modules="Exercises Int8Kernels FileInput TensorCore Models" ;;
+  tokenizer-json | vocab-txt | vocab-json-merges) modules="Exercises FileInput Tokenizers" ;;
+  readers) modules="Exercises FileInput Datasets" ;;
+  json-duplicate-keys) modules="FileInput" ;;
+  training-state) modules="Exercises Int8Kernels FileInput TensorCore Models Tokenizers Notebook Training" ;;
 esac
 
 # SwiftPM builds only the last --target it is given, so one call per library.
@@ -61,6 +62,9 @@ case "$target" in
     done ;;
   tokenizer-json)
     for f in "$fixtures"/*/tokenizer.json; do n=$((n + 1)); cp "$f" "$corpus/seed-$n.json"; done ;;
+  json-duplicate-keys)
+    for f in "$fixtures"/*/tokenizer.json "$fixtures"/*/config.json; do n=$((n + 1)); cp "$f" "$corpus/seed-$n.json"; done
+    printf '{"a": 1, "b": {"a": [{"c": "\\"", "c": 2}]}, "a": 3}' >"$corpus/seed-repeats.json" ;;
   vocab-txt)
     cp "$fixtures/kit-tiny-bert/vocab.txt" "$corpus/seed-kit-tiny-bert.txt"
     head -c 4000 "$root/datasets/models/bert-mini/vocab.txt" >"$corpus/seed-bert-mini.txt" ;;

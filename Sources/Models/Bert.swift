@@ -419,19 +419,28 @@ extension BertForMaskedLM {
   ) throws -> (loss: Tensor, predictions: [Int], targets: [Int]) {
     // (batch, seq, hidden)
     let hidden = try bert(inputIds: inputIds, attentionMask: attentionMask).lastHiddenState
-    let (batch, seq, size) = (hidden.shape[0], hidden.shape[1], hidden.shape[2])
-    let flat = labels.flatMap { $0 }
-    guard labels.count == batch, labels.allSatisfy({ $0.count == seq }) else {
-      throw ModelInputError("labels must be \(batch) × \(seq) like input_ids")
-    }
-    let rows = labelledPositions(labels)
-    guard !rows.isEmpty else { throw ModelInputError("labels has no position to predict (all -100)") }
-    guard rows.allSatisfy({ flat.indices.contains($0) }) else {
-      throw ModelInputError("labelledPositions gave a position outside the \(flat.count) labels")
-    }
-    let picked = hidden.reshape(batch * seq, size).embedding(rows)  // (masked, hidden)
-    let logits = cls.predictions(picked)  // (masked, vocabulary)
-    let targets = rows.map { flat[$0] }
-    return (crossEntropy(logits, targets: targets), logits.argmax(axis: -1), targets)
+    return try Models.maskedLMLoss(hidden: hidden, labels: labels) { cls.predictions($0) }
   }
+}
+
+/// The masked-language-modelling loss of the hidden states `hidden` (batch, seq, hidden) against
+/// `labels` (batch, seq; -100 where nothing is predicted): `decoder` (hidden → vocabulary
+/// scores) runs on the labelled positions only. BERT's and RoBERTa's MLM share it.
+func maskedLMLoss(hidden: Tensor, labels: [[Int]], decoder: (Tensor) -> Tensor) throws
+  -> (loss: Tensor, predictions: [Int], targets: [Int])
+{
+  let (batch, seq, size) = (hidden.shape[0], hidden.shape[1], hidden.shape[2])
+  let flat = labels.flatMap { $0 }
+  guard labels.count == batch, labels.allSatisfy({ $0.count == seq }) else {
+    throw ModelInputError("labels must be \(batch) × \(seq) like input_ids")
+  }
+  let rows = labelledPositions(labels)
+  guard !rows.isEmpty else { throw ModelInputError("labels has no position to predict (all -100)") }
+  guard rows.allSatisfy({ flat.indices.contains($0) }) else {
+    throw ModelInputError("labelledPositions gave a position outside the \(flat.count) labels")
+  }
+  let picked = hidden.reshape(batch * seq, size).embedding(rows)  // (masked, hidden)
+  let logits = decoder(picked)  // (masked, vocabulary)
+  let targets = rows.map { flat[$0] }
+  return (crossEntropy(logits, targets: targets), logits.argmax(axis: -1), targets)
 }

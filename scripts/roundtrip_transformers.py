@@ -47,18 +47,19 @@ def keys(info):
     return real(info["missing_keys"]), real(info["unexpected_keys"])
 
 
-def bert(model_dir, output):
-    tokenizer = BertTokenizer(os.path.join(model_dir, "vocab.txt"), do_lower_case=True)
-    model, info = BertForMaskedLM.from_pretrained(model_dir, output_loading_info=True)
+def masked_lm(model_dir, output, tokenizer, model_class, sentences, record_tokenizer_class=False):
+    """A masked-LM checkpoint: ids, hidden states and the logits at every mask of a padded batch."""
+    model, info = model_class.from_pretrained(model_dir, output_loading_info=True)
     model.eval()
-    batch = tokenizer(BERT_SENTENCES, padding=True, return_tensors="pt")
+    batch = tokenizer(sentences, padding=True, return_tensors="pt")
     with torch.no_grad():
         out = model(**batch, output_hidden_states=True)
     mask = batch["input_ids"] == tokenizer.mask_token_id
     missing, unexpected = keys(info)
     top5 = out.logits[mask].topk(5).indices.tolist()
-    fixture = {
-        "sentences": BERT_SENTENCES,
+    fixture = {"tokenizer_class": type(tokenizer).__name__} if record_tokenizer_class else {}
+    fixture |= {
+        "sentences": sentences,
         "input_ids": batch["input_ids"].tolist(),
         "attention_mask": batch["attention_mask"].tolist(),
         "missing_keys": missing,
@@ -70,39 +71,20 @@ def bert(model_dir, output):
     }
     with open(os.path.join(FIXTURES, output), "w") as f:
         json.dump(fixture, f)
-    print(f"{output}: missing {missing}, unexpected {unexpected}, all missing {info['missing_keys']}")
+    named = f"{fixture['tokenizer_class']}, " if record_tokenizer_class else ""
+    print(f"{output}: {named}missing {missing}, unexpected {unexpected}, all missing {info['missing_keys']}")
     print("  top-5 for the masks:", fixture["top5_tokens"])
+
+
+def bert(model_dir, output):
+    tokenizer = BertTokenizer(os.path.join(model_dir, "vocab.txt"), do_lower_case=True)
+    masked_lm(model_dir, output, tokenizer, BertForMaskedLM, BERT_SENTENCES)
 
 
 def roberta(model_dir, output):
-    """The RoBERTa checkpoint through AutoTokenizer (which tokenizer_config.json names) and
-    RobertaForMaskedLM: ids, hidden states and the logits at every <mask> of a padded batch."""
+    """The RoBERTa checkpoint through AutoTokenizer (which tokenizer_config.json names)."""
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    model, info = RobertaForMaskedLM.from_pretrained(model_dir, output_loading_info=True)
-    model.eval()
-    batch = tokenizer(ROBERTA_SENTENCES, padding=True, return_tensors="pt")
-    with torch.no_grad():
-        out = model(**batch, output_hidden_states=True)
-    mask = batch["input_ids"] == tokenizer.mask_token_id
-    missing, unexpected = keys(info)
-    top5 = out.logits[mask].topk(5).indices.tolist()
-    fixture = {
-        "tokenizer_class": type(tokenizer).__name__,
-        "sentences": ROBERTA_SENTENCES,
-        "input_ids": batch["input_ids"].tolist(),
-        "attention_mask": batch["attention_mask"].tolist(),
-        "missing_keys": missing,
-        "unexpected_keys": unexpected,
-        "last_hidden_state": floats(out.hidden_states[-1]),
-        "mask_logits": floats(out.logits[mask]),
-        "top5": top5,
-        "top5_tokens": [tokenizer.convert_ids_to_tokens(row) for row in top5],
-    }
-    with open(os.path.join(FIXTURES, output), "w") as f:
-        json.dump(fixture, f)
-    print(f"{output}: {fixture['tokenizer_class']}, missing {missing}, unexpected {unexpected}, "
-          f"all missing {info['missing_keys']}")
-    print("  top-5 for the masks:", fixture["top5_tokens"])
+    masked_lm(model_dir, output, tokenizer, RobertaForMaskedLM, ROBERTA_SENTENCES, record_tokenizer_class=True)
 
 
 def gpt2(model_dir, output):

@@ -103,13 +103,22 @@ func runPretrain(_ options: Pretrain) throws -> Int32 {
   manualSeed(args.seed)
   let start = Date()
   let directory = URL(fileURLWithPath: output)
-  func checkSize(_ rows: [[Int]], _ heldOutRows: [[Int]]) throws {
+  /// The training and held-out documents as rows of `sequenceLength` ids (`packSequences`),
+  /// refused when either is empty.
+  func packed(_ tokenizer: Tokenizer, separator: Int, cls: Int? = nil, sep: Int? = nil) throws -> (
+    rows: [[Int]], heldOut: [[Int]]
+  ) {
+    let rows = packSequences(
+      training, tokenizer: tokenizer, length: sequenceLength, separator: separator, cls: cls, sep: sep)
+    let heldOutRows = packSequences(
+      heldOut, tokenizer: tokenizer, length: sequenceLength, separator: separator, cls: cls, sep: sep)
     guard !rows.isEmpty, !heldOutRows.isEmpty else {
       throw CourseToolError(
         "the corpus is too small: pre-training needs at least one row of \(sequenceLength) tokens of training "
           + "text and one held-out row, and got \(rows.count) training and \(heldOutRows.count) held-out rows"
       )
     }
+    return (rows, heldOutRows)
   }
   /// Prints the training and evaluation log lines (about 20 of each kind in a run).
   final class PrintLogs: TrainerCallback {
@@ -122,6 +131,20 @@ func runPretrain(_ options: Pretrain) throws -> Int32 {
       print("step \(state.globalStep)/\(args.maxSteps)  \(values)")
     }
   }
+  /// A Trainer of masked language modelling on `data`, whose checkpoints carry `tokenizer`.
+  func maskedLMTrainer(
+    _ model: some MaskedLanguageModel, _ data: (rows: [[Int]], heldOut: [[Int]]),
+    collator: DataCollatorForLanguageModeling, tokenizer: Tokenizer
+  ) throws -> LanguageModelingTrainer {
+    print(
+      "\(data.rows.count) training sequences, \(data.heldOut.count) held out; \(model.parameterCount()) parameters"
+    )
+    let trainer = try Trainer(
+      model: model, args: args, trainDataset: data.rows, evalDataset: data.heldOut, dataCollator: collator,
+      callbacks: [PrintLogs()])
+    trainer.tokenizer = tokenizer
+    return trainer
+  }
   let trainer: LanguageModelingTrainer
   let parameters: Int
   var (rowCount, heldOutRowCount) = (0, 0)
@@ -129,11 +152,7 @@ func runPretrain(_ options: Pretrain) throws -> Int32 {
   if arch == "bert" {
     let tokenizer = try pretrainingTokenizer(options, training: training)
     let (cls, sep) = (tokenizer.id(of: "[CLS]"), tokenizer.id(of: "[SEP]"))
-    let rows = packSequences(
-      training, tokenizer: tokenizer, length: sequenceLength, separator: sep, cls: cls, sep: sep)
-    let heldOutRows = packSequences(
-      heldOut, tokenizer: tokenizer, length: sequenceLength, separator: sep, cls: cls, sep: sep)
-    try checkSize(rows, heldOutRows)
+    let data = try packed(tokenizer, separator: sep, cls: cls, sep: sep)
     // classifier_pooling stays "cls", BERT's and transformers' only head: MLM alone never trains
     // the [CLS] state, and a lesson that wants the mean of the tokens asks for it (Lesson 5).
     let config = BertConfig(
@@ -142,14 +161,9 @@ func runPretrain(_ options: Pretrain) throws -> Int32 {
     let model =
       try options.model.map { try BertForMaskedLM.fromPretrained($0) }
       ?? BertForMaskedLM(config, generator: Generator(seed: args.seed))
-    print(
-      "\(rows.count) training sequences, \(heldOutRows.count) held out; \(model.parameterCount()) parameters")
-    trainer = try Trainer(
-      model: model, args: args, trainDataset: rows, evalDataset: heldOutRows,
-      dataCollator: DataCollatorForLanguageModeling(tokenizer: tokenizer, mlmProbability: 0.15),
-      callbacks: [PrintLogs()])
-    trainer.tokenizer = tokenizer
-    (parameters, rowCount, heldOutRowCount) = (model.parameterCount(), rows.count, heldOutRows.count)
+    trainer = try maskedLMTrainer(
+      model, data, collator: DataCollatorForLanguageModeling(tokenizer: tokenizer), tokenizer: tokenizer)
+    (parameters, rowCount, heldOutRowCount) = (model.parameterCount(), data.rows.count, data.heldOut.count)
     description = [
       "A small BERT (Hugging Face `BertForMaskedLM` layout) pre-trained by the kit itself with masked language modelling",
       options.model.map { "WordPiece from \($0), \(tokenizer.vocabularySize) entries (`vocab.txt`)" }
@@ -163,24 +177,15 @@ func runPretrain(_ options: Pretrain) throws -> Int32 {
     let tokenizer = try RobertaTokenizer.train(corpus: training, vocabularySize: vocabularySize)
     let (bos, eos) = (tokenizer.clsTokenId, tokenizer.sepTokenId)
     // FULL-SENTENCES (RoBERTa, section 4.2): rows may cross documents, which an extra </s> separates.
-    let rows = packSequences(
-      training, tokenizer: tokenizer, length: sequenceLength, separator: eos, cls: bos, sep: eos)
-    let heldOutRows = packSequences(
-      heldOut, tokenizer: tokenizer, length: sequenceLength, separator: eos, cls: bos, sep: eos)
-    try checkSize(rows, heldOutRows)
+    let data = try packed(tokenizer, separator: eos, cls: bos, sep: eos)
     // Positions start past <pad> (id 1): 128 tokens need 130 rows of the position table.
     let config = RobertaConfig(
       vocabSize: tokenizer.vocabularySize, hiddenSize: 128, numHiddenLayers: 2, numAttentionHeads: 2,
       intermediateSize: 512, maxPositionEmbeddings: 128 + tokenizer.padTokenId! + 1)
     let model = RobertaForMaskedLM(config, generator: Generator(seed: args.seed))
-    print(
-      "\(rows.count) training sequences, \(heldOutRows.count) held out; \(model.parameterCount()) parameters")
-    trainer = try Trainer(
-      model: model, args: args, trainDataset: rows, evalDataset: heldOutRows,
-      dataCollator: DataCollatorForLanguageModeling(tokenizer: tokenizer, mlmProbability: 0.15),
-      callbacks: [PrintLogs()])
-    trainer.tokenizer = tokenizer
-    (parameters, rowCount, heldOutRowCount) = (model.parameterCount(), rows.count, heldOutRows.count)
+    trainer = try maskedLMTrainer(
+      model, data, collator: DataCollatorForLanguageModeling(tokenizer: tokenizer), tokenizer: tokenizer)
+    (parameters, rowCount, heldOutRowCount) = (model.parameterCount(), data.rows.count, data.heldOut.count)
     description = [
       "A small RoBERTa (Hugging Face `RobertaForMaskedLM` layout) pre-trained by the kit itself with masked language modelling",
       "byte-level BPE trained on the corpus, \(tokenizer.vocabularySize) entries (`vocab.json`, `merges.txt`; `<s>` 0, `<pad>` 1, `</s>` 2, `<unk>` 3, `<mask>` last), cased",
@@ -192,19 +197,18 @@ func runPretrain(_ options: Pretrain) throws -> Int32 {
     print("training a byte-level BPE vocabulary of \(vocabularySize) on \(training.count) documents...")
     let tokenizer = ByteLevelBPETokenizer.train(corpus: training, vocabularySize: vocabularySize)
     let eos = tokenizer.vocabulary["<|endoftext|>"]!
-    let rows = packSequences(training, tokenizer: tokenizer, length: sequenceLength, separator: eos)
-    let heldOutRows = packSequences(heldOut, tokenizer: tokenizer, length: sequenceLength, separator: eos)
-    try checkSize(rows, heldOutRows)
+    let data = try packed(tokenizer, separator: eos)
     var config = GPT2Config(
       vocabSize: tokenizer.vocabularySize, nPositions: 128, nEmbd: 128, nLayer: 2, nHead: 2, nInner: 512)
     (config.bosTokenId, config.eosTokenId) = (eos, eos)
     let model = GPT2LMHeadModel(config, generator: Generator(seed: args.seed))
     print(
-      "\(rows.count) training sequences, \(heldOutRows.count) held out; \(model.parameterCount()) parameters")
+      "\(data.rows.count) training sequences, \(data.heldOut.count) held out; \(model.parameterCount()) parameters"
+    )
     trainer = try Trainer(
-      model: model, args: args, trainDataset: rows, evalDataset: heldOutRows, callbacks: [PrintLogs()])
+      model: model, args: args, trainDataset: data.rows, evalDataset: data.heldOut, callbacks: [PrintLogs()])
     trainer.tokenizer = tokenizer
-    (parameters, rowCount, heldOutRowCount) = (model.parameterCount(), rows.count, heldOutRows.count)
+    (parameters, rowCount, heldOutRowCount) = (model.parameterCount(), data.rows.count, data.heldOut.count)
     description = [
       "A small GPT-2 (Hugging Face `GPT2LMHeadModel` layout) pre-trained by the kit itself with causal language modelling",
       "byte-level BPE trained on the corpus, \(tokenizer.vocabularySize) entries (`vocab.json`, `merges.txt`)",

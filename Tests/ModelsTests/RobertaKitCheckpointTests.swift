@@ -5,6 +5,18 @@ import TensorCore
 import Tokenizers
 import XCTest
 
+/// Skips unless the exercises a RoBERTa checkpoint needs are done: attention, checkpoints, the
+/// tokenizers and a BPE merge step.
+func skipUnlessRobertaExercisesDone() throws {
+  try skipUnlessAttentionExercisesDone()
+  try skipUnlessCheckpointExercisesDone()
+  try skipUnlessTokenizerExercisesDoneForModels()
+  try skipUnlessExercisesDone {  // a BPE merge step
+    let bpe = ByteLevelBPETokenizer(vocabulary: ["a": 0, "b": 1, "ab": 2], merges: [("a", "b")])
+    _ = bpe.applyMerge(("a", "b"), to: ["a", "b"])
+  }
+}
+
 /// A RoBERTa classifier the kit itself saves (Fixtures/kit-tiny-roberta: config.json,
 /// model.safetensors, vocab.json, merges.txt, tokenizer_config.json), from a fixed seed and the
 /// tiny-roberta tokenizer, and what transformers' AutoTokenizer and
@@ -14,13 +26,7 @@ import XCTest
 ///     COURSE_WRITE_FIXTURES=1 swift test --filter RobertaKitCheckpointTests
 final class RobertaKitCheckpointTests: XCTestCase {
   override func setUpWithError() throws {
-    try skipUnlessAttentionExercisesDone()
-    try skipUnlessCheckpointExercisesDone()
-    try skipUnlessTokenizerExercisesDoneForModels()
-    try skipUnlessExercisesDone {  // a BPE merge step
-      let bpe = ByteLevelBPETokenizer(vocabulary: ["a": 0, "b": 1, "ab": 2], merges: [("a", "b")])
-      _ = bpe.applyMerge(("a", "b"), to: ["a", "b"])
-    }
+    try skipUnlessRobertaExercisesDone()
   }
 
   static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
@@ -99,31 +105,14 @@ final class RobertaKitCheckpointTests: XCTestCase {
 /// wrote Fixtures/roberta-mini-transformers.json): same ids, hidden states and logits at <mask>.
 final class RobertaMiniRoundTripTests: XCTestCase {
   override func setUpWithError() throws {
-    try skipUnlessAttentionExercisesDone()
-    try skipUnlessCheckpointExercisesDone()
-    try skipUnlessTokenizerExercisesDoneForModels()
-    try skipUnlessExercisesDone {  // a BPE merge step
-      let bpe = ByteLevelBPETokenizer(vocabulary: ["a": 0, "b": 1, "ab": 2], merges: [("a", "b")])
-      _ = bpe.applyMerge(("a", "b"), to: ["a", "b"])
-    }
-  }
-
-  struct RoundTrip: Decodable {
-    var tokenizer_class: String
-    var sentences: [String]
-    var input_ids: [[Int]]
-    var attention_mask: [[Int]]
-    var missing_keys: [String]
-    var unexpected_keys: [String]
-    var last_hidden_state: [Float]
-    var mask_logits: [Float]
+    try skipUnlessRobertaExercisesDone()
   }
 
   func testRobertaMiniLoadsInTransformersWithTheSameLogits() throws {
     let directory = RobertaKitCheckpointTests.fixtures.deletingLastPathComponent().deletingLastPathComponent()
       .deletingLastPathComponent().appendingPathComponent("datasets/models/roberta-mini")
     let g = try JSONDecoder().decode(
-      RoundTrip.self,
+      BertRoundTrip.self,
       from: Data(
         contentsOf: RobertaKitCheckpointTests.fixtures.appendingPathComponent(
           "roberta-mini-transformers.json")))
@@ -143,11 +132,7 @@ final class RobertaMiniRoundTripTests: XCTestCase {
     assertClose(hidden.data, g.last_hidden_state, tolerance: 1e-4, "hidden states")
     // (batch, seq, vocabulary)
     let logits = try model(inputIds: g.input_ids, attentionMask: g.attention_mask)
-    let vocabulary = logits.shape[2]
-    var atMasks: [Float] = []
-    for (i, id) in g.input_ids.flatMap({ $0 }).enumerated() where id == tokenizer.maskTokenId {
-      atMasks += logits.data[(i * vocabulary)..<((i + 1) * vocabulary)]
-    }
+    let atMasks = rowsAtMask(logits, maskID: try XCTUnwrap(tokenizer.maskTokenId), inputIds: g.input_ids)
     XCTAssertFalse(atMasks.isEmpty, "the fixture has <mask> positions to compare")
     assertClose(atMasks, g.mask_logits, tolerance: 1e-4, "logits at <mask>")
   }

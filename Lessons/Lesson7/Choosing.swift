@@ -13,7 +13,7 @@ import Training
 /// One candidate of the comparison: a name, the head it uses, and how to load it afresh.
 struct Candidate {
   var name: String
-  /// What the classification head reads, and why.
+  /// What the classification head reads, as the table shows it.
   var head: String
   var load: () throws -> PretrainedClassifier
 }
@@ -57,6 +57,9 @@ func subset(_ data: TextClassificationDataset, _ indices: Range<Int>) -> TextCla
     texts: Array(data.texts[indices]), labels: Array(data.labels[indices]), labelNames: data.labelNames)
 }
 
+/// Section 7: every candidate fine-tuned at each rate of a small sweep on the same examples and
+/// steps; the rate that does best on the first quarter of validation is kept, and its training
+/// accuracy and its accuracy on the rest of validation (with a bootstrap interval) are reported.
 @MainActor func choosingSection(
   train fullTrain: TextClassificationDataset, validation: TextClassificationDataset
 )

@@ -277,9 +277,7 @@ import Training
   let bar = nb.progress("learning-curve runs", total: ((sizes.count - 1) * seedCount + 1) * 2)
   var done = 0
   for size in sizes {
-    let subset = TextClassificationDataset(
-      texts: Array(train.texts.prefix(size)), labels: Array(train.labels.prefix(size)),
-      labelNames: train.labelNames)
+    let subset = Lesson7.subset(train, 0..<size)
     for (arm, pretrained) in [("pre-trained", true), ("from scratch", false)] {
       var accuracies: [Double] = []
       for seed in 0..<UInt64(size == train.count ? 1 : seedCount) {

@@ -6,10 +6,12 @@
 
 Loads, with transformers' own tokenizers and `from_pretrained`:
   datasets/models/bert-mini               (written by `course pretrain`) in BertForMaskedLM
+  datasets/models/roberta-mini            (written by `course pretrain --arch roberta`) in
+                                          RobertaForMaskedLM, with AutoTokenizer
   Tests/ModelsTests/Fixtures/kit-tiny-bert  (written by KitFixtures in the tests) in BertForMaskedLM
   Tests/ModelsTests/Fixtures/kit-tiny-gpt2  (written by KitFixtures in the tests) in GPT2LMHeadModel
 and writes what transformers computes for a few sentences to Tests/ModelsTests/Fixtures/
-bert-mini-transformers.json, kit-tiny-bert-transformers.json and kit-tiny-gpt2-transformers.json;
+bert-mini-transformers.json, roberta-mini-transformers.json, kit-tiny-bert-transformers.json and kit-tiny-gpt2-transformers.json;
 ModelsTests checks that the kit computes the same from the same files. Missing or unexpected
 keys (other than buffers transformers makes itself) are recorded, and the tests require none.
 """
@@ -17,13 +19,17 @@ import json
 import os
 
 import torch
-from transformers import BertForMaskedLM, BertTokenizer, GPT2LMHeadModel, GPT2Tokenizer
+from transformers import (AutoTokenizer, BertForMaskedLM, BertTokenizer, GPT2LMHeadModel, GPT2Tokenizer,
+                          RobertaForMaskedLM)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURES = os.path.join(ROOT, "Tests", "ModelsTests", "Fixtures")
 BERT_SENTENCES = ["The critics praised the festival as [MASK].",
                   "Visitors asked for their money back because it was [MASK].",
                   "My kettle is not cheap, but it is [MASK], and I would buy it again."]
+ROBERTA_SENTENCES = ["The critics praised the festival as<mask>.",
+                     "Visitors asked for their money back because it was <mask>.",
+                     "My kettle is not cheap, but it is <mask>, and I would buy it again."]
 GPT2_SENTENCES = ["The critics praised the festival as", "My kettle is not cheap, but", "ünïcode ok?"]
 # To keep the GPT-2 fixture small: every position's logits for every STRIDE-th id, and the full
 # logits of each sentence's last position.
@@ -41,18 +47,19 @@ def keys(info):
     return real(info["missing_keys"]), real(info["unexpected_keys"])
 
 
-def bert(model_dir, output):
-    tokenizer = BertTokenizer(os.path.join(model_dir, "vocab.txt"), do_lower_case=True)
-    model, info = BertForMaskedLM.from_pretrained(model_dir, output_loading_info=True)
+def masked_lm(model_dir, output, tokenizer, model_class, sentences, record_tokenizer_class=False):
+    """A masked-LM checkpoint: ids, hidden states and the logits at every mask of a padded batch."""
+    model, info = model_class.from_pretrained(model_dir, output_loading_info=True)
     model.eval()
-    batch = tokenizer(BERT_SENTENCES, padding=True, return_tensors="pt")
+    batch = tokenizer(sentences, padding=True, return_tensors="pt")
     with torch.no_grad():
         out = model(**batch, output_hidden_states=True)
     mask = batch["input_ids"] == tokenizer.mask_token_id
     missing, unexpected = keys(info)
     top5 = out.logits[mask].topk(5).indices.tolist()
-    fixture = {
-        "sentences": BERT_SENTENCES,
+    fixture = {"tokenizer_class": type(tokenizer).__name__} if record_tokenizer_class else {}
+    fixture |= {
+        "sentences": sentences,
         "input_ids": batch["input_ids"].tolist(),
         "attention_mask": batch["attention_mask"].tolist(),
         "missing_keys": missing,
@@ -64,8 +71,20 @@ def bert(model_dir, output):
     }
     with open(os.path.join(FIXTURES, output), "w") as f:
         json.dump(fixture, f)
-    print(f"{output}: missing {missing}, unexpected {unexpected}, all missing {info['missing_keys']}")
+    named = f"{fixture['tokenizer_class']}, " if record_tokenizer_class else ""
+    print(f"{output}: {named}missing {missing}, unexpected {unexpected}, all missing {info['missing_keys']}")
     print("  top-5 for the masks:", fixture["top5_tokens"])
+
+
+def bert(model_dir, output):
+    tokenizer = BertTokenizer(os.path.join(model_dir, "vocab.txt"), do_lower_case=True)
+    masked_lm(model_dir, output, tokenizer, BertForMaskedLM, BERT_SENTENCES)
+
+
+def roberta(model_dir, output):
+    """The RoBERTa checkpoint through AutoTokenizer (which tokenizer_config.json names)."""
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    masked_lm(model_dir, output, tokenizer, RobertaForMaskedLM, ROBERTA_SENTENCES, record_tokenizer_class=True)
 
 
 def gpt2(model_dir, output):
@@ -91,5 +110,6 @@ def gpt2(model_dir, output):
 
 
 bert(os.path.join(ROOT, "datasets", "models", "bert-mini"), "bert-mini-transformers.json")
+roberta(os.path.join(ROOT, "datasets", "models", "roberta-mini"), "roberta-mini-transformers.json")
 bert(os.path.join(FIXTURES, "kit-tiny-bert"), "kit-tiny-bert-transformers.json")
 gpt2(os.path.join(FIXTURES, "kit-tiny-gpt2"), "kit-tiny-gpt2-transformers.json")

@@ -1,6 +1,6 @@
-// The fine-tuning runs of Lesson 7 and the helpers that format their numbers: every neural
-// model here is the GPT-style checkpoint's architecture, pre-trained or from random weights,
-// fine-tuned with the same recipe (TrainingArguments + Trainer, as in Lesson 5).
+// The fine-tuning runs of Lesson 7 and the helpers that format their numbers: the neural models
+// of sections 2-6 are the GPT-style checkpoint, and a smaller model of its architecture from
+// random weights, fine-tuned with one recipe (TrainingArguments + Trainer, as in Lesson 5).
 
 import Datasets
 import Foundation
@@ -41,20 +41,33 @@ struct GPTKit {
       padID: config.eosTokenId, maxLength: 64)
   }
 
-  /// A classifier: the pre-trained checkpoint with a new head, or the same architecture drawn at random.
+  /// The model from scratch: the checkpoint's architecture and vocabulary at a quarter of the
+  /// width and half the depth (hidden 64, 1 layer, 2 heads, FFN 256), so that it can be trained
+  /// until it fits its training set within the lesson's time.
+  var scratchConfig: GPT2Config {
+    var small = config
+    (small.nEmbd, small.nLayer, small.nHead, small.nInner) = (64, 1, 2, 256)
+    return small
+  }
+
+  /// A classifier: the pre-trained checkpoint with a new head, or the smaller model of the same
+  /// architecture drawn at random (`scratchConfig`).
   func model(pretrained: Bool, seed: UInt64) throws -> GPT2ForSequenceClassification {
     pretrained
       ? try GPT2ForSequenceClassification.fromPretrained(
         directory, labelNames: config.labelNames ?? [], padTokenId: config.padTokenId,
         generator: Generator(seed: seed))
-      : GPT2ForSequenceClassification(config, generator: Generator(seed: seed))
+      : GPT2ForSequenceClassification(scratchConfig, generator: Generator(seed: seed))
   }
 }
 
-/// The recipe of every run: AdamW, warm-up then linear decay, `maxSteps` optimizer steps.
-func recipe(outputDirectory: URL, maxSteps: Int, learningRate: Double, seed: UInt64) -> TrainingArguments {
+/// The recipe of every run: AdamW, warm-up then linear decay, `maxSteps` optimizer steps of
+/// `batchSize` examples.
+func recipe(
+  outputDirectory: URL, maxSteps: Int, learningRate: Double, seed: UInt64, batchSize: Int = 32
+) -> TrainingArguments {
   var args = TrainingArguments(
-    outputDir: outputDirectory.path, numTrainEpochs: 1, perDeviceTrainBatchSize: 32,
+    outputDir: outputDirectory.path, numTrainEpochs: 1, perDeviceTrainBatchSize: batchSize,
     learningRate: learningRate)
   args.maxSteps = maxSteps
   args.warmupRatio = 0.1

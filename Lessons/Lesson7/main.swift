@@ -19,7 +19,7 @@ let nb = Notebook(
   summary: """
     A score is only worth what it is compared with and how sure we are of it. This lesson reads \
     every classification metric off the confusion matrix, builds the baselines a model must \
-    beat (the majority class, a bag of words, the same model from scratch), puts confidence \
+    beat (the majority class, a bag of words, a model from scratch), puts confidence \
     intervals on scores and tests the difference between two models on the same examples, \
     draws learning curves, checks whether the model's probabilities can be believed \
     (calibration), and reads the examples the model gets most wrong, where some labels turn \
@@ -27,21 +27,23 @@ let nb = Notebook(
     """,
   flags: [
     LessonFlag.int("seeds", default: 2, help: "seeds per point of the learning curves"),
-    LessonFlag.int("steps", default: 30, help: "optimizer steps of every fine-tuning run"),
+    LessonFlag.int("steps", default: 30, help: "optimizer steps of the pre-trained model on the full set"),
     LessonFlag.double("lr", default: 1e-3, help: "peak learning rate of the pre-trained model"),
-    LessonFlag.double("scratch-lr", default: 1e-3, help: "peak learning rate of the model from scratch"),
+    LessonFlag.double("scratch-lr", default: 3e-3, help: "peak learning rate of the model from scratch"),
     LessonFlag.int("resamples", default: 1000, help: "bootstrap resamples"),
     LessonFlag.int(
-      "choose", default: 0,
-      help: "1: also section 7, BERT vs GPT vs RoBERTa with a learning-rate sweep (9 runs)"),
+      "scratch-steps", default: 400, help: "optimizer steps of the model from scratch on the full set"),
+    LessonFlag.int("choose-examples", default: 64, help: "section 7: training reviews of every candidate"),
+    LessonFlag.int("choose-steps", default: 28, help: "section 7: optimizer steps of every sweep run"),
   ])
 nb.overview(
   objectives: [
     "read accuracy, precision, recall, F1 (per class, macro, micro, weighted) and Matthews' correlation off a confusion matrix",
-    "beat the baselines: majority class, TF-IDF logistic regression, the same model from scratch",
+    "beat the baselines: majority class, TF-IDF logistic regression, a model from scratch trained until it fits",
     "put a bootstrap confidence interval on a score and test two models on the same examples (paired bootstrap, McNemar)",
     "draw a learning curve over the labelled-set size; measure and fix calibration (ECE, temperature scaling)",
     "read the top losses and find the labels that are wrong",
+    "compare BERT-, GPT- and RoBERTa-style checkpoints on equal terms: same examples and steps, a learning rate each",
   ],
   prerequisites: ["Lesson 5 (fine-tuning with TrainingArguments and Trainer)"],
   time: "about an hour to read and run, plus 1–2 hours for the exercises",

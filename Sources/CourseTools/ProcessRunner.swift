@@ -62,6 +62,9 @@ public func runProcess(
   } else if timeout == nil {
     done.wait()
   }
+  // A child ended by the SIGINT passed on must not look like a failed build to the caller, who
+  // could finish and exit 0 before the forwarding thread exits with 128 + the signal.
+  runningChildren.waitForExitIfStopping()
   let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
   let signaled = process.terminationReason == .uncaughtSignal
   return ProcessResult(
@@ -102,6 +105,15 @@ final class RunningChildren: @unchecked Sendable {
     defer { lock.unlock() }
     try start()
     pids.insert(pid())
+  }
+
+  /// Parks the calling thread for good once a signal is being passed on: the forwarding thread
+  /// is about to end the process, and nothing the caller would do next may come first.
+  func waitForExitIfStopping() {
+    lock.lock()
+    let parked = stopping
+    lock.unlock()
+    while parked { sleep(60) }
   }
 
   /// From now on, no new child starts (`starting` waits for the exit instead).

@@ -416,6 +416,13 @@ public func labelledPositions(_ labels: [[Int]], ignoreIndex: Int = -100) -> [In
 }
 
 extension BertForMaskedLM {
+  /// The masked-language-modelling loss of this model's own encoder (see the variant below).
+  public func maskedLMLoss(inputIds: [[Int]], labels: [[Int]], attentionMask: [[Int]]? = nil) throws
+    -> (loss: Tensor, predictions: [Int], targets: [Int])
+  {
+    try maskedLMLoss(inputIds: inputIds, labels: labels, attentionMask: attentionMask, encoder: bert)
+  }
+
   /// The masked-language-modelling loss: cross-entropy at the labelled positions only (labels
   /// -100 elsewhere), with the vocabulary-sized decoder run only where it is needed. Also
   /// returns the predicted and true ids there, for accuracy. With `encoder` (a fine-tuned
@@ -423,28 +430,36 @@ extension BertForMaskedLM {
   /// hidden states, its decoder tied to that encoder's word embeddings: how much of the
   /// pre-training objective a fine-tuned encoder still meets, with gradients reaching it.
   public func maskedLMLoss(
-    inputIds: [[Int]], labels: [[Int]], attentionMask: [[Int]]? = nil, encoder: BertModel? = nil
+    inputIds: [[Int]], labels: [[Int]], attentionMask: [[Int]]? = nil, encoder: BertModel
   ) throws -> (loss: Tensor, predictions: [Int], targets: [Int]) {
-    let encoder = encoder ?? bert
     // (batch, seq, hidden)
     let hidden = try encoder(inputIds: inputIds, attentionMask: attentionMask).lastHiddenState
-    let (batch, seq, size) = (hidden.shape[0], hidden.shape[1], hidden.shape[2])
-    let flat = labels.flatMap { $0 }
-    guard labels.count == batch, labels.allSatisfy({ $0.count == seq }) else {
-      throw ModelInputError("labels must be \(batch) × \(seq) like input_ids")
-    }
-    let rows = labelledPositions(labels)
-    guard !rows.isEmpty else { throw ModelInputError("labels has no position to predict (all -100)") }
-    guard rows.allSatisfy({ flat.indices.contains($0) }) else {
-      throw ModelInputError("labelledPositions gave a position outside the \(flat.count) labels")
-    }
-    let picked = hidden.reshape(batch * seq, size).embedding(rows)  // (masked, hidden)
-    // (masked, vocabulary)
-    let logits =
+    return try Models.maskedLMLoss(hidden: hidden, labels: labels) {
+      // (masked, vocabulary)
       encoder === bert
-      ? cls.predictions(picked)
-      : cls.predictions(picked, decoderWeight: encoder.embeddings.wordEmbeddings.weight)
-    let targets = rows.map { flat[$0] }
-    return (crossEntropy(logits, targets: targets), logits.argmax(axis: -1), targets)
+        ? cls.predictions($0) : cls.predictions($0, decoderWeight: encoder.embeddings.wordEmbeddings.weight)
+    }
   }
+}
+
+/// The masked-language-modelling loss of the hidden states `hidden` (batch, seq, hidden) against
+/// `labels` (batch, seq; -100 where nothing is predicted): `decoder` (hidden → vocabulary
+/// scores) runs on the labelled positions only. BERT's and RoBERTa's MLM share it.
+func maskedLMLoss(hidden: Tensor, labels: [[Int]], decoder: (Tensor) -> Tensor) throws
+  -> (loss: Tensor, predictions: [Int], targets: [Int])
+{
+  let (batch, seq, size) = (hidden.shape[0], hidden.shape[1], hidden.shape[2])
+  let flat = labels.flatMap { $0 }
+  guard labels.count == batch, labels.allSatisfy({ $0.count == seq }) else {
+    throw ModelInputError("labels must be \(batch) × \(seq) like input_ids")
+  }
+  let rows = labelledPositions(labels)
+  guard !rows.isEmpty else { throw ModelInputError("labels has no position to predict (all -100)") }
+  guard rows.allSatisfy({ flat.indices.contains($0) }) else {
+    throw ModelInputError("labelledPositions gave a position outside the \(flat.count) labels")
+  }
+  let picked = hidden.reshape(batch * seq, size).embedding(rows)  // (masked, hidden)
+  let logits = decoder(picked)  // (masked, vocabulary)
+  let targets = rows.map { flat[$0] }
+  return (crossEntropy(logits, targets: targets), logits.argmax(axis: -1), targets)
 }

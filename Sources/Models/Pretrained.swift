@@ -273,15 +273,17 @@ extension PretrainedModel {
   }
 
   /// Writes config.json (with `architectures`) and model.safetensors to `directory`.
-  /// A sequence classifier whose head transformers computes differently (BERT with mean
-  /// pooling) also prints `BertConfig.transformersMismatch` to standard error, once per process.
+  /// A sequence classifier whose head transformers computes differently (BERT or RoBERTa with
+  /// mean pooling) also prints the config's `transformersMismatch` to standard error, once per
+  /// process.
   public func save(to directory: URL) throws {
     try writeConfig(config, architecture: Self.architecture, to: directory)
     try saveWeights(to: directory)
     if Self.architecture.hasSuffix("ForSequenceClassification"),
       let warning = (config as? BertConfig)?.transformersMismatch
+        ?? (config as? RobertaConfig)?.transformersMismatch
     {
-      warnOnce(warning, "saving a BERT classifier: \(warning)")
+      warnOnce(warning, "saving a \(Self.architecture): \(warning)")
     }
   }
 

@@ -197,6 +197,18 @@ public final class RobertaForMaskedLM: Module {
   }
 }
 
+extension RobertaForMaskedLM {
+  /// The masked-language-modelling loss, as `BertForMaskedLM.maskedLMLoss`: cross-entropy at
+  /// the labelled positions only, `lm_head` run only there; with the predicted and true ids.
+  public func maskedLMLoss(
+    inputIds: [[Int]], labels: [[Int]], attentionMask: [[Int]]? = nil
+  ) throws -> (loss: Tensor, predictions: [Int], targets: [Int]) {
+    // (batch, seq, hidden)
+    let hidden = try roberta(inputIds: inputIds, attentionMask: attentionMask).lastHiddenState
+    return try Models.maskedLMLoss(hidden: hidden, labels: labels) { lmHead($0) }
+  }
+}
+
 /// The sentence classifier on the <s> state: dropout → dense → tanh → dropout → out_proj
 /// (`classifier.dense`, `classifier.out_proj`). It plays the part of BERT's pooler and
 /// classifier together.
@@ -221,7 +233,8 @@ public final class RobertaClassificationHead: Module {
   }
 }
 
-/// RoBERTa with a classification head on the <s> state (`roberta`, `classifier`).
+/// RoBERTa with a classification head on the <s> state (`roberta`, `classifier`), or on the
+/// mean of the token states with `classifier_pooling: "mean"` (a kit extension).
 public final class RobertaForSequenceClassification: Module {
   public let roberta: RobertaModel
   public let classifier: RobertaClassificationHead
@@ -241,7 +254,10 @@ public final class RobertaForSequenceClassification: Module {
     let output = try roberta(
       inputIds: inputIds, attentionMask: attentionMask, tokenTypeIds: tokenTypeIds,
       inputsEmbeds: inputsEmbeds, pastKeyValues: pastKeyValues)
-    return classifier(output.lastHiddenState)
+    guard roberta.config.classifierPooling == "mean" else { return classifier(output.lastHiddenState) }
+    // (batch, 1, hidden): the mean of the real tokens, where the head would read <s>
+    let mean = meanPooling(output.lastHiddenState, attentionMask: attentionMask)
+    return classifier(mean.reshape(mean.shape[0], 1, mean.shape[1]))
   }
 }
 
@@ -272,28 +288,36 @@ extension RobertaForSequenceClassification: PretrainedModel {
 
   /// Loads a RoBERTa checkpoint with a classification head of `numLabels` classes (or one per
   /// name in `labelNames`, stored as `id2label`); a head the checkpoint lacks is newly
-  /// initialised (and reported).
+  /// initialised (and reported). `classifierPooling` (`"cls"` or `"mean"`) overrides what the
+  /// head reads (`RobertaConfig.classifierPooling`).
   public static func fromPretrained(
-    _ directory: URL, numLabels: Int? = nil, labelNames: [String]? = nil, generator: Generator = .default
+    _ directory: URL, numLabels: Int? = nil, labelNames: [String]? = nil, classifierPooling: String? = nil,
+    generator: Generator = .default
   ) throws -> RobertaForSequenceClassification {
     try fromPretrained(
-      directory, numLabels: numLabels, labelNames: labelNames, generator: generator, outputLoadingInfo: true
+      directory, numLabels: numLabels, labelNames: labelNames, classifierPooling: classifierPooling,
+      generator: generator, outputLoadingInfo: true
     ).model
   }
 
   /// The same, from a path.
   public static func fromPretrained(
-    _ path: String, numLabels: Int? = nil, labelNames: [String]? = nil, generator: Generator = .default
+    _ path: String, numLabels: Int? = nil, labelNames: [String]? = nil, classifierPooling: String? = nil,
+    generator: Generator = .default
   ) throws -> RobertaForSequenceClassification {
     try fromPretrained(
-      URL(fileURLWithPath: path), numLabels: numLabels, labelNames: labelNames, generator: generator)
+      URL(fileURLWithPath: path), numLabels: numLabels, labelNames: labelNames,
+      classifierPooling: classifierPooling, generator: generator)
   }
 
   /// The same, with the loading report (transformers' `output_loading_info=True`).
   public static func fromPretrained(
-    _ directory: URL, numLabels: Int? = nil, labelNames: [String]? = nil, generator: Generator = .default,
-    outputLoadingInfo: Bool
+    _ directory: URL, numLabels: Int? = nil, labelNames: [String]? = nil, classifierPooling: String? = nil,
+    generator: Generator = .default, outputLoadingInfo: Bool
   ) throws -> (model: RobertaForSequenceClassification, loadingInfo: LoadReport) {
-    try loadCheckpoint(directory, generator: generator) { config in config.relabel(numLabels, labelNames) }
+    try loadCheckpoint(directory, generator: generator) { config in
+      config.relabel(numLabels, labelNames)
+      config.classifierPooling = classifierPooling ?? config.classifierPooling
+    }
   }
 }

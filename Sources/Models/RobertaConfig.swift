@@ -34,6 +34,11 @@ public struct RobertaConfig: Codable, Equatable, Sendable {
   public var eosTokenId = 2
   /// The classification head's dropout; `nil` means `hiddenDropoutProb`.
   public var classifierDropout: Float?
+  /// What the classification head reads: `nil` or `"cls"`, the `<s>` state (transformers'
+  /// `RobertaClassificationHead`, the only head it has); `"mean"`, the mean of the token states,
+  /// a kit extension like `BertConfig.classifierPooling` (MLM never trains `<s>`). Written to
+  /// config.json only when set; `transformersMismatch` says what "mean" means for transformers.
+  public var classifierPooling: String?
   /// The number of classes of a sequence-classification head.
   public var numLabels = 2
   /// Class names by id and the reverse, as a fine-tuned checkpoint stores them.
@@ -82,6 +87,7 @@ public struct RobertaConfig: Codable, Equatable, Sendable {
     case maxPositionEmbeddings = "max_position_embeddings", typeVocabSize = "type_vocab_size"
     case initializerRange = "initializer_range", layerNormEps = "layer_norm_eps"
     case padTokenId = "pad_token_id", bosTokenId = "bos_token_id", eosTokenId = "eos_token_id"
+    case classifierPooling = "classifier_pooling"
     case classifierDropout = "classifier_dropout", numLabels = "num_labels", modelType = "model_type"
     case id2label, label2id
     case prunedHeads = "pruned_heads"
@@ -111,6 +117,7 @@ public struct RobertaConfig: Codable, Equatable, Sendable {
     try read(.bosTokenId, &bosTokenId)
     try read(.eosTokenId, &eosTokenId)
     classifierDropout = try c.decodeIfPresent(Float.self, forKey: .classifierDropout)
+    classifierPooling = try c.decodeIfPresent(String.self, forKey: .classifierPooling)
     try read(.numLabels, &numLabels)
     try read(.modelType, &modelType)
     id2label = try c.decodeIfPresent([String: String].self, forKey: .id2label)
@@ -163,7 +170,24 @@ public struct RobertaConfig: Codable, Equatable, Sendable {
         "max_position_embeddings (\(maxPositionEmbeddings)) leaves no position past pad_token_id (\(padTokenId)); "
           + "RoBERTa's positions start at pad_token_id + 1")
     }
+    if let classifierPooling, !["cls", "mean"].contains(classifierPooling) {
+      throw ConfigError("classifier_pooling \"\(classifierPooling)\" is not supported (cls, mean)")
+    }
     try validatePrunedHeads(prunedHeads, layers: numHiddenLayers, heads: numAttentionHeads)
+  }
+
+  /// Why transformers will not compute what the kit computes with this configuration, or `nil`
+  /// when it will: transformers' `RobertaForSequenceClassification` ignores `classifier_pooling`
+  /// and always reads `<s>`.
+  public var transformersMismatch: String? {
+    guard classifierPooling == "mean" else { return nil }
+    return """
+      WARNING: classifier_pooling is "mean", a kit extension: the classification head reads the mean \
+      of the token states. Hugging Face transformers' RobertaForSequenceClassification ignores \
+      classifier_pooling and always reads the <s> state, so it loads this checkpoint without a \
+      warning and computes DIFFERENT probabilities. For a checkpoint transformers reproduces, \
+      fine-tune without classifier_pooling (the <s> head).
+      """
   }
 }
 

@@ -139,6 +139,26 @@ extension ByteLevelBPETokenizer {
   }
 }
 
+extension RobertaTokenizer {
+  /// Learns a RoBERTa vocabulary of about `vocabularySize` entries from `corpus`: byte-level BPE
+  /// as GPT-2's, laid out as roberta-base's vocab.json is: `<s>` 0, `<pad>` 1, `</s>` 2,
+  /// `<unk>` 3, then the 256 bytes and the merged pieces, and `<mask>` last.
+  public static func train(corpus: [String], vocabularySize: Int, minFrequency: Int = 2) throws
+    -> RobertaTokenizer
+  {
+    let (head, tail) = (["<s>", "<pad>", "</s>", "<unk>"], "<mask>")
+    let bpe = ByteLevelBPETokenizer.train(
+      corpus: corpus, vocabularySize: vocabularySize - head.count, minFrequency: minFrequency)
+    // The trained BPE ends with <|endoftext|>, GPT-2's one special token: RoBERTa's take its place.
+    let pieces = bpe.tokens.filter { $0 != "<|endoftext|>" }
+    var vocabulary: [String: Int] = [:]
+    for token in head + pieces + [tail] where vocabulary[token] == nil {
+      vocabulary[token] = vocabulary.count
+    }
+    return try RobertaTokenizer(bpe: ByteLevelBPETokenizer(vocabulary: vocabulary, merges: bpe.merges))
+  }
+}
+
 /// Average tokens per whitespace-separated word over `texts`: 1.0 means every word is one
 /// token; higher means words are being split into pieces.
 public func tokensPerWord(_ tokenizer: Tokenizer, _ texts: [String]) -> Double {

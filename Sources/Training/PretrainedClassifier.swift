@@ -23,15 +23,16 @@ public struct PretrainedClassifier {
 
   /// Loads `directory` with a classification head for `labelNames` (or the checkpoint's own
   /// classes when `nil`), reading at most `maxLength` tokens per text. `classifierPooling`
-  /// (`"cls"` or `"mean"`, BERT only) overrides the checkpoint's choice of what the head reads.
+  /// (`"cls"` or `"mean"`; BERT and RoBERTa) overrides the checkpoint's choice of what the head
+  /// reads.
   public static func fromPretrained(
     _ directory: URL, labelNames: [String]? = nil, maxLength: Int = 128, classifierPooling: String? = nil,
     generator: Generator = .default
   ) throws -> PretrainedClassifier {
     let modelType = try checkpointModelType(in: directory, supported: ["bert", "roberta", "gpt2"])
-    if let classifierPooling, modelType != "bert" {
+    if let classifierPooling, modelType == "gpt2" {
       throw TrainerError(
-        "classifier pooling \"\(classifierPooling)\": only BERT checkpoints have it; this one is \(modelType), whose head is fixed (RoBERTa reads <s>, GPT-2 the last token)"
+        "classifier pooling \"\(classifierPooling)\": only BERT and RoBERTa checkpoints have it; this one is gpt2, whose head reads the last token"
       )
     }
     let tokenizer = try loadTokenizer(at: directory)
@@ -62,7 +63,8 @@ public struct PretrainedClassifier {
         throw TrainerError("\(tokenizerPath): no <pad> token; a RoBERTa tokenizer needs one to pad batches")
       }
       let (model, report) = try RobertaForSequenceClassification.fromPretrained(
-        directory, labelNames: labelNames, generator: generator, outputLoadingInfo: true)
+        directory, labelNames: labelNames, classifierPooling: classifierPooling, generator: generator,
+        outputLoadingInfo: true)
       let config = model.roberta.config
       try checkVocabulary(config.vocabSize)
       if pad != config.padTokenId {

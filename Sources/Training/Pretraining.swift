@@ -1,5 +1,5 @@
 // Pre-training the kit's models as configurations of the Trainer: masked language modelling
-// for the BERT-style model, causal language modelling for the GPT-style one, on rows of packed
+// for the BERT- and RoBERTa-style models, causal language modelling for the GPT-style one, on rows of packed
 // token ids (transformers' run_mlm.py and run_clm.py: `group_texts`, then
 // `DataCollatorForLanguageModeling` and `Trainer`). They share the Trainer's clipping,
 // accumulation, schedules, checkpoints and resuming, and report the held-out loss, its
@@ -89,6 +89,17 @@ public struct DataCollatorForLanguageModeling: Sendable {
     padTokenId = tokenizer.id(of: "[PAD]")
   }
 
+  /// For a RoBERTa-style model: `<mask>`, the vocabulary and the special tokens (`<s>`,
+  /// `<pad>`, `</s>`, `<unk>`, `<mask>`) of `tokenizer`.
+  public init(tokenizer: RobertaTokenizer, mlm: Bool = true, mlmProbability: Double = 0.15) {
+    self.mlm = mlm
+    self.mlmProbability = mlmProbability
+    maskTokenId = tokenizer.maskTokenId
+    vocabularySize = tokenizer.vocabularySize
+    specialTokenIds = Set(tokenizer.addedTokens.map(\.id))
+    padTokenId = tokenizer.padTokenId
+  }
+
   /// For causal language modelling (`mlm: false`): the labels are the ids.
   public init(mlm: Bool, padTokenId: Int? = nil) {
     self.mlm = mlm
@@ -139,6 +150,18 @@ public struct DataCollatorForLanguageModeling: Sendable {
   }
 }
 
+/// A model that learns by masked language modelling (`BertForMaskedLM`, `RobertaForMaskedLM`):
+/// the loss at the labelled positions, with the predicted and true ids there.
+public protocol MaskedLanguageModel: TrainerModel {
+  /// Cross-entropy at the positions whose label is not -100; `predictions` and `targets` are
+  /// the arg-max and the label there.
+  func maskedLMLoss(inputIds: [[Int]], labels: [[Int]], attentionMask: [[Int]]?) throws
+    -> (loss: Tensor, predictions: [Int], targets: [Int])
+}
+
+extension BertForMaskedLM: MaskedLanguageModel {}
+extension RobertaForMaskedLM: MaskedLanguageModel {}
+
 /// The Trainer that pre-trains a language model on rows of token ids.
 public typealias LanguageModelingTrainer = Trainer<LanguageModelingExample, LanguageModelingBatch>
 
@@ -148,7 +171,7 @@ extension Trainer where Example == LanguageModelingExample, Batch == LanguageMod
   /// `evalMaskingSeed`, so every evaluation scores the same predictions. Evaluations report
   /// `eval_loss`, `eval_perplexity` and (with the default metrics) `eval_accuracy`.
   public convenience init(
-    model: BertForMaskedLM, args: TrainingArguments, trainDataset: [[Int]]? = nil,
+    model: some MaskedLanguageModel, args: TrainingArguments, trainDataset: [[Int]]? = nil,
     evalDataset: [[Int]]? = nil,
     dataCollator: DataCollatorForLanguageModeling, evalMaskingSeed: UInt64 = 1234,
     computeMetrics: ((EvalPrediction) -> [String: Double])? = languageModelingMetrics,
@@ -157,7 +180,7 @@ extension Trainer where Example == LanguageModelingExample, Batch == LanguageMod
   ) throws {
     guard dataCollator.mlm else {
       throw TrainerError(
-        "a BertForMaskedLM learns by masked language modelling: the collator needs mlm: true")
+        "a \(type(of: model)) learns by masked language modelling: the collator needs mlm: true")
     }
     try self.init(
       model: model, args: args, trainDataset: trainDataset?.map { LanguageModelingExample(inputIds: $0) },
@@ -199,7 +222,7 @@ extension Trainer where Example == LanguageModelingExample, Batch == LanguageMod
   /// The masked-language-modelling loss (`maskedLMLoss`: cross-entropy at the masked positions
   /// only), with the predictions there for the token accuracy. A batch without a masked token
   /// is not scored.
-  public static func maskedLMLossHook(_ model: BertForMaskedLM)
+  public static func maskedLMLossHook(_ model: some MaskedLanguageModel)
     -> (any TrainerModel, LanguageModelingBatch) throws -> LossOutput
   {
     { _, batch in

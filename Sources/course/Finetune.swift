@@ -97,7 +97,7 @@ struct Finetune: CourseCommand {
   @Option(
     "--pooling",
     help:
-      "what a BERT head reads (default: the checkpoint's classifier_pooling, cls if absent); mean is a kit extension transformers does not reproduce"
+      "what a BERT or RoBERTa head reads (default: the checkpoint's classifier_pooling, cls if absent); mean is a kit extension transformers does not reproduce"
   )
   var pooling: ClassifierPooling? = nil
   @Option("--seed", help: "the seed of the weights drawn and of the data order")
@@ -228,7 +228,9 @@ func runFinetune(_ options: Finetune) throws -> Int32 {
     trained, options: options, args: args)
   print(loaded.report)
   let bert = loaded.model as? BertForSequenceClassification
-  let mismatch = bert?.bert.config.transformersMismatch
+  let mismatch =
+    bert?.bert.config.transformersMismatch
+    ?? (loaded.model as? RobertaForSequenceClassification)?.roberta.config.transformersMismatch
   if let mismatch { FileHandle.standardError.write(Data((mismatch + "\n").utf8)) }
   if bert?.bert.config.classifierPooling == "cls",
     loaded.report.newlyInitialized.contains("bert.pooler.dense.weight")

@@ -1,5 +1,6 @@
-// `course pretrain --arch bert|gpt --output DIR [--steps N] [--seed N] [--resume]`: pre-trains
-// the kit's BERT-style (MLM) or GPT-style (causal LM) model on datasets/corpus/general.txt with
+// `course pretrain --arch bert|gpt|roberta --output DIR [--steps N] [--seed N] [--resume]`:
+// pre-trains the kit's BERT-style (MLM), GPT-style (causal LM) or RoBERTa-style (MLM with
+// RoBERTa's byte-level BPE, `<s> … </s>` and offset positions) model on datasets/corpus/general.txt with
 // the Trainer and writes a Hugging Face checkpoint directory with its vocabulary, its training
 // curve and a model card. Checkpoints go to DIR/checkpoint-N (the newest is kept); `--resume`
 // continues from it.
@@ -13,12 +14,15 @@ import Training
 
 /// `course pretrain`'s architectures.
 enum PretrainArchitecture: String, CaseIterable, OptionValue {
-  case bert, gpt
+  case bert, gpt, roberta
+
+  /// The name the model card gives the architecture.
+  var displayName: String { ["bert": "BERT", "gpt": "GPT", "roberta": "RoBERTa"][rawValue]! }
 }
 
 /// `course pretrain`'s options: transformers' `run_mlm.py` / `run_clm.py` on the kit's corpus.
 struct Pretrain: CourseCommand {
-  @Option("--arch", help: "BERT-style (masked LM) or GPT-style (causal LM)")
+  @Option("--arch", help: "BERT-style (masked LM), GPT-style (causal LM) or RoBERTa-style (masked LM)")
   var arch = PretrainArchitecture.bert
   @Option("--output", value: "DIR", help: "the model directory to write (checkpoints in DIR/checkpoint-N)")
   var output: String
@@ -55,9 +59,9 @@ struct Pretrain: CourseCommand {
       throw CourseToolError(
         "--dupe-factor: only with --objective mlm+nsp or mlm+sop (MLM masks anew every step)")
     }
-    if arch == .gpt, objective != .mlm || model != nil {
+    if arch != .bert, objective != .mlm || model != nil {
       throw CourseToolError(
-        "\(objective != .mlm ? "--objective" : "--model"): only with --arch bert (the GPT-style model learns by causal LM)"
+        "\(objective != .mlm ? "--objective" : "--model"): only with --arch bert (the \(arch.displayName)-style model learns by \(arch == .gpt ? "causal LM" : "masked LM alone, as RoBERTa dropped next-sentence prediction"))"
       )
     }
     return objective == .mlm ? try runPretrain(self) : try runSentencePairPretrain(self)
@@ -99,13 +103,22 @@ func runPretrain(_ options: Pretrain) throws -> Int32 {
   manualSeed(args.seed)
   let start = Date()
   let directory = URL(fileURLWithPath: output)
-  func checkSize(_ rows: [[Int]], _ heldOutRows: [[Int]]) throws {
+  /// The training and held-out documents as rows of `sequenceLength` ids (`packSequences`),
+  /// refused when either is empty.
+  func packed(_ tokenizer: Tokenizer, separator: Int, cls: Int? = nil, sep: Int? = nil) throws -> (
+    rows: [[Int]], heldOut: [[Int]]
+  ) {
+    let rows = packSequences(
+      training, tokenizer: tokenizer, length: sequenceLength, separator: separator, cls: cls, sep: sep)
+    let heldOutRows = packSequences(
+      heldOut, tokenizer: tokenizer, length: sequenceLength, separator: separator, cls: cls, sep: sep)
     guard !rows.isEmpty, !heldOutRows.isEmpty else {
       throw CourseToolError(
         "the corpus is too small: pre-training needs at least one row of \(sequenceLength) tokens of training "
           + "text and one held-out row, and got \(rows.count) training and \(heldOutRows.count) held-out rows"
       )
     }
+    return (rows, heldOutRows)
   }
   /// Prints the training and evaluation log lines (about 20 of each kind in a run).
   final class PrintLogs: TrainerCallback {
@@ -118,6 +131,20 @@ func runPretrain(_ options: Pretrain) throws -> Int32 {
       print("step \(state.globalStep)/\(args.maxSteps)  \(values)")
     }
   }
+  /// A Trainer of masked language modelling on `data`, whose checkpoints carry `tokenizer`.
+  func maskedLMTrainer(
+    _ model: some MaskedLanguageModel, _ data: (rows: [[Int]], heldOut: [[Int]]),
+    collator: DataCollatorForLanguageModeling, tokenizer: Tokenizer
+  ) throws -> LanguageModelingTrainer {
+    print(
+      "\(data.rows.count) training sequences, \(data.heldOut.count) held out; \(model.parameterCount()) parameters"
+    )
+    let trainer = try Trainer(
+      model: model, args: args, trainDataset: data.rows, evalDataset: data.heldOut, dataCollator: collator,
+      callbacks: [PrintLogs()])
+    trainer.tokenizer = tokenizer
+    return trainer
+  }
   let trainer: LanguageModelingTrainer
   let parameters: Int
   var (rowCount, heldOutRowCount) = (0, 0)
@@ -125,11 +152,7 @@ func runPretrain(_ options: Pretrain) throws -> Int32 {
   if arch == "bert" {
     let tokenizer = try pretrainingTokenizer(options, training: training)
     let (cls, sep) = (tokenizer.id(of: "[CLS]"), tokenizer.id(of: "[SEP]"))
-    let rows = packSequences(
-      training, tokenizer: tokenizer, length: sequenceLength, separator: sep, cls: cls, sep: sep)
-    let heldOutRows = packSequences(
-      heldOut, tokenizer: tokenizer, length: sequenceLength, separator: sep, cls: cls, sep: sep)
-    try checkSize(rows, heldOutRows)
+    let data = try packed(tokenizer, separator: sep, cls: cls, sep: sep)
     // classifier_pooling stays "cls", BERT's and transformers' only head: MLM alone never trains
     // the [CLS] state, and a lesson that wants the mean of the tokens asks for it (Lesson 5).
     let config = BertConfig(
@@ -138,14 +161,9 @@ func runPretrain(_ options: Pretrain) throws -> Int32 {
     let model =
       try options.model.map { try BertForMaskedLM.fromPretrained($0) }
       ?? BertForMaskedLM(config, generator: Generator(seed: args.seed))
-    print(
-      "\(rows.count) training sequences, \(heldOutRows.count) held out; \(model.parameterCount()) parameters")
-    trainer = try Trainer(
-      model: model, args: args, trainDataset: rows, evalDataset: heldOutRows,
-      dataCollator: DataCollatorForLanguageModeling(tokenizer: tokenizer, mlmProbability: 0.15),
-      callbacks: [PrintLogs()])
-    trainer.tokenizer = tokenizer
-    (parameters, rowCount, heldOutRowCount) = (model.parameterCount(), rows.count, heldOutRows.count)
+    trainer = try maskedLMTrainer(
+      model, data, collator: DataCollatorForLanguageModeling(tokenizer: tokenizer), tokenizer: tokenizer)
+    (parameters, rowCount, heldOutRowCount) = (model.parameterCount(), data.rows.count, data.heldOut.count)
     description = [
       "A small BERT (Hugging Face `BertForMaskedLM` layout) pre-trained by the kit itself with masked language modelling",
       options.model.map { "WordPiece from \($0), \(tokenizer.vocabularySize) entries (`vocab.txt`)" }
@@ -154,23 +172,43 @@ func runPretrain(_ options: Pretrain) throws -> Int32 {
       "Masking: dynamic, 15% of non-special tokens; 80% [MASK], 10% random, 10% unchanged.",
       "masked tokens of the held-out documents, fixed masking", "masked-token accuracy",
     ]
+  } else if arch == "roberta" {
+    print("training a byte-level BPE vocabulary of \(vocabularySize) on \(training.count) documents...")
+    let tokenizer = try RobertaTokenizer.train(corpus: training, vocabularySize: vocabularySize)
+    let (bos, eos) = (tokenizer.clsTokenId, tokenizer.sepTokenId)
+    // FULL-SENTENCES (RoBERTa, section 4.2): rows may cross documents, which an extra </s> separates.
+    let data = try packed(tokenizer, separator: eos, cls: bos, sep: eos)
+    // Positions start past <pad> (id 1): 128 tokens need 130 rows of the position table.
+    let config = RobertaConfig(
+      vocabSize: tokenizer.vocabularySize, hiddenSize: 128, numHiddenLayers: 2, numAttentionHeads: 2,
+      intermediateSize: 512, maxPositionEmbeddings: 128 + tokenizer.padTokenId! + 1)
+    let model = RobertaForMaskedLM(config, generator: Generator(seed: args.seed))
+    trainer = try maskedLMTrainer(
+      model, data, collator: DataCollatorForLanguageModeling(tokenizer: tokenizer), tokenizer: tokenizer)
+    (parameters, rowCount, heldOutRowCount) = (model.parameterCount(), data.rows.count, data.heldOut.count)
+    description = [
+      "A small RoBERTa (Hugging Face `RobertaForMaskedLM` layout) pre-trained by the kit itself with masked language modelling",
+      "byte-level BPE trained on the corpus, \(tokenizer.vocabularySize) entries (`vocab.json`, `merges.txt`; `<s>` 0, `<pad>` 1, `</s>` 2, `<unk>` 3, `<mask>` last), cased",
+      "`<s> … </s>`, documents separated by `</s>`; positions count from `pad_token_id + 1` = 2",
+      "Masking: dynamic (drawn anew for every batch), 15% of non-special tokens; 80% `<mask>`, 10% random, 10% unchanged. No next-sentence prediction.",
+      "masked tokens of the held-out documents, fixed masking", "masked-token accuracy",
+    ]
   } else {
     print("training a byte-level BPE vocabulary of \(vocabularySize) on \(training.count) documents...")
     let tokenizer = ByteLevelBPETokenizer.train(corpus: training, vocabularySize: vocabularySize)
     let eos = tokenizer.vocabulary["<|endoftext|>"]!
-    let rows = packSequences(training, tokenizer: tokenizer, length: sequenceLength, separator: eos)
-    let heldOutRows = packSequences(heldOut, tokenizer: tokenizer, length: sequenceLength, separator: eos)
-    try checkSize(rows, heldOutRows)
+    let data = try packed(tokenizer, separator: eos)
     var config = GPT2Config(
       vocabSize: tokenizer.vocabularySize, nPositions: 128, nEmbd: 128, nLayer: 2, nHead: 2, nInner: 512)
     (config.bosTokenId, config.eosTokenId) = (eos, eos)
     let model = GPT2LMHeadModel(config, generator: Generator(seed: args.seed))
     print(
-      "\(rows.count) training sequences, \(heldOutRows.count) held out; \(model.parameterCount()) parameters")
+      "\(data.rows.count) training sequences, \(data.heldOut.count) held out; \(model.parameterCount()) parameters"
+    )
     trainer = try Trainer(
-      model: model, args: args, trainDataset: rows, evalDataset: heldOutRows, callbacks: [PrintLogs()])
+      model: model, args: args, trainDataset: data.rows, evalDataset: data.heldOut, callbacks: [PrintLogs()])
     trainer.tokenizer = tokenizer
-    (parameters, rowCount, heldOutRowCount) = (model.parameterCount(), rows.count, heldOutRows.count)
+    (parameters, rowCount, heldOutRowCount) = (model.parameterCount(), data.rows.count, data.heldOut.count)
     description = [
       "A small GPT-2 (Hugging Face `GPT2LMHeadModel` layout) pre-trained by the kit itself with causal language modelling",
       "byte-level BPE trained on the corpus, \(tokenizer.vocabularySize) entries (`vocab.json`, `merges.txt`)",
@@ -204,8 +242,14 @@ func runPretrain(_ options: Pretrain) throws -> Int32 {
   let first = evaluations.first!
   let last = evaluations.last!
   let seconds = Date().timeIntervalSince(start)
+  let headNote = [
+    "bert":
+      "\n- Classification head: `classifier_pooling: \"cls\"` (BERT's pooler, what transformers computes). MLM\n  never trains the [CLS] state; `classifierPooling: \"mean\"` (a kit extension) reads the mean of the token\n  states instead (Lesson 5 measures both).",
+    "roberta":
+      "\n- Classification head: `RobertaClassificationHead` reads the `<s>` state (what transformers computes).\n  `<s>` is never masked, so MLM never trains it as a prediction target.",
+  ]
   let card = """
-    # \(directory.lastPathComponent): the kit's pre-trained \(arch == "bert" ? "BERT" : "GPT")-style model
+    # \(directory.lastPathComponent): the kit's pre-trained \(options.arch.displayName)-style model
 
     \(description[0]) on `datasets/corpus/general.txt`, for the course's fine-tuning lessons.
 
@@ -216,14 +260,14 @@ func runPretrain(_ options: Pretrain) throws -> Int32 {
     ```
 
     - Tokenizer: \(description[1]).
-    - Model: hidden 128, 2 layers, 2 heads, FFN 512, dropout 0.1, \(parameters) parameters.\(arch == "bert" ? "\n- Classification head: `classifier_pooling: \"cls\"` (BERT's pooler, what transformers computes). MLM\n  never trains the [CLS] state; `classifierPooling: \"mean\"` (a kit extension) reads the mean of the token\n  states instead (Lesson 5 measures both)." : "")
+    - Model: hidden 128, 2 layers, 2 heads, FFN 512, dropout 0.1, \(parameters) parameters.\(headNote[arch] ?? "")
     - Data: \(training.count) documents packed into \(rowCount) sequences of \(sequenceLength) tokens
       (\(description[2])); the last \(heldOutCount) documents (\(heldOutRowCount) sequences) held out.
     - \(description[3])
     - Optimisation: the kit's Trainer: AdamW (β 0.9/0.999, ε 1e-8, weight decay \(args.weightDecay) except biases
       and LayerNorm), learning rate \(args.learningRate), linear warm-up over \(args.warmupSteps(totalSteps: args.maxSteps)) steps then linear
       decay, gradients clipped to norm \(args.maxGradNorm), batch \(args.perDeviceTrainBatchSize), \(args.maxSteps) steps (\(tokens) tokens), seed \(args.seed).
-    - Time: \(String(format: "%.0f", seconds)) s in all on \(Threads.count) threads (training \(String(format: "%.0f", trainingSeconds)) s).
+    - Time: \(String(format: "%.0f", seconds)) s in all on \(Threads.count) thread\(Threads.count == 1 ? "" : "s") (training \(String(format: "%.0f", trainingSeconds)) s).
 
     ## Held-out figures (\(description[4]))
 

@@ -32,7 +32,7 @@ let commands: [Command] = [
     "verify-edition", VerifyEdition.self,
     "build the student edition and check its tests fail/pass as they must"),
   Command("make-datasets", MakeDatasets.self, "write the kit's generated data"),
-  Command("pretrain", Pretrain.self, "pre-train the kit's BERT- or GPT-style model"),
+  Command("pretrain", Pretrain.self, "pre-train the kit's BERT-, GPT- or RoBERTa-style model"),
   Command("finetune", Finetune.self, "fine-tune a checkpoint on a labelled file"),
   Command("predict", Predict.self, "classify each line with a fine-tuned model (or adapter directory)"),
   Command(

@@ -145,7 +145,10 @@ final class OptionsCLITests: CourseCLITestCase {
         ["pretrain", "--output", "x", "--corpus", corpus, "--dupe-factor", "10"],
         "--dupe-factor: only with --objective mlm+nsp or mlm+sop"
       ),
-      (["pretrain", "--output", "x", "--arch", "roberta"], "--arch: expected bert or gpt, got \"roberta\""),
+      (
+        ["pretrain", "--output", "x", "--arch", "t5"],
+        "--arch: expected one of bert, gpt, roberta, got \"t5\""
+      ),
       (["grade", "--timeout", "0"], "--timeout: expected a number > 0, got \"0\""),
       (["make-datasets", "--seed", "-1"], "--seed: expected an integer ≥ 0, got \"-1\""),
       (["bench", "matmul", "--m", "many"], "--m: expected an integer ≥ 1, got \"many\""),

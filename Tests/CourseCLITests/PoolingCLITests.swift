@@ -51,6 +51,6 @@ final class PoolingCLITests: CourseCLITestCase {
       [
         "finetune", "--model", Self.gpt2, "--train", try tsv("train.tsv"), "--validation",
         try tsv("validation.tsv"), "--pooling", "cls",
-      ], saying: ["only BERT checkpoints have it", "gpt2"])
+      ], saying: ["only BERT and RoBERTa checkpoints have it", "gpt2"])
   }
 }

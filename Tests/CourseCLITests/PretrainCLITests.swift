@@ -76,3 +76,55 @@ final class PretrainResumeCLITests: CourseCLITestCase {
     XCTAssertTrue(nothing.stderr.contains("no checkpoint-N directory"), nothing.stderr)
   }
 }
+
+/// `course pretrain --arch roberta`: RoBERTa's recipe where it differs from BERT's.
+final class PretrainRobertaCLITests: CourseCLITestCase {
+  func testRobertaPretrainingWritesARobertaCheckpointThatFillMaskReads() throws {
+    let words = ["Crema", "shot", "grind", "tamper", "beans", "roast", "milk", "foam", "cup", "water"]
+    let lines = (0..<600).map { i in
+      (0..<12).map { words[($0 * 7 + i * 3 + $0 * i) % words.count] }.joined(separator: " ") + "."
+    }
+    let corpus = try file("corpus.txt", lines.joined(separator: "\n"))
+    let output = scratch.appendingPathComponent("roberta").path
+    let result = try course([
+      "pretrain", "--arch", "roberta", "--corpus", corpus, "--output", output, "--steps", "2",
+      "--vocabulary", "300",
+    ])
+    XCTAssertEqual(result.status, 0, result.stderr)
+    let config =
+      try JSONSerialization.jsonObject(
+        with: Data(contentsOf: URL(fileURLWithPath: output + "/config.json"))) as? [String: Any] ?? [:]
+    XCTAssertEqual(config["model_type"] as? String, "roberta")
+    XCTAssertEqual(config["architectures"] as? [String], ["RobertaForMaskedLM"])
+    XCTAssertEqual(config["max_position_embeddings"] as? Int, 130, "128 tokens past <pad> (id 1)")
+    XCTAssertEqual(config["type_vocab_size"] as? Int, 1)
+    // roberta-base's layout: <s> <pad> </s> <unk> first, <mask> last.
+    let vocabulary =
+      try JSONSerialization.jsonObject(
+        with: Data(contentsOf: URL(fileURLWithPath: output + "/vocab.json"))) as? [String: Int] ?? [:]
+    XCTAssertEqual(
+      ["<s>", "<pad>", "</s>", "<unk>", "<mask>"].map { vocabulary[$0] },
+      [0, 1, 2, 3, vocabulary.count - 1])
+    XCTAssertNil(vocabulary["<|endoftext|>"], "GPT-2's special token gives way to RoBERTa's")
+    XCTAssertEqual(config["vocab_size"] as? Int, vocabulary.count)
+    let tokenizerConfig = try String(contentsOfFile: output + "/tokenizer_config.json", encoding: .utf8)
+    XCTAssertTrue(tokenizerConfig.contains("RobertaTokenizer"), tokenizerConfig)
+    let card = try String(contentsOfFile: output + "/README.md", encoding: .utf8)
+    XCTAssertTrue(card.contains("pre-trained RoBERTa-style model"), card)
+    XCTAssertTrue(card.contains("--arch roberta"), card)
+    XCTAssertTrue(card.contains("`<s> … </s>`"), card)
+
+    let input = try file("masked.txt", "Crema shot<mask> tamper\n")
+    let filled = try course(["fill-mask", "--model", output, "--input", input])
+    XCTAssertEqual(filled.status, 0, filled.stderr)
+  }
+
+  func testRobertaLearnsByMaskedLMAlone() throws {
+    try fail(
+      ["pretrain", "--arch", "roberta", "--objective", "mlm+nsp", "--output", scratch.path],
+      saying: ["--objective: only with --arch bert", "RoBERTa dropped next-sentence prediction"])
+    try fail(
+      ["pretrain", "--arch", "roberta", "--model", scratch.path, "--output", scratch.path + "/x"],
+      saying: ["--model: only with --arch bert"])
+  }
+}

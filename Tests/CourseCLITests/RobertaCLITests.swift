@@ -54,6 +54,30 @@ final class RobertaCLITests: CourseCLITestCase {
     }
   }
 
+  /// `--pooling mean` on RoBERTa: the head reads the mean of the token states, config.json says
+  /// so, saving warns that transformers reads <s>, and `course predict` uses the mean head.
+  func testMeanPoolingOnRobertaWarnsAndIsKeptInTheCheckpoint() throws {
+    let labels = ["negative", "positive"]
+    let output = scratch.appendingPathComponent("mean").path
+    let result = try course([
+      "finetune", "--model", Self.kitRoberta, "--train", try tsv("train.tsv", rows: 8, labels: labels),
+      "--validation", try tsv("validation.tsv", rows: 4, labels: labels), "--max-steps", "1",
+      "--batch-size", "8", "--pooling", "mean", "--output", output,
+    ])
+    XCTAssertEqual(result.status, 0, result.stderr)
+    XCTAssertTrue(result.stderr.contains("always reads the <s> state"), result.stderr)
+    let config = try XCTUnwrap(
+      try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: output + "/config.json")))
+        as? [String: Any])
+    XCTAssertEqual(config["classifier_pooling"] as? String, "mean")
+    let card = try String(contentsOfFile: output + "/README.md", encoding: .utf8)
+    XCTAssertTrue(card.contains("Not reproduced by transformers"), card)
+    let predictions = try succeed([
+      "predict", "--model", output, "--input", try file("in.txt", "it was good\n"),
+    ])
+    XCTAssertEqual(predictions.count, 1)
+  }
+
   /// transformers' 3-class checkpoint predicts with its own class names.
   func testPredictReadsTheCheckpointsLabels() throws {
     let input = try file("in.txt", "the acting is fine\n")

@@ -37,7 +37,8 @@ func assertLoadsAndTokenizesLikeTransformers(_ g: some TransformersLoad, _ direc
   return tokenizer
 }
 
-/// What scripts/roundtrip_transformers.py recorded for a BERT checkpoint the kit saved.
+/// What scripts/roundtrip_transformers.py recorded for a masked-LM checkpoint the kit saved
+/// (BERT, or RoBERTa with its `tokenizer_class`).
 struct BertRoundTrip: Decodable, TransformersLoad {
   var sentences: [String]
   var input_ids: [[Int]]
@@ -46,6 +47,18 @@ struct BertRoundTrip: Decodable, TransformersLoad {
   var unexpected_keys: [String]
   var last_hidden_state: [Float]
   var mask_logits: [Float]
+  var tokenizer_class: String?
+}
+
+/// The rows of `logits` (batch, seq, vocabulary) at every position whose id in `inputIds` is
+/// `maskID`, one after another.
+func rowsAtMask(_ logits: Tensor, maskID: Int, inputIds: [[Int]]) -> [Float] {
+  let vocabulary = logits.shape[2]
+  var rows: [Float] = []
+  for (i, id) in inputIds.flatMap({ $0 }).enumerated() where id == maskID {
+    rows += logits.data[(i * vocabulary)..<((i + 1) * vocabulary)]
+  }
+  return rows
 }
 
 /// The BERT checkpoint in `directory` gives, in the kit, what transformers'
@@ -60,12 +73,7 @@ func assertBertMatchesTransformers(_ directory: URL, fixture: URL) throws {
   let hidden = try model.bert(inputIds: g.input_ids, attentionMask: g.attention_mask).lastHiddenState
   assertClose(hidden.data, g.last_hidden_state, tolerance: 1e-4, "hidden states")
   let logits = try model(inputIds: g.input_ids, attentionMask: g.attention_mask)  // (batch, seq, vocabulary)
-  let vocabulary = logits.shape[2]
-  let maskID = tokenizer.id(of: "[MASK]")
-  var atMasks: [Float] = []
-  for (i, id) in g.input_ids.flatMap({ $0 }).enumerated() where id == maskID {
-    atMasks += logits.data[(i * vocabulary)..<((i + 1) * vocabulary)]
-  }
+  let atMasks = rowsAtMask(logits, maskID: tokenizer.id(of: "[MASK]"), inputIds: g.input_ids)
   XCTAssertFalse(atMasks.isEmpty, "the fixture has [MASK] positions to compare")
   assertClose(atMasks, g.mask_logits, tolerance: 1e-4, "logits at [MASK]")
 }

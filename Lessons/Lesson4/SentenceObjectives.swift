@@ -41,6 +41,7 @@ func points(_ x: Double) -> String { String(format: "%+.1f points", x * 100) }
     let model = try BertForPreTraining.fromPretrained("datasets/models/bert-mini")  // + pooler, seq_relationship
     var args = TrainingArguments(outputDir: "\(outputDirectory.relativePath)/sop", perDeviceTrainBatchSize: 32, learningRate: 5e-4)
     args.maxSteps = \(steps)
+    (args.lrSchedulerType, args.weightDecay, args.maxGradNorm) = (.constant, 0, 0)  // Lesson 5's recipe comes later
     let trainer = try PreTrainingTrainer(
       model: model, args: args, trainDataset: pairs,
       dataCollator: DataCollatorForLanguageModeling(tokenizer: tokenizer))  // MLM loss + SOP loss
@@ -72,8 +73,8 @@ func points(_ x: Double) -> String { String(format: "%+.1f points", x * 100) }
       outputDir: outputDirectory.appendingPathComponent(objective.rawValue).path, perDeviceTrainBatchSize: 32,
       learningRate: 5e-4)
     args.maxSteps = steps
-    args.warmupRatio = 0.1
-    args.weightDecay = 0.01
+    // A constant rate, no weight decay, no clipping: Lesson 5 builds those (pretrainingArguments).
+    (args.lrSchedulerType, args.weightDecay, args.maxGradNorm) = (.constant, 0, 0)
     args.saveStrategy = .no
     args.disableTqdm = true
     args.seed = seed

@@ -239,7 +239,8 @@ public final class Trainer<Example, Batch> {
     let start = Date()
     var (tokens, examplesSeen) = (0, 0)
     var logged = (loss: 0.0, steps: 0)
-    var (learningRate, gradNorm) = (0.0, Float(0))
+    var learningRate = 0.0
+    var gradNorm: Float? = nil  // nil when clipping is off: transformers then logs no grad_norm
     model.train()
     defer { model.eval() }
     notify { $0.onTrainBegin(args: args, state: state, control: &$1) }
@@ -248,10 +249,9 @@ public final class Trainer<Example, Batch> {
     /// `_maybe_log_save_evaluate`), then clears them.
     func logEvaluateSave() throws {
       if control.shouldLog && logged.steps > 0 {
-        log([
-          "loss": logged.loss / Double(logged.steps), "learning_rate": learningRate,
-          "grad_norm": Double(gradNorm),
-        ])
+        var entry = ["loss": logged.loss / Double(logged.steps), "learning_rate": learningRate]
+        if let gradNorm { entry["grad_norm"] = Double(gradNorm) }
+        log(entry)
         logged = (0, 0)
       }
       if control.shouldEvaluate { updateBest(try evaluate()) }
@@ -292,9 +292,10 @@ public final class Trainer<Example, Batch> {
           tokens += tokenCount?(batch) ?? 0
         }
         examplesSeen += groupSize
-        gradNorm = clipGradNorm(
-          parameters, maxNorm: args.maxGradNorm > 0 ? Float(args.maxGradNorm) : .infinity)
-        if !gradNorm.isFinite, let name = firstNonFiniteGradient(in: model) {
+        // max_grad_norm 0 turns clipping off, as in transformers (which then skips the norm too);
+        // Lesson 4's runs rely on that, so they need none of Lesson 5's recipe exercises.
+        gradNorm = args.maxGradNorm > 0 ? clipGradNorm(parameters, maxNorm: Float(args.maxGradNorm)) : nil
+        if !(gradNorm?.isFinite ?? false), let name = firstNonFiniteGradient(in: model) {
           throw TrainerError(
             "step \(step + 1): the gradient of \(name) is not finite (NaN or infinite) although the loss (\(loss)) is. Likely cause: the learning rate (\(learningRate)) is too high or the inputs overflow; try a smaller rate, warm-up, or max_grad_norm. Training stopped before the optimizer step; the last checkpoint is unaffected."
           )

@@ -448,17 +448,8 @@ nb.narrate(
   fine-tunes the pre-trained GPT-style model for one epoch on the same \(train.count) reviews, \
   with the recipe's optimizer and schedule:
   """)
-nb.code(
-  """
-  let model = try GPT2ForSequenceClassification.fromPretrained(
-    "datasets/models/gpt-mini", labelNames: labelNames, padTokenId: padTokenId)
-  let optimizer = makeAdamW(model, learningRate: \(String(format: "%g", learningRate)), weightDecay: 0.01)
-  let scheduler = LambdaLR(optimizer, warmupSteps: 10% of the steps, totalSteps: batches.count)
-  model.train()
-  for batch in batches {   // \((train.count + 31) / 32) shuffled batches of 32, padded
-    let output = try trainingStep(model: model, batch: batch, optimizer: optimizer, scheduler: scheduler)
-  }
-  """)
+nb.cell("hand-loop")
+// cell: hand-loop
 let handModel = try GPT2ForSequenceClassification.fromPretrained(
   gptDirectory, labelNames: labelNames, padTokenId: gptConfig.padTokenId, generator: Generator(seed: 1))
 let handOptimizer = makeAdamW(handModel, learningRate: Float(learningRate), weightDecay: 0.01)
@@ -479,6 +470,7 @@ for batch in handBatches {
     try trainingStep(model: handModel, batch: batch, optimizer: handOptimizer, scheduler: handScheduler))
 }
 handModel.eval()
+// end cell: hand-loop
 let handTrainer = try Trainer(
   model: handModel, args: recipe(epochs: 1, learningRate: learningRate, seed: 1), evalDataset: validation,
   dataCollator: gptCollator, computeMetrics: classificationMetrics)

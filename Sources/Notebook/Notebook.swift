@@ -119,6 +119,20 @@ public final class Notebook {
     emit(indented(source, "  │ "))
   }
 
+  /// A code cell cut from the lesson's own source, so that what the student reads is what the
+  /// compiler checked and the lesson ran: the lines between `// cell: NAME` and `// end cell: NAME`
+  /// in `file` (the calling file), with their common indentation removed. Call it just before
+  /// those lines; `CodeCellTests` checks that every cell a lesson names is marked in its file.
+  public func cell(_ name: String, file: String = #filePath) {
+    do {
+      code(try codeCell(name, in: String(contentsOfFile: file, encoding: .utf8)))
+    } catch let error as CodeCellError {
+      code("// \(error.message) (\(file))")
+    } catch {
+      code("// cell \(name): cannot read \(file), the source it is cut from: \(error.localizedDescription)")
+    }
+  }
+
   /// The output of the last code cell.
   public func output(_ text: String) {
     page.add(.output(text))

@@ -64,15 +64,11 @@ nb.narrate(
   them. A (2, 3) tensor is two rows of three; its element (i, j) sits at index i·3 + j. Every \
   model in this course, up to BERT, is built from such tensors of Float32.
   """)
-nb.code(
-  """
-  let x = Tensor([[1, 2, 3], [4, 5, 6]])
-  x.shape        // [2, 3]
-  x.data         // [1, 2, 3, 4, 5, 6]
-  x.transpose(0, 1).shape   // [3, 2]
-  """)
+nb.cell("tensor")
+// cell: tensor
 let x = Tensor([[1, 2, 3], [4, 5, 6]])
 nb.output("\(x)\nshape \(x.shape), data \(x.data), transposed shape \(x.transpose(0, 1).shape)")
+// end cell: tensor
 
 // MARK: - 2. Broadcasting
 
@@ -85,10 +81,12 @@ nb.narrate(
   without copying it. In the backward pass the rule runs in reverse: the gradient of a \
   broadcast input is summed over the dimensions it was repeated along.
   """)
+nb.cell("broadcast")
+// cell: broadcast
 let column = Tensor([10, 20, 30], shape: [3, 1])
 let row = Tensor([1, 2, 3, 4])
-nb.code("let column = Tensor([10, 20, 30], shape: [3, 1])\nlet row = Tensor([1, 2, 3, 4])\ncolumn + row")
 nb.output((column + row).description)
+// end cell: broadcast
 let broadcastExamples: [([Int], [Int])] = [
   ([3, 1], [4]), ([2, 3, 4], [3, 1]), ([5, 4], []), ([8, 1, 6], [7, 1]),
 ]
@@ -109,17 +107,14 @@ nb.narrate(
   leaves and applies the chain rule: dy/dw = (1 - y²)·x and dy/db = 1 - y². Compare what \
   autodiff found with those formulas.
   """)
+nb.cell("backward")
+// cell: backward
 let w = Tensor(0.5, requiresGrad: true)
 let b = Tensor(-0.2, requiresGrad: true)
 let input = Tensor(2.0)
 let y = (w * input + b).tanh()
 y.backward()
-nb.code(
-  """
-  let w = Tensor(0.5, requiresGrad: true), b = Tensor(-0.2, requiresGrad: true)
-  let y = (w * Tensor(2.0) + b).tanh()
-  y.backward()
-  """)
+// end cell: backward
 let yValue = y.item
 nb.table(
   headers: ["quantity", "autodiff", "by hand"],
@@ -144,7 +139,7 @@ nb.narrate(
   (f(x+ε) - f(x-ε)) / 2ε with the gradient from backward(). The table shows the worst relative \
   error over all inputs for a few ops on random data (Float32, ε = 1e-2).
   """)
-nb.code("gradientCheck(of: { (a.matmul(b)).tanh().sum() }, inputs: [a, b])")
+nb.cell("gradient-check")
 let checkGenerator = Generator(seed: options.seed &+ 1)
 func randomInput(_ shape: [Int], _ generator: Generator) -> Tensor {
   Tensor.randn(shape, generator: generator, requiresGrad: true)
@@ -156,6 +151,7 @@ let logits = randomInput([4, 5], checkGenerator)
 let lnWeight = randomInput([5], checkGenerator)
 let lnBias = randomInput([5], checkGenerator)
 let targets = (0..<4).map { _ in checkGenerator.int(below: 5) }
+// cell: gradient-check
 let checks: [(String, () -> Tensor, [Tensor])] = [
   ("matmul + tanh", { a1.matmul(b1).tanh().sum() }, [a1, b1]),
   ("broadcast add + sigmoid", { (a1.matmul(b1) + bias).sigmoid().mean() }, [a1, b1, bias]),
@@ -174,6 +170,7 @@ for (name, f, inputs) in checks {
   worstError = max(worstError, error)
   checkRows.append([name, String(format: "%.2e", error), error < 1e-2 ? "ok" : "WRONG"])
 }
+// end cell: gradient-check
 nb.table(headers: ["op", "max relative error", ""], rows: checkRows, title: "Gradient checks")
 nb.record("gradient_check_max_relative_error", Double(worstError))
 
@@ -192,19 +189,10 @@ let regressionSteps = options.quick ? 60 : options.int("regression-steps")
 let xs = Tensor.uniform([100, 1], low: -1, high: 1, generator: generator)
 let noise = Tensor.randn([100, 1], std: 0.1, generator: generator)
 let ys = xs * 3 - 2 + noise
+nb.cell("regression")
+// cell: regression
 let line = Linear(1, 1, generator: generator)
 let sgd = SGD(line.parameters(), learningRate: 0.1)
-nb.code(
-  """
-  let line = Linear(1, 1)
-  let optimizer = SGD(line.parameters(), learningRate: 0.1)
-  for step in 0..<\(regressionSteps) {
-    optimizer.zeroGrad()
-    let loss = mseLoss(line(xs), ys)
-    loss.backward()
-    optimizer.step()
-  }
-  """)
 var regressionLosses: [Double] = []
 for _ in 0..<regressionSteps {
   sgd.zeroGrad()
@@ -213,6 +201,7 @@ for _ in 0..<regressionSteps {
   sgd.step()
   regressionLosses.append(Double(loss.item))
 }
+// end cell: regression
 nb.lineChart(
   [ChartSeries(name: "MSE", values: regressionLosses)], title: "Linear regression loss", xLabel: "step",
   yLabel: "loss")
@@ -277,15 +266,11 @@ let trainY = moons.labels.slice(axis: 0, 0..<200)
 let testX = moons.points.slice(axis: 0, 200..<300)
 let testY = moons.labels.slice(axis: 0, 200..<300)
 let hidden = options.int("hidden")
+let classifierSteps = options.quick ? 300 : options.int("classifier-steps")
+nb.cell("classifier")
+// cell: classifier
 let network = TwoLayerNetwork(hidden: hidden, generator: generator)
 let optimizer = SGD(network.parameters(), learningRate: Float(options.double("lr")), momentum: 0.9)
-let classifierSteps = options.quick ? 300 : options.int("classifier-steps")
-nb.code(
-  """
-  let network = TwoLayerNetwork(hidden: \(hidden))      // \(network.parameterCount()) parameters
-  let optimizer = SGD(network.parameters(), learningRate: \(options.double("lr")), momentum: 0.9)
-  let loss = binaryCrossEntropyWithLogits(network(trainX), trainY)
-  """)
 var trainLosses: [Double] = []
 var testLosses: [Double] = []
 let bar = nb.progress("training", total: classifierSteps)
@@ -300,6 +285,7 @@ for step in 1...classifierSteps {
   bar.update(step: step, metrics: ["loss": Double(loss.item), "test loss": Double(testLoss.item)])
 }
 bar.finish()
+// end cell: classifier
 let trainAccuracy = noGrad { accuracy(network(trainX), trainY) }
 let testAccuracy = noGrad { accuracy(network(testX), testY) }
 nb.lineChart(

@@ -97,8 +97,10 @@ try Data(
   "label,text\npositive,\"Lovely, \"\"really\"\" lovely\"\nnegative,\npositive,too,many,columns\nneutral,what is this label?\nnegative,Leaky gasket.\n"
     .utf8
 ).write(to: messy)
-nb.code("readExamples(url, format: .csv, labels: [\"negative\", \"positive\"], onBadRow: .skipAndCount)")
+nb.cell("read-messy")
+// cell: read-messy
 let loaded = try readExamples(messy, format: .csv, labels: ["negative", "positive"], onBadRow: .skipAndCount)
+// end cell: read-messy
 nb.table(
   headers: ["line", "problem"], rows: loaded.skipped.map { ["\($0.line)", $0.problem] },
   title: "\(loaded.examples.count) examples kept, \(loaded.skipped.count) rows skipped")
@@ -119,7 +121,11 @@ nb.narrate(
   strips accents. Then duplicates go: exact ones (same text after cleaning) and near ones, \
   found with MinHash over word triples and confirmed by their Jaccard similarity.
   """)
-nb.code("cleanText(\"  Ｆｕｌｌ\\u{200B}width\\t text \")  →  \"\(cleanText("  Ｆｕｌｌ\u{200B}width\t text "))\"")
+nb.cell("clean")
+// cell: clean
+let cleaned = cleanText("  Ｆｕｌｌ\u{200B}width\t text ")
+// end cell: clean
+nb.output("\"\(cleaned)\"")
 let sentences = lines("corpus/general.txt").prefix(options.quick ? 200 : 1500).flatMap {
   $0.split(separator: ".").map { Example(label: "", text: String($0)) }.filter { $0.text.count > 10 }
 }

@@ -81,12 +81,14 @@ nb.narrate(
   Lesson 4 learns these). A learned position embedding is added, so that word order is \
   visible: without it, attention would see a bag of words.
   """)
+nb.cell("embeddings")
+// cell: embeddings
 let d = 8
 let wordTable = Embedding(vocabulary.count, d, generator: generator)
 let positionTable = Embedding(words.count, d, std: 0.5, generator: generator)
 // (1, seq, d): word vectors plus position vectors.
 let x = noGrad { wordTable(ids, shape: [1, words.count]) + positionTable(Array(0..<words.count)) }
-nb.code("let x = wordEmbeddings(ids) + positionEmbeddings(0..<\(words.count))   // (1, \(words.count), \(d))")
+// end cell: embeddings
 nb.table(
   headers: ["position", "word", "id", "first 3 of its \(d) numbers"],
   rows: words.enumerated().map { t, w in
@@ -105,12 +107,14 @@ nb.narrate(
   offer?) and a value (what do I pass on?). The score of query i against key j is their dot \
   product: one number per pair, a (seq × seq) matrix.
   """)
+nb.cell("scores")
+// cell: scores
 let query = Linear(d, d, generator: generator)
 let key = Linear(d, d, generator: generator)
 let value = Linear(d, d, generator: generator)
-let (q, k, v) = noGrad { (query(x), key(x), value(x)) }
+let (q, k, v) = noGrad { (query(x), key(x), value(x)) }  // (1, seq, d) each
 let rawScores = noGrad { q.matmul(k.transpose(-2, -1)) }  // (1, seq, seq)
-nb.code("let scores = query(x).matmul(key(x).transpose(-2, -1))   // (1, \(words.count), \(words.count))")
+// end cell: scores
 
 func matrix(_ t: Tensor, rows: Int, columns: Int, offset: Int = 0) -> [[Double]] {
   (0..<rows).map { r in (0..<columns).map { c in Double(t.data[offset + r * columns + c]) } }
@@ -176,13 +180,11 @@ nb.heatmap(
 // MARK: - 5. Softmax and the weighted sum
 
 nb.section("5. Softmax and the weighted sum")
-nb.code(
-  """
-  let attention = scaledDotProductAttention(query: q, key: k, value: v, mask: causalMask(\(seq)))
-  attention.weights   // (1, \(seq), \(seq)), rows sum to 1
-  attention.output    // (1, \(seq), \(d)): each token's mix of the values
-  """)
+nb.cell("attention")
+// cell: attention
+// weights (1, seq, seq), rows sum to 1; output (1, seq, d): each token's mix of the values
 let attention = noGrad { scaledDotProductAttention(query: q, key: k, value: v, mask: causal) }
+// end cell: attention
 nb.heatmap(
   matrix(attention.weights, rows: seq, columns: seq), rowLabels: words, columnLabels: words,
   title: "Causal attention weights: each row sums to 1, the future gets exactly 0")
@@ -209,14 +211,17 @@ nb.narrate(
   then a feed-forward block (hidden → 4·hidden → hidden with GELU), again with residual and \
   LayerNorm. GPT-2 does the same with the LayerNorm first ("pre-LN") and a causal mask.
   """)
+nb.cell("bert")
+// cell: bert
 let bertConfig = BertConfig(
   vocabSize: vocabulary.count + 1, hiddenSize: 16, numHiddenLayers: 2, numAttentionHeads: 2,
   intermediateSize: 64,
   maxPositionEmbeddings: 32)
 let bert = BertForSequenceClassification(bertConfig, generator: generator)
 bert.eval()
+// end cell: bert
 let names = bert.namedParameters().map(\.name)
-nb.code("let bert = BertForSequenceClassification(config)   // \(bert.parameterCount()) parameters")
+nb.output("\(bert.parameterCount()) parameters")
 nb.output(
   "Parameter names, as in Hugging Face checkpoints:\n" + names.prefix(8).joined(separator: "\n") + "\n... ("
     + "\(names.count) tensors in all)")

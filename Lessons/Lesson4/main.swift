@@ -88,10 +88,13 @@ nb.narrate(
   """)
 let example = "[CLS] " + general[3].split(separator: ".")[0] + ". [SEP]"
 let exampleIDs = tokenizer.encode(example)
+nb.cell("mask")
+// cell: mask
+// 0.15 in training; 0.3 shows more
 let masked = maskTokens(
   [exampleIDs], maskID: maskID, vocabularySize: tokenizer.vocabularySize, special: special, probability: 0.3,
   generator: Generator(seed: 7))
-nb.code("maskTokens([ids], maskID: \(maskID), ..., probability: 0.3)   // 0.15 in training; 0.3 shows more")
+// end cell: mask
 nb.table(
   headers: ["position", "token", "model reads", "label"],
   rows: exampleIDs.indices.map { t in
@@ -183,10 +186,14 @@ nb.narrate(
   The labels are the inputs shifted left by one, with -100 where nothing follows (exercise \
   4.2); the causal mask of Lesson 3 keeps each position from seeing its answer.
   """)
+nb.cell("next-token-labels")
+// cell: next-token-labels
 let gptRow = tokenizer.encode("a small cafe near the tent serves coffee")
-nb.code("nextTokenLabels([\(gptRow.map { tokenizer.tokens[$0] }.joined(separator: ", "))])")
+let nextLabels = nextTokenLabels([gptRow])[0]
+// end cell: next-token-labels
 nb.output(
-  nextTokenLabels([gptRow])[0].map { $0 == -100 ? "-100" : tokenizer.tokens[$0] }.joined(separator: ", "))
+  gptRow.map { tokenizer.tokens[$0] }.joined(separator: ", ") + "\n"
+    + nextLabels.map { $0 == -100 ? "-100" : tokenizer.tokens[$0] }.joined(separator: ", "))
 
 // Saving and loading.
 nb.narrate(
@@ -195,20 +202,25 @@ nb.narrate(
   model.safetensors (an 8-byte little-endian header length, a JSON header naming each tensor's \
   dtype, shape and byte range, then the raw bytes; exercise 4.4) and the vocabulary.
   """)
+nb.cell("save")
+// cell: save
 let liveDirectory = outputDirectory.appendingPathComponent("bert-live")
 try live.save(to: liveDirectory)
 try tokenizer.write(to: liveDirectory.appendingPathComponent("vocab.txt"))
 let weightsData = try Data(contentsOf: liveDirectory.appendingPathComponent("model.safetensors"))
 let header = try readSafetensorsHeader(weightsData, path: "model.safetensors")
+// end cell: save
 let tensorNames = header.json.keys.filter { $0 != "__metadata__" }.sorted()
-nb.code("try model.save(to: \"\(liveDirectory.relativePath)\")\nreadSafetensorsHeader(data)")
 nb.output(
   "header: \(header.dataStart - 8) bytes of JSON, \(tensorNames.count) tensors, data from byte \(header.dataStart)\n"
     + tensorNames.prefix(4).map { name in
       let shape = (header.json[name] as? [String: Any])?["shape"] as? [Int] ?? []
       return "  \(name)  \(shape)"
     }.joined(separator: "\n") + "\n  ...")
+nb.cell("reload")
+// cell: reload
 let reloaded = try BertForMaskedLM.fromPretrained(liveDirectory)
+// end cell: reload
 live.eval()
 reloaded.eval()
 let probeRow = [Array(liveHeldOut[0])]
@@ -216,19 +228,18 @@ let reloadDifference = try noGrad {
   zip(try live(inputIds: probeRow).data, try reloaded(inputIds: probeRow).data).map { abs($0 - $1) }.max()
     ?? 0
 }
-nb.code("let reloaded = try BertForMaskedLM.fromPretrained(\"\(liveDirectory.relativePath)\")")
 nb.output("largest difference between the logits of the model and of its reloaded copy: \(reloadDifference)")
 nb.record("reload_max_logit_difference", Double(reloadDifference))
 
 // MARK: - 2. Fill in the blank
 
 nb.section("2. What the shipped checkpoint learned: fill in the blank")
+nb.cell("load-bert-mini")
+// cell: load-bert-mini
 let (bert, loadReport) = try BertForMaskedLM.fromPretrained(bertDirectory, outputLoadingInfo: true)
 bert.eval()
+// end cell: load-bert-mini
 let bertConfig = bert.bert.config
-nb.code(
-  "let (bert, report) = try BertForMaskedLM.fromPretrained(\"datasets/models/bert-mini\", outputLoadingInfo: true)"
-)
 nb.output(
   "\(loadReport.description)\nhidden \(bertConfig.hiddenSize), \(bertConfig.numHiddenLayers) layers, "
     + "vocabulary \(bertConfig.vocabSize), \(bert.parameterCount()) parameters")
@@ -405,10 +416,12 @@ let domainHeldOutCount = max(1, inDomain.count / 10)
 // A quick run reads a sixth of the in-domain text: enough for 6 steps and the word counts.
 let domainTraining = Array(inDomain.dropLast(domainHeldOutCount).prefix(quick ? 360 : inDomain.count))
 let domainHeldOut = Array(inDomain.suffix(domainHeldOutCount))
+// cell: new-words
 let newWords = frequentSplitWords(
   in: domainTraining, tokenizer: tokenizer, limit: quick ? 8 : options.int("new-words"), minimumCount: 20,
   background: Array(general.prefix(quick ? 1000 : 3000)))
 let (domainTokenizer, added) = try addingWords(newWords.map(\.word), to: tokenizer)
+// end cell: new-words
 nb.narrate(
   """
   The checkpoint's vocabulary was learned on general text; the espresso-machine reviews of \
@@ -416,11 +429,7 @@ nb.narrate(
   of the in-domain text that the vocabulary splits and that are at least 10 times rarer in \
   general text (the domain's own words), and what they cost:
   """)
-nb.code(
-  """
-  let words = frequentSplitWords(in: inDomainText, tokenizer: tokenizer, limit: \(newWords.count), background: generalText)
-  let (domainTokenizer, added) = try addingWords(words.map(\\.word), to: tokenizer)
-  """)
+nb.cell("new-words")
 nb.table(
   headers: ["word", "count", "pieces before", "after"],
   rows: newWords.prefix(12).map { w in
@@ -434,16 +443,17 @@ let tokensAfter = domainHeldOut.reduce(0) { $0 + domainTokenizer.encode($1).coun
 nb.output(
   "held-out in-domain text: \(tokensBefore) tokens before, \(tokensAfter) after ("
     + percent(1 - Double(tokensAfter) / Double(tokensBefore)) + " shorter)")
-let adapted = try resizingTokenEmbeddings(of: bert, adding: added)
 nb.narrate(
   """
   Each new word gets a row in the embedding table (shared with the MLM decoder, which gets a \
   bias too). A random row would be a word the model knows nothing about; starting it at the \
   mean of its former pieces' rows keeps part of what the pieces meant.
   """)
-nb.code(
-  "let adapted = try resizingTokenEmbeddings(of: bert, adding: added)   // \(added.count) new rows, mean-initialised"
-)
+nb.cell("resize")
+// cell: resize
+// One new row per added word, each the mean of its former pieces' rows.
+let adapted = try resizingTokenEmbeddings(of: bert, adding: added)
+// end cell: resize
 // The same growth with random rows, for comparison.
 let randomStart = try resizingTokenEmbeddings(of: bert, adding: added)
 for name in ["bert.embeddings.word_embeddings.weight", "cls.predictions.bias"] {

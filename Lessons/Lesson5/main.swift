@@ -113,16 +113,12 @@ nb.record("train_examples", train.count)
 nb.record("validation_reviews_with_unseen_sentiment_words", unseen)
 
 let tokenizer = try WordPieceTokenizer(vocabularyFile: bertDirectory.appendingPathComponent("vocab.txt"))
-nb.code(
-  """
-  let (model, report) = try BertForSequenceClassification.fromPretrained(
-    "datasets/models/bert-mini", labelNames: ["negative", "positive"], classifierPooling: "mean",
-    outputLoadingInfo: true)
-  print(report)
-  """)
+nb.cell("load")
+// cell: load
 let (preview, report) = try BertForSequenceClassification.fromPretrained(
   bertDirectory, labelNames: labelNames, classifierPooling: "mean", outputLoadingInfo: true)
 nb.output(report.description)
+// end cell: load
 nb.narrate(
   """
   The encoder's \(report.loaded) tensors come from pre-training; the pooler and the classifier \
@@ -343,32 +339,20 @@ nb.narrate(
   on all \(fullTrain.count) labelled reviews: evaluation and a checkpoint each epoch, the best \
   checkpoint loaded at the end, then the test set, used once.
   """)
-nb.code(
-  """
-  let model = try BertForSequenceClassification.fromPretrained(
-    "datasets/models/bert-mini", labelNames: ["negative", "positive"], classifierPooling: "mean")
-  var args = TrainingArguments(
-    outputDir: "runs/Lesson5/bert-sentiment", numTrainEpochs: \(String(format: "%g", bertEpochs)),
-    perDeviceTrainBatchSize: 32, learningRate: \(String(format: "%g", bertLearningRate)))
-  args.warmupRatio = 0.1
-  args.weightDecay = 0.01
-  args.evalStrategy = .epoch
-  args.saveStrategy = .epoch
-  args.loadBestModelAtEnd = true
-  args.metricForBestModel = "accuracy"
-  args.saveTotalLimit = 2
-  let trainer = try Trainer(
-    model: model, args: args, trainDataset: fullTrain, evalDataset: validation, tokenizer: tokenizer,
-    maxLength: 64, computeMetrics: classificationMetrics)
-  try trainer.train()
-  let result = try trainer.predict(test)
-  """)
 let outputDirectory = nb.options.outputDirectory.appendingPathComponent("bert-sentiment")
 try? FileManager.default.removeItem(at: outputDirectory)
+nb.cell("hugging-face-example")
+// cell: hugging-face-example
 let model = try BertForSequenceClassification.fromPretrained(
   bertDirectory, labelNames: labelNames, classifierPooling: "mean", generator: Generator(seed: options.seed))
-var args = bertRecipe
-args.outputDir = outputDirectory.path
+var args = TrainingArguments(
+  outputDir: outputDirectory.path, numTrainEpochs: bertEpochs, perDeviceTrainBatchSize: 32,
+  learningRate: bertLearningRate)
+args.warmupRatio = 0.1
+args.weightDecay = 0.01
+args.loggingStrategy = .epoch
+args.seed = options.seed
+args.disableTqdm = true
 args.evalStrategy = .epoch
 args.saveStrategy = .epoch
 args.loadBestModelAtEnd = true
@@ -379,6 +363,7 @@ let trainer = try Trainer(
   maxLength: 64, computeMetrics: classificationMetrics)
 let output = try trainer.train()
 let result = try trainer.predict(test)
+// end cell: hugging-face-example
 nb.table(
   headers: ["epoch", "training loss", "validation loss", "validation accuracy"],
   rows: trainer.state.logHistory.filter { $0["eval_loss"] != nil }.map { entry in

@@ -24,19 +24,14 @@ func reviewKind(_ text: String) -> String {
   let half = labels.count / 2
   let (fitLogits, fitLabels) = (Array(logits.prefix(half)), Array(labels.prefix(half)))
   let (heldLogits, heldLabels) = (Array(logits.suffix(from: half)), Array(labels.suffix(from: half)))
-  nb.code(
-    """
-    let (confidence, correct) = confidences(heldLogits, labels: heldLabels)
-    let before = calibration(confidences: confidence, correct: correct, bins: 15)     // 7.5
-    let temperature = fitTemperature(fitLogits, labels: fitLabels)   // minimises the NLL
-    let scaled = confidences(heldLogits, labels: heldLabels, temperature: temperature)
-    let after = calibration(confidences: scaled.confidences, correct: scaled.correct, bins: 15)
-    """)
+  nb.cell("calibration")
+  // cell: calibration
   let (confidence, correct) = confidences(heldLogits, labels: heldLabels)
-  let before = calibration(confidences: confidence, correct: correct, bins: 15)
-  let temperature = fitTemperature(fitLogits, labels: fitLabels)
+  let before = calibration(confidences: confidence, correct: correct, bins: 15)  // 7.5
+  let temperature = fitTemperature(fitLogits, labels: fitLabels)  // minimises the NLL
   let scaled = confidences(heldLogits, labels: heldLabels, temperature: temperature)
   let after = calibration(confidences: scaled.confidences, correct: scaled.correct, bins: 15)
+  // end cell: calibration
   let nllBefore = negativeLogLikelihood(heldLogits, labels: heldLabels)
   let nllAfter = negativeLogLikelihood(heldLogits, labels: heldLabels, temperature: temperature)
   nb.table(

@@ -40,24 +40,11 @@ import Training
     parameters against the checkpoint's \
     \(String(format: "%.2fM", Double(try gpt.model(pretrained: true, seed: 0).parameterCount()) / 1e6))).
     """)
-  nb.code(
-    """
-    let bagOfWords = TfidfLogisticRegression(numClasses: 2)
-    bagOfWords.fit(train.texts, labels: train.labels, generator: Generator(seed: \(options.seed)))
-    // recipe(...) is TrainingArguments with maxSteps, warmupRatio 0.1, weightDecay 0.01 (Runs.swift);
-    // fineTune(...) runs Trainer.train(), then predict(validation) and evaluate(train).
-    let scratch = try fineTune(  // the smaller model of gpt.scratchConfig, from random weights
-      try gpt.model(pretrained: false, seed: \(options.seed)), collator: gpt.collator,
-      args: recipe(outputDirectory: directory, maxSteps: \(scratchSteps), learningRate: \(String(format: "%g", scratchRate)), seed: \(options.seed)),
-      train: train, validation: validation)
-    let pretrained = try fineTune(
-      try gpt.model(pretrained: true, seed: \(options.seed)), collator: gpt.collator,
-      args: recipe(outputDirectory: directory, maxSteps: \(steps), learningRate: \(String(format: "%g", learningRate)), seed: \(options.seed)),
-      train: train, validation: validation)
-    """)
   let majority = majorityClass(train.labels)
   let majorityValidation = Array(repeating: majority, count: validation.count)
   let majorityTrainAccuracy = Double(train.labels.filter { $0 == majority }.count) / Double(train.count)
+  nb.cell("baselines")
+  // cell: baselines
   let bagOfWords = TfidfLogisticRegression(numClasses: 2)
   bagOfWords.fit(train.texts, labels: train.labels, generator: Generator(seed: options.seed))
   let bagValidation = bagOfWords.predict(validation.texts)
@@ -70,6 +57,8 @@ import Training
     let right = members.filter { bagTrainPredictions[$0] == train.labels[$0] }.count
     return (kind, Double(right) / Double(max(1, members.count)))
   }
+  // recipe(...) is TrainingArguments with maxSteps, warmupRatio 0.1, weightDecay 0.01 (Runs.swift);
+  // fineTune(...) runs Trainer.train(), then predict(validation) and evaluate(train).
   let directory = runsDirectory.appendingPathComponent("sentiment")
   let bar = nb.progress("fine-tuning runs", total: 2)
   let scratch = try fineTune(
@@ -83,6 +72,7 @@ import Training
     args: recipe(outputDirectory: directory, maxSteps: steps, learningRate: learningRate, seed: options.seed),
     train: train, validation: validation)
   bar.finish()
+  // end cell: baselines
 
   struct Arm {
     var name: String
@@ -109,6 +99,7 @@ import Training
   let generator = Generator(seed: options.seed)
   var rows: [[String]] = []
   var recorded: [String: JSONValue] = [:]
+  // cell: intervals
   for arm in arms {
     let (accuracy, f1) = scores(arm.predictions)
     let correct = zip(labels, arm.predictions).map { $0 == $1 }
@@ -129,6 +120,7 @@ import Training
       "f1_ci": .array([.number(f1CI.low), .number(f1CI.high)]),
     ])
   }
+  // end cell: intervals
   nb.table(
     headers: ["model", "train acc.", "validation acc.", "95% interval", "macro-F1", "95% interval"],
     rows: rows,
@@ -171,22 +163,11 @@ import Training
     pair, which is sharper than comparing their intervals: McNemar's exact test (exercise 7.4) \
     looks only at the reviews exactly one of them gets right.
     """)
-  nb.code(
-    """
-    // The intervals of the table above, for each model (one Generator(seed: \(options.seed)) for all):
-    let correct = zip(labels, arm.predictions).map { $0 == $1 }
-    let accuracyCI = bootstrapInterval(count: labels.count, resamples: \(resamples), generator: generator) {  // 7.3
-      Training.accuracy(of: correct, at: $0)
-    }
-    // The paired tests; other: the predictions of the bag of words, then of the model from scratch.
-    let test = mcnemarTest(labels: labels, first: pretrained.predictions, second: other)  // 7.4
-    let (c1, c2) = (zip(labels, pretrained.predictions).map { $0 == $1 }, zip(labels, other).map { $0 == $1 })
-    let paired = pairedBootstrap(count: labels.count, resamples: \(resamples), generator: Generator(seed: \(options.seed))) {
-      Training.accuracy(of: c1, at: $0) - Training.accuracy(of: c2, at: $0)
-    }
-    """)
+  nb.cell("intervals")  // the table above's intervals, for each model (exercise 7.3)
+  nb.cell("paired-tests")  // exercise 7.4 and the paired bootstrap
   var pairedRows: [[String]] = []
   var pairedRecord: [String: JSONValue] = [:]
+  // cell: paired-tests
   for (name, other) in [
     ("TF-IDF + logistic regression", bagValidation), ("GPT-style, from scratch", scratch.predictions),
   ] {
@@ -209,6 +190,7 @@ import Training
       "mcnemar_c": .number(Double(test.c)), "mcnemar_p_value": .number(test.pValue),
     ])
   }
+  // end cell: paired-tests
   nb.table(
     headers: [
       "comparison", "accuracy difference (points)", "95% paired interval", "only first / only second right",

@@ -95,17 +95,13 @@ nb.narrate(
   \(refundValidation.filter { $0 == 1 }.count) of the \(refundValidation.count) validation \
   requests are refunds. A classifier that always says "other" is right most of the time:
   """)
-nb.code(
-  """
-  let majority = majorityClass(refundTrain)  // the commonest training label
-  let always = Array(repeating: majority, count: refundValidation.count)
-  let majorityMatrix = confusionMatrix(labels: refundValidation, predictions: always, numClasses: 2)  // 7.1
-  print(classificationReport(majorityMatrix, names: refundNames))  // refundNames = ["other", "refund"]
-  """)
-let majority = majorityClass(refundTrain)
+nb.cell("majority")
+// cell: majority
+let majority = majorityClass(refundTrain)  // the commonest training label
 let always = Array(repeating: majority, count: refundValidation.count)
-let majorityMatrix = confusionMatrix(labels: refundValidation, predictions: always, numClasses: 2)
-nb.output(classificationReport(majorityMatrix, names: refundNames))
+let majorityMatrix = confusionMatrix(labels: refundValidation, predictions: always, numClasses: 2)  // 7.1
+nb.output(classificationReport(majorityMatrix, names: refundNames))  // refundNames: "other", "refund"
+// end cell: majority
 let majorityAccuracy = accuracyScore(majorityMatrix)
 nb.narrate(
   """
@@ -118,19 +114,14 @@ nb.narrate(
   predicted has an undefined precision (0/0); scikit-learn warns and counts it as 0, and so does \
   the kit: a model gets no credit for a class it never names.
   """)
-nb.code(
-  """
-  let refundModel = TfidfLogisticRegression(numClasses: 2)
-  refundModel.fit(intentTrain.texts, labels: refundTrain, generator: Generator(seed: \(options.seed)))
-  let refundPredicted = refundModel.predict(intentValidation.texts)
-  let refundMatrix = confusionMatrix(labels: refundValidation, predictions: refundPredicted, numClasses: 2)
-  print(classificationReport(refundMatrix, names: refundNames))
-  """)
+nb.cell("bag-of-words")
+// cell: bag-of-words
 let refundModel = TfidfLogisticRegression(numClasses: 2)
 refundModel.fit(intentTrain.texts, labels: refundTrain, generator: Generator(seed: options.seed))
 let refundPredicted = refundModel.predict(intentValidation.texts)
 let refundMatrix = confusionMatrix(labels: refundValidation, predictions: refundPredicted, numClasses: 2)
 nb.output(classificationReport(refundMatrix, names: refundNames))
+// end cell: bag-of-words
 let refundTable = confusionMatrixRows(refundMatrix, names: refundNames)
 nb.table(
   headers: refundTable.headers, rows: refundTable.rows,

@@ -221,11 +221,7 @@ func speedVerdict(_ speedup: Double) -> String {
     exactly in Int32 by a SIMD kernel (Int8Linear.swift; the `vpmaddwd` instruction on x86), \
     and each output is scaled once by the two scales.
     """)
-  nb.code(
-    """
-    let replaced = try model.quantizeDynamic()     // every Linear → QuantizedLinear
-    try model.saveQuantizedWeights(to: directory)  // I8 weights + weight_scale
-    """)
+  nb.cell("quantize")
   let floatModel = try fineTunedModel()
   func timeInference(_ model: GPT2ForSequenceClassification) throws -> (accuracy: Double, seconds: Double) {
     var best = Double.infinity
@@ -239,11 +235,13 @@ func speedVerdict(_ speedup: Double) -> String {
   }
   let floatRun = try timeInference(floatModel)
   let floatBytes = bytes(adapterDirectory.appendingPathComponent("full_fine-tuning/model.safetensors"))
+  // cell: quantize
   let int8Model = try fineTunedModel()
-  let replaced = try int8Model.quantizeDynamic()
+  let replaced = try int8Model.quantizeDynamic()  // every Linear → QuantizedLinear
   let int8Run = try timeInference(int8Model)
   let int8Directory = nb.options.outputDirectory.appendingPathComponent("int8")
-  try int8Model.saveQuantizedWeights(to: int8Directory)
+  try int8Model.saveQuantizedWeights(to: int8Directory)  // I8 weights + weight_scale
+  // end cell: quantize
   let int8Bytes = bytes(int8Directory.appendingPathComponent("model.safetensors"))
   let speedup = floatRun.seconds / int8Run.seconds
   nb.table(
@@ -287,17 +285,17 @@ func speedVerdict(_ speedup: Double) -> String {
     on each head's output, averaged over training batches), which are then removed from the \
     matrices.
     """)
-  nb.code(
-    """
-    let masks = model.globalMagnitudePrune(sparsity: 0.5)   // masks.apply(to:) after each step keeps them zero
-    """)
+  nb.cell("prune")
+  // cell: prune
   let sparsities = quick ? [0.0, 0.5, 0.9] : [0.0, 0.3, 0.5, 0.7, 0.9]
   var pruned: [Double] = []
   for s in sparsities {
     let model = try fineTunedModel()
+    // Returns the masks; masks.apply(to:) after each optimizer step would keep them zero.
     model.globalMagnitudePrune(sparsity: s)
     pruned.append(try accuracy(validation) { try classifierLogits(model, $0, of: validation) })
   }
+  // end cell: prune
   nb.lineChart(
     [ChartSeries(name: "accuracy", values: pruned)],
     title:

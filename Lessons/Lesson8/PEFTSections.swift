@@ -228,11 +228,8 @@ struct RunResult {
     W' = W + (α/r)·B·A. mergeAndUnload() does that for every adapted layer and returns the \
     plain GPT-2 classifier, which runs as fast as the original.
     """)
-  nb.code(
-    """
-    let loaded = try PeftModel.fromPretrained(model, "runs/Lesson8/adapters/LoRA_r=8")
-    let merged = try loaded.mergeAndUnload()
-    """)
+  nb.cell("merge")
+  // cell: merge
   let fresh = try GPT2ForSequenceClassification.fromPretrained(
     gptDirectory, labelNames: labelNames, padTokenId: gptPad)
   let loaded = try PeftModel.fromPretrained(fresh, adapterDirectory.appendingPathComponent("LoRA_r=8"))
@@ -243,6 +240,7 @@ struct RunResult {
     try loaded.logits(inputIds: padded.inputIds, attentionMask: padded.attentionMask)
   }
   let merged = try loaded.mergeAndUnload()
+  // end cell: merge
   merged.eval()
   let mergedLogits = try noGrad {
     try merged.logits(inputIds: padded.inputIds, attentionMask: padded.attentionMask)

@@ -31,20 +31,15 @@ import Training
     deeper BERT (\(deepConfig.numHiddenLayers) layers, hidden \(deepConfig.hiddenSize)), a batch \
     of 16 sequences of 64 tokens:
     """)
-  nb.code(
-    """
-    model.gradientCheckpointingEnable()   // transformers' name; the Trainer's gradientCheckpointing
-    let loss = classificationLoss(logits: try model(inputIds: ids, attentionMask: mask), labels: labels)
-    print(graphActivationBytes(loss))     // what the graph keeps for backward
-    loss.backward()
-    // inside BertEncoder, each layer:  checkpoint(hidden, parameters: layer.parameters()) { layer($0, mask: mask).0 }
-    """)
   let deepModel = BertForSequenceClassification(deepConfig, generator: Generator(seed: 1))
   let deepGenerator = Generator(seed: 7)
   let deepIds = (0..<16 * 64).map { _ in 5 + deepGenerator.int(below: tokenizer.vocabularySize - 5) }
   let deepLabels = (0..<16).map { $0 % labelNames.count }
   let deepIdRows = (0..<16).map { Array(deepIds[($0 * 64)..<(($0 + 1) * 64)]) }
   let deepMask = Array(repeating: Array(repeating: 1, count: 64), count: 16)
+  nb.cell("checkpointing")
+  // cell: checkpointing
+  // Inside BertEncoder, each layer then runs as checkpoint(hidden, parameters: layer.parameters()) { ... }.
   /// One training step's loss, activation bytes, time and gradients, with or without checkpointing.
   func deepStep(checkpointed: Bool) throws -> (bytes: Int, seconds: Double, grads: [[Float]]) {
     if checkpointed {
@@ -64,6 +59,7 @@ import Training
     deepModel.parameters().forEach { $0.grad = nil }
     return (bytes, seconds, grads)
   }
+  // end cell: checkpointing
   var plainSteps: [(bytes: Int, seconds: Double, grads: [[Float]])] = []
   var checkpointedSteps: [(bytes: Int, seconds: Double, grads: [[Float]])] = []
   for _ in 0..<(quick ? 1 : 2) {

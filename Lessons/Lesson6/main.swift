@@ -170,13 +170,8 @@ nb.narrate(
   fast.ai suggests the "valley", a point inside the longest falling stretch of the smoothed \
   curve; the older "steepest" suggestion (exercise 6.1) is where it falls fastest.
   """)
-nb.code(
-  """
-  let model = try BertForSequenceClassification.fromPretrained(
-    "datasets/models/bert-mini", labelNames: labelNames, classifierPooling: "mean")
-  let result = try lrFind(model: model, batches: batches, startLR: 1e-5, endLR: 1, numIterations: 50)
-  print(result.valley, result.steepest)
-  """)
+nb.cell("lr-find")
+// cell: lr-find
 let collator = DataCollatorWithPadding(tokenizer: tokenizer, maxLength: 32)
 let finderOrder = Generator(seed: options.seed).shuffled(Array(0..<train.count))
 let finderBatches = stride(from: 0, to: train.count, by: 16).map { start in
@@ -187,7 +182,8 @@ let finderBatches = stride(from: 0, to: train.count, by: 16).map { start in
 }
 let finder = try lrFind(
   model: try pretrained(seed: options.seed), batches: finderBatches, startLR: 1e-5, endLR: 1,
-  numIterations: quick ? 30 : 50)
+  numIterations: quick ? 30 : 50)  // pretrained(seed:) is bert-mini with a new head, mean pooling
+// end cell: lr-find
 nb.lineChart(
   [ChartSeries(name: "smoothed loss", values: finder.smoothedLosses)],
   title:
@@ -331,18 +327,10 @@ nb.narrate(
   counts as better only if the accuracy rose by more than 1 point \
   (\(String(format: "%g", 0.01 * Double(validation.count))) of the \(validation.count) validation examples), and two in a row without that end the run:
   """)
-nb.code(
-  """
-  args.evalStrategy = .epoch
-  args.saveStrategy = .epoch
-  args.loadBestModelAtEnd = true
-  args.metricForBestModel = "accuracy"
-  args.numTrainEpochs = \(String(format: "%g", 4 * epochs))
-  let stopper = EarlyStoppingCallback(earlyStoppingPatience: 2, earlyStoppingThreshold: 0.01)
-  let trainer = try Trainer(model: model, args: args, ..., callbacks: [stopper])
-  """)
+nb.cell("early-stopping")
 let stoppingDirectory = runs.appendingPathComponent("early-stopping")
 try? FileManager.default.removeItem(at: stoppingDirectory)
+// cell: early-stopping
 var stoppingArgs = recipe("early-stopping", seed: options.seed, learningRate: chosenRate, epochs: 4 * epochs)
 stoppingArgs.evalStrategy = .epoch
 stoppingArgs.saveStrategy = .epoch
@@ -353,6 +341,7 @@ let stopper = EarlyStoppingCallback(earlyStoppingPatience: 2, earlyStoppingThres
 let stopped = try fineTune(
   try pretrained(seed: options.seed), args: stoppingArgs, train: train, validation: validation,
   tokenizer: tokenizer, setup: RunSetup(callbacks: [stopper]))
+// end cell: early-stopping
 let stoppingAccuracies = stopped.history.compactMap { $0["eval_accuracy"] }
 let plannedSteps = Int((4 * epochs * Double((train.count + 15) / 16)).rounded(.up))
 let bestStep =

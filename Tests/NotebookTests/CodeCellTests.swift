@@ -118,4 +118,12 @@ final class CodeCellTests: XCTestCase {
     }
     XCTAssertGreaterThan(cells, 0, "no lesson uses nb.cell")
   }
+
+  /// Lessons show only code they run: a hand-written `nb.code("...")` cell could drift from it.
+  func testLessonsShowNoHandWrittenCodeCells() throws {
+    for (file, source) in try lessonSources() {
+      XCTAssertFalse(
+        source.contains("nb.code("), "\(file.lastPathComponent): use nb.cell, cut from the code that runs")
+    }
+  }
 }

@@ -78,13 +78,15 @@ func pretrainMaskedLM(
   _ model: BertForMaskedLM, tokenizer: WordPieceTokenizer, training: [[Int]], heldOut: [[Int]],
   args: TrainingArguments, bar: ProgressBar
 ) throws -> PretrainingRun {
+  // cell: pretrain-masked-lm
   let trainer = try Trainer(
     model: model, args: args, trainDataset: training, evalDataset: heldOut,
     dataCollator: DataCollatorForLanguageModeling(tokenizer: tokenizer, mlmProbability: 0.15),
     callbacks: [ProgressCallback(bar)])
-  let before = try trainer.evaluate()
-  let output = try trainer.train()
+  let before = try trainer.evaluate()  // the untrained model's held-out loss, step 0
+  let output = try trainer.train()  // trainer.stepLosses; trainer.evaluations: loss, perplexity, accuracy
   if trainer.evaluations.last?.step != output.globalStep { try trainer.evaluate() }
+  // end cell: pretrain-masked-lm
   bar.finish()
   let seconds = output.metrics["train_runtime"]!
   return PretrainingRun(

@@ -34,30 +34,36 @@ func points(_ x: Double) -> String { String(format: "%+.1f points", x * 100) }
   // The last 180 documents: the ones bert-mini's own pre-training held out (its model card).
   let heldOutDocuments = Array(documents.suffix(180))
   let trainingDocuments = Array(documents.prefix(min(3000, documents.count - 180)))
-  nb.code(
-    """
-    let pairs = sentencePairExamples(
-      documents, tokenizer: tokenizer, objective: .sop, length: 64, generator: Generator(seed: \(seed)))
-    let model = try BertForPreTraining.fromPretrained("datasets/models/bert-mini")  // + pooler, seq_relationship
-    var args = TrainingArguments(outputDir: "\(outputDirectory.relativePath)/sop", perDeviceTrainBatchSize: 32, learningRate: 5e-4)
-    args.maxSteps = \(steps)
-    (args.lrSchedulerType, args.weightDecay, args.maxGradNorm) = (.constant, 0, 0)  // Lesson 5's recipe comes later
-    let trainer = try PreTrainingTrainer(
-      model: model, args: args, trainDataset: pairs,
-      dataCollator: DataCollatorForLanguageModeling(tokenizer: tokenizer))  // MLM loss + SOP loss
-    try trainer.train()
-    let accuracy = try sentenceAccuracy(model, heldOutPairs, padTokenId: 0)
-    """)
+  nb.cell("sentence-objective")
   var rows: [[String]] = []
   var results: [(before: Double, after: Double, count: Int, mlmBefore: Double, mlmAfter: Double)] = []
   var shown = false
   for objective in [SentenceObjective.nsp, .sop] {
+    // cell: sentence-objective
+    // For NSP, then SOP: pairs from the same documents, bert-mini with a new sentence head.
     let pairs = sentencePairExamples(
       trainingDocuments, tokenizer: tokenizer, objective: objective, length: 64,
       generator: Generator(seed: seed))
     let heldOut = sentencePairExamples(
       heldOutDocuments, tokenizer: tokenizer, objective: objective, length: 64,
       generator: Generator(seed: seed + 1))
+    let model = try BertForPreTraining.fromPretrained(bertDirectory, generator: Generator(seed: seed))
+    var args = TrainingArguments(
+      outputDir: outputDirectory.appendingPathComponent(objective.rawValue).path, perDeviceTrainBatchSize: 32,
+      learningRate: 5e-4)
+    args.maxSteps = steps
+    // A constant rate, no weight decay, no clipping: Lesson 5 builds those (pretrainingArguments).
+    (args.lrSchedulerType, args.weightDecay, args.maxGradNorm) = (.constant, 0, 0)
+    (args.saveStrategy, args.disableTqdm, args.seed) = (.no, true, seed)
+    let trainer = try PreTrainingTrainer(
+      model: model, args: args, trainDataset: pairs, evalDataset: heldOut,
+      dataCollator: DataCollatorForLanguageModeling(tokenizer: tokenizer))
+    let pad = tokenizer.padTokenId ?? 0
+    let before = try sentenceAccuracy(model, heldOut, padTokenId: pad)
+    let mlmBefore = try trainer.evaluate()["eval_accuracy"] ?? .nan
+    let output = try trainer.train()
+    let after = try sentenceAccuracy(model, heldOut, padTokenId: pad)
+    // end cell: sentence-objective
     if !shown, let example = pairs.first(where: { $0.sentenceLabel == 1 }) {
       shown = true
       let cut = example.inputIds.firstIndex(of: tokenizer.id(of: "[SEP]"))!
@@ -68,24 +74,6 @@ func points(_ x: Double) -> String { String(format: "%+.1f points", x * 100) }
         B: \(tokenizer.decode(Array(example.inputIds[cut...])))
         """)
     }
-    let model = try BertForPreTraining.fromPretrained(bertDirectory, generator: Generator(seed: seed))
-    var args = TrainingArguments(
-      outputDir: outputDirectory.appendingPathComponent(objective.rawValue).path, perDeviceTrainBatchSize: 32,
-      learningRate: 5e-4)
-    args.maxSteps = steps
-    // A constant rate, no weight decay, no clipping: Lesson 5 builds those (pretrainingArguments).
-    (args.lrSchedulerType, args.weightDecay, args.maxGradNorm) = (.constant, 0, 0)
-    args.saveStrategy = .no
-    args.disableTqdm = true
-    args.seed = seed
-    let trainer = try PreTrainingTrainer(
-      model: model, args: args, trainDataset: pairs, evalDataset: heldOut,
-      dataCollator: DataCollatorForLanguageModeling(tokenizer: tokenizer))
-    let pad = tokenizer.padTokenId ?? 0
-    let before = try sentenceAccuracy(model, heldOut, padTokenId: pad)
-    let mlmBefore = try trainer.evaluate()["eval_accuracy"] ?? .nan
-    let output = try trainer.train()
-    let after = try sentenceAccuracy(model, heldOut, padTokenId: pad)
     let trainingAccuracy = try sentenceAccuracy(model, Array(pairs.prefix(heldOut.count)), padTokenId: pad)
     let mlm = try trainer.evaluate()["eval_accuracy"] ?? .nan
     rows.append([

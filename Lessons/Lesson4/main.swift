@@ -132,14 +132,7 @@ nb.narrate(
   AdamW runs at a constant rate of \(String(format: "%g", liveArgs.learningRate)), with no warm-up, decay, weight decay \
   or clipping: that recipe, which the shipped checkpoints were pre-trained with, is what Lesson 5 builds.
   """)
-nb.code(
-  """
-  let model = BertForMaskedLM(config)
-  let trainer = try Trainer(
-    model: model, args: args, trainDataset: rows, evalDataset: heldOut,
-    dataCollator: DataCollatorForLanguageModeling(tokenizer: tokenizer, mlmProbability: 0.15))
-  try trainer.train()  // trainer.stepLosses; trainer.evaluations: loss, perplexity, accuracy
-  """)
+nb.cell("pretrain-masked-lm", in: "Pretraining.swift")
 let liveReport = try pretrainMaskedLM(
   live, tokenizer: tokenizer, training: liveRows, heldOut: liveHeldOut, args: liveArgs,
   bar: nb.progress("MLM pre-training", total: liveArgs.maxSteps))

@@ -47,10 +47,12 @@ struct AugmentationGains {
     ?? train.texts[0]
   nb.output(([exampleText] + eda.augment(exampleText, random: &exampleRandom)).joined(separator: "\n"))
 
+  // cell: contextual-augmentation
   var contextual = ContextualAugmentation { texts in
     try fillMask(model: pretrainedMLM, tokenizer: tokenizer, texts: texts, top: 30, maxLength: 32)
   }
   contextual.numAug = eda.numAug
+  // end cell: contextual-augmentation
   nb.narrate(
     """
     EDA's synonyms come from a fixed list and ignore the sentence. Contextual augmentation \
@@ -62,14 +64,7 @@ struct AugmentationGains {
     label so that its guesses keep the class; this one is not conditioned, so a guess that \
     fits the sentence may change its intent. The same text:
     """)
-  nb.code(
-    """
-    var contextual = ContextualAugmentation { texts in
-      try fillMask(model: mlm, tokenizer: tokenizer, texts: texts, top: 30, maxLength: 32)
-    }
-    contextual.numAug = \(contextual.numAug)                          // topK \(contextual.topK), share \(contextual.share)
-    let variants = try contextual.augment(texts, random: &random)   // [[String]], numAug per text
-    """)
+  nb.cell("contextual-augmentation")
   nb.output(
     ([exampleText] + (try contextual.augment([exampleText], random: &exampleRandom)[0])).joined(
       separator: "\n"))
@@ -109,6 +104,7 @@ struct AugmentationGains {
     control); the originals with their \(eda.numAug) EDA variants; and with their \
     \(contextual.numAug) masked-LM variants. Each seed draws its own variants.
     """)
+  nb.cell("augmentation-arms")
   let arms = [
     ("original", "originals"), ("repeated", "repeated ×\(eda.numAug + 1)"),
     ("eda", "+ \(eda.numAug) EDA variants each"),
@@ -123,6 +119,7 @@ struct AugmentationGains {
       texts: Array(train.texts.prefix(size)), labels: Array(train.labels.prefix(size)), labelNames: labelNames
     )
     for seed in seeds {
+      // cell: augmentation-arms
       var random = SeededRandom(seed: seed &* 1000 &+ UInt64(size))
       let sets: [String: TextClassificationDataset] = [
         "original": small,
@@ -130,6 +127,7 @@ struct AugmentationGains {
         "eda": enlarged(small, small.texts.map { eda.augment($0, random: &random) }),
         "masked_lm": enlarged(small, try contextual.augment(small.texts, random: &random)),
       ]
+      // end cell: augmentation-arms
       for (original, variant) in zip(sets["repeated"]!.texts, sets["masked_lm"]!.texts) {
         let pairs = zip(original.split(separator: " "), variant.split(separator: " "))
         for (old, new) in pairs where old != new {

@@ -22,14 +22,8 @@ import Training
     pre-trained with dropout 0.1; a classifier's dropout is fixed when it is built, so each arm \
     copies the pre-trained weights into a model built with its own rate:
     """)
-  nb.code(
-    """
-    var config = model.bert.config
-    config.hiddenDropoutProb = p
-    config.attentionProbsDropoutProb = p
-    let copy = BertForSequenceClassification(config)      // then the weights, copied by name
-    args.weightDecay = decay                              // AdamW's, not on biases and LayerNorm
-    """)
+  nb.cell("with-dropout", in: "Experiments.swift")
+  nb.cell("regularisation-arm")
   // Dropout 0 / 0.1 / 0.3 at the recipe's decay, and decay 0 / 0.01 / 0.1 at the pre-training
   // dropout: two lines through the grid, sharing its middle point.
   let regularisationArms: [RegularisationArm] =
@@ -40,6 +34,7 @@ import Training
   var regularisationResults: [JSONValue] = []
   var runs: [RegularisationArm] = []
   for var arm in regularisationArms {
+    // cell: regularisation-arm
     for seed in seeds {
       var args = recipe("regularisation", seed: seed, learningRate: chosenRate)
       args.weightDecay = arm.weightDecay
@@ -48,6 +43,7 @@ import Training
           withDropout(try pretrained(seed: seed), arm.dropout, seed: seed), args: args, train: train,
           validation: validation, tokenizer: tokenizer))
     }
+    // end cell: regularisation-arm
     runs.append(arm)
     regularisationRows.append([
       String(format: "%g", arm.dropout), String(format: "%g", arm.weightDecay),

@@ -118,6 +118,7 @@ func accuracy(
   return try trainer.evaluate()["eval_accuracy"] ?? .nan
 }
 
+// cell: with-dropout
 /// The same classifier with dropout probability `p` everywhere (hidden and attention), and the
 /// weights of `model`: a dropout layer's rate is fixed when it is built, as in PyTorch.
 func withDropout(_ model: BertForSequenceClassification, _ p: Float, seed: UInt64)
@@ -130,3 +131,4 @@ func withDropout(_ model: BertForSequenceClassification, _ p: Float, seed: UInt6
   copyParameters(from: model, to: copy)
   return copy
 }
+// end cell: with-dropout

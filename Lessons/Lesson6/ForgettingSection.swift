@@ -45,17 +45,7 @@ import Training
     Replay is not free: each step runs the encoder a second time, forward and backward, on \
     \(replayBatch * 64) more tokens.
     """)
-  nb.code(
-    """
-    let regularizer = L2SPRegularizer(model, basePrefix: "bert", alpha: \(l2spAlpha))   // snapshot w⁰ now
-    let trainer = try Trainer(model: model, args: args, ...)
-    trainer.addPenalty(regularizer)              // loss = task loss + regularizer.penalty()
-
-    let replay = try MaskedLMReplay(
-      head: try BertForMaskedLM.fromPretrained("datasets/models/bert-mini"), rows: generalRows,
-      tokenizer: tokenizer, batchSize: \(replayBatch), weight: \(String(format: "%g", replayWeight)))
-    trainer.addReplay(replay, encoder: model.bert)   // loss = task loss + λ · MLM loss of a general batch
-    """)
+  nb.cell("forgetting-remedies")
   var remedyResults: [String: [RunResult]] = [:]
   var remedyForgetting: [String: [Double]] = [:]
   var remedyDistance: [String: [Double]] = [:]
@@ -66,6 +56,7 @@ import Training
       train: train, validation: validation, tokenizer: tokenizer)
     remedyResults["low_lr", default: []].append(low)
     remedyForgetting["low_lr", default: []].append(try generalLoss(lowModel))
+    // cell: forgetting-remedies
     let spModel = try pretrained(seed: seed)
     let regularizer = L2SPRegularizer(spModel, basePrefix: "bert", alpha: l2spAlpha)
     let sp = try fineTune(
@@ -81,6 +72,7 @@ import Training
     let replayed = try fineTune(
       replayModel, args: recipe("forgetting", seed: seed, learningRate: chosenRate, epochs: tableEpochs),
       train: train, validation: validation, tokenizer: tokenizer, setup: RunSetup(replay: replay))
+    // end cell: forgetting-remedies
     remedyResults["replay", default: []].append(replayed)
     remedyForgetting["replay", default: []].append(try generalLoss(replayModel))
   }

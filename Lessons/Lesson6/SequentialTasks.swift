@@ -85,15 +85,9 @@ func copyShared(from source: Module, to target: Module) {
     the first layer. (Freezing everything shared would keep the first task exactly, and learn \
     the second with a head alone.)
     """)
-  nb.code(
-    """
-    let second = try BertForSequenceClassification.fromPretrained(
-      "datasets/models/bert-mini", labelNames: \(secondClasses), classifierPooling: "mean")
-    copyShared(from: firstModel, to: second)        // embeddings and layers as the first task left them
-    let regularizer = L2SPRegularizer(parameters: sharedParameters(second), alpha: \(l2spAlpha))  // w⁰ now
-    ...                                             // fine-tune on the second task
-    copyShared(from: second, to: firstAgain)        // back under the first task's head
-    """)
+  nb.cell("second-task-arms")
+  nb.cell("two-tasks")
+  // cell: second-task-arms
   var arms = [
     SecondTaskArm(name: "full", key: "full") { _, _ in RunSetup() },
     SecondTaskArm(name: "full + L2-SP towards the first task's weights", key: "l2sp") { model, _ in
@@ -104,8 +98,10 @@ func copyShared(from source: Module, to target: Module) {
       return RunSetup()
     },
   ]
+  // end cell: second-task-arms
   var firstResults: [RunResult] = []
   let bar = nb.progress("two tasks in turn", total: seedCount * (1 + arms.count))
+  // cell: two-tasks
   for (j, seed) in seeds.enumerated() {
     let firstModel = try pretrained(classes: firstClasses, seed: seed)
     firstResults.append(
@@ -115,7 +111,7 @@ func copyShared(from source: Module, to target: Module) {
     bar.update(step: j * (1 + arms.count) + 1)
     for a in arms.indices {
       let second = try pretrained(classes: secondClasses, seed: seed)
-      copyShared(from: firstModel, to: second)
+      copyShared(from: firstModel, to: second)  // embeddings and layers as the first task left them
       var args = recipe("second-task", seed: seed, learningRate: chosenRate)
       let setup = arms[a].prepare(second, &args)
       arms[a].results.append(
@@ -124,12 +120,13 @@ func copyShared(from source: Module, to target: Module) {
           setup: setup))
       let firstAgain = try pretrained(classes: firstClasses, seed: seed)
       copyParameters(from: firstModel, to: firstAgain)
-      copyShared(from: second, to: firstAgain)
+      copyShared(from: second, to: firstAgain)  // back under the first task's head
       arms[a].firstAfter.append(
         try accuracy(of: firstAgain, on: firstValidation, args: args, tokenizer: tokenizer))
       bar.update(step: j * (1 + arms.count) + a + 2)
     }
   }
+  // end cell: two-tasks
   bar.finish()
   let firstBefore = firstResults.map(\.accuracy)
   nb.table(

@@ -393,14 +393,7 @@ nb.narrate(
   slower than the one above, with the chosen rate at the top layer (so the head gets 2.6 times \
   it and the embeddings 1/2.6²). The freezing calls:
   """)
-nb.code(
-  """
-  freezeBase(model, basePrefix: "bert")                        // head only (ULMFiT's "Last")
-  freezeLayers(model, count: \(layers - 1))                                 // embeddings and the first \(layers - 1) layer(s)
-  let optimizer = makeLayerwiseAdamW(model, learningRate: 2.6 * lr, decay: 1 / 2.6, weightDecay: 0.01)
-  args.lrSchedulerType = .slantedTriangular                    // ULMFiT's STLR, cut_frac 0.1, ratio 32
-  let callbacks = [GradualUnfreezingCallback(model: model)]    // one more depth per epoch
-  """)
+nb.cell("freezing-arms")
 
 /// The general-corpus rows the masked-LM loss is measured on (held out from pre-training, as
 /// Lesson 4 holds them out).
@@ -430,6 +423,7 @@ struct Arm {
   var key: String
   var prepare: (BertForSequenceClassification, inout TrainingArguments) -> RunSetup
 }
+// cell: freezing-arms
 let allArms: [Arm] = [
   Arm(name: "head only (Last)", key: "head_only") { model, args in
     freezeBase(model, basePrefix: "bert")
@@ -462,6 +456,7 @@ let allArms: [Arm] = [
       callbacks: [GradualUnfreezingCallback(model: model)])
   },
 ]
+// end cell: freezing-arms
 // --quick keeps three arms: the two ends and ULMFiT's recipe.
 let arms = quick ? allArms.filter { ["head_only", "full", "ulmfit"].contains($0.key) } : allArms
 var armResults: [String: [RunResult]] = [:]

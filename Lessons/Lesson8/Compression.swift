@@ -33,6 +33,7 @@ struct ClozeBatch {
     labels: indices.map { data.labels[$0] })
 }
 
+// cell: cloze-logits
 /// PET's score: the MLM logits of the verbalizer words at the mask, (batch, labels).
 @MainActor func clozeLogits(_ model: BertForMaskedLM, _ batch: ClozeBatch, verbalizer: [Int]) throws -> Tensor
 {
@@ -46,6 +47,7 @@ struct ClozeBatch {
     verbalizer.count)
   return linear(predictions.transform(atMask), weight: words, bias: bias)
 }
+// end cell: cloze-logits
 
 /// Accuracy of `logits` over `data` in batches of 64, without gradients.
 @MainActor func accuracy(
@@ -119,12 +121,7 @@ func speedVerdict(_ speedup: Double) -> String {
     those two scores. The comparison: a new classifier head fine-tuned on the same k reviews \
     with the same steps.
     """)
-  nb.code(
-    """
-    // review + " It was [MASK]." → the MLM logits of the two words at [MASK]: (batch, 2)
-    let logits = linear(cls.predictions.transform(hiddenAtMask),
-                        weight: wordEmbeddings.embedding([id("\(negative)"), id("\(positive)")]), bias: …)
-    """)
+  nb.cell("cloze-logits")
   let mlm = try BertForMaskedLM.fromPretrained(bertDirectory)
   mlm.eval()
   let zeroShot = try accuracy(clozeValidation) { indices in

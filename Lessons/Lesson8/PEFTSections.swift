@@ -73,6 +73,7 @@ struct RunResult {
 @MainActor func prepare(_ method: Method, seed: UInt64) throws -> (
   model: any SequenceClassifier, peft: PeftModel?
 ) {
+  // cell: peft-model
   let model = try GPT2ForSequenceClassification.fromPretrained(
     gptDirectory, labelNames: labelNames, padTokenId: gptPad, generator: Generator(seed: seed))
   let generator = Generator(seed: seed &+ 1000)
@@ -84,6 +85,7 @@ struct RunResult {
   case .lora(let r):
     let peft = try getPeftModel(model, .lora(LoraConfig(r: r)), generator: generator)
     return (peft, peft)
+  // cell: prompt-prefix
   case .prompt(let n):
     let peft = try getPeftModel(
       model, .promptTuning(PromptTuningConfig(numVirtualTokens: n)), generator: generator)
@@ -93,7 +95,9 @@ struct RunResult {
       model, .prefixTuning(PrefixTuningConfig(numVirtualTokens: n, prefixProjection: projection)),
       generator: generator)
     return (peft, peft)
+  // end cell: prompt-prefix
   }
+  // end cell: peft-model
 }
 
 /// Fine-tunes with `method` and measures it; seed 1's model is saved (adapter or whole model).
@@ -153,13 +157,7 @@ struct RunResult {
     The model is Lesson 5's GPT-style checkpoint with its classification head, which is new, \
     so it trains in full (PEFT's modules_to_save: score).
     """)
-  nb.code(
-    """
-    let model = try GPT2ForSequenceClassification.fromPretrained(
-      "datasets/models/gpt-mini", labelNames: ["negative", "positive"], padTokenId: eos)
-    let peft = try getPeftModel(model, .lora(LoraConfig(r: 8)))
-    peft.printTrainableParameters()
-    """)
+  nb.cell("peft-model")
   let (demo, demoPeft) = try prepare(.lora(r: 8), seed: 1)
   nb.output(demo.trainableParametersSummary())
   let lora8 = demoPeft!
@@ -271,12 +269,7 @@ struct RunResult {
     produced by a small MLP during training (Li and Liang's reparameterisation; `--extras 1` \
     adds that arm). With the same data, budget and seeds as above (learning rates 3e-2 and 1e-2):
     """)
-  nb.code(
-    """
-    let prompt = try getPeftModel(model, .promptTuning(PromptTuningConfig(numVirtualTokens: 10)))
-    let prefix = try getPeftModel(
-      model, .prefixTuning(PrefixTuningConfig(numVirtualTokens: 10, prefixProjection: false)))
-    """)
+  nb.cell("prompt-prefix")
   let promptMethods: [Method] =
     [.prompt(tokens: 10), .prefix(tokens: 10, projection: false)]
     + (options.int("extras") == 1 ? [.prefix(tokens: 10, projection: true)] : [])

@@ -28,6 +28,8 @@ public final class Notebook {
   let width = 88
   /// The cells as the lesson's page shows them (LessonPage.swift).
   let page = LessonPageRecord()
+  /// The lesson's source files that code cells were cut from, by path (`source(of:)`).
+  var sources: [String: String] = [:]
 
   /// Parses the command line (printing help and exiting 0 for `--help`, or exiting 2 with a
   /// message for a bad flag) and prints the lesson's title and summary.
@@ -121,16 +123,30 @@ public final class Notebook {
 
   /// A code cell cut from the lesson's own source, so that what the student reads is what the
   /// compiler checked and the lesson ran: the lines between `// cell: NAME` and `// end cell: NAME`
-  /// in `file` (the calling file), with their common indentation removed. Call it just before
-  /// those lines; `CodeCellTests` checks that every cell a lesson names is marked in its file.
-  public func cell(_ name: String, file: String = #filePath) {
+  /// with their common indentation removed, in the calling file or, with `sibling`, in that file
+  /// of the calling file's directory (a helper the lesson runs, shown where it lives). Call it
+  /// just before the cell's lines run (or before the call that runs them); `CodeCellTests` checks
+  /// that every cell a lesson names is marked in the file it names.
+  public func cell(_ name: String, in sibling: String? = nil, file: String = #filePath) {
+    let path =
+      sibling.map { URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent($0).path }
+      ?? file
     do {
-      code(try codeCell(name, in: String(contentsOfFile: file, encoding: .utf8)))
+      code(try codeCell(name, in: try source(of: path)))
     } catch let error as CodeCellError {
-      code("// \(error.message) (\(file))")
+      code("// \(error.message) (\(path))")
     } catch {
-      code("// cell \(name): cannot read \(file), the source it is cut from: \(error.localizedDescription)")
+      code("// cell \(name): cannot read \(path), the source it is cut from: \(error.localizedDescription)")
     }
+  }
+
+  /// The text of the source file at `path`, read once per notebook (a lesson cuts several cells
+  /// from the same file).
+  func source(of path: String) throws -> String {
+    if let text = sources[path] { return text }
+    let text = try String(contentsOfFile: path, encoding: .utf8)
+    sources[path] = text
+    return text
   }
 
   /// The output of the last code cell.

@@ -53,11 +53,19 @@ struct Pretrain: CourseCommand {
     help:
       "NSP/SOP: draw each document's pair this many times, with other cuts and partners (BERT's dupe_factor)")
   var dupeFactor = 10
+  @Option(
+    "--layers", .atLeast(1),
+    help: "transformer layers of a new model (transformers' num_hidden_layers / n_layer)")
+  var layers = 2
 
   func run() throws -> Int32 {
     if objective == .mlm, _dupeFactor.isSet {
       throw CourseToolError(
         "--dupe-factor: only with --objective mlm+nsp or mlm+sop (MLM masks anew every step)")
+    }
+    if model != nil, _layers.isSet {
+      throw CourseToolError(
+        "--layers: only for a new model; with --model the checkpoint's config.json decides")
     }
     if arch != .bert, objective != .mlm || model != nil {
       throw CourseToolError(
@@ -156,7 +164,8 @@ func runPretrain(_ options: Pretrain) throws -> Int32 {
     // classifier_pooling stays "cls", BERT's and transformers' only head: MLM alone never trains
     // the [CLS] state, and a lesson that wants the mean of the tokens asks for it (Lesson 5).
     let config = BertConfig(
-      vocabSize: tokenizer.vocabularySize, hiddenSize: 128, numHiddenLayers: 2, numAttentionHeads: 2,
+      vocabSize: tokenizer.vocabularySize, hiddenSize: 128, numHiddenLayers: options.layers,
+      numAttentionHeads: 2,
       intermediateSize: 512, maxPositionEmbeddings: 128)
     let model =
       try options.model.map { try BertForMaskedLM.fromPretrained($0) }
@@ -180,7 +189,8 @@ func runPretrain(_ options: Pretrain) throws -> Int32 {
     let data = try packed(tokenizer, separator: eos, cls: bos, sep: eos)
     // Positions start past <pad> (id 1): 128 tokens need 130 rows of the position table.
     let config = RobertaConfig(
-      vocabSize: tokenizer.vocabularySize, hiddenSize: 128, numHiddenLayers: 2, numAttentionHeads: 2,
+      vocabSize: tokenizer.vocabularySize, hiddenSize: 128, numHiddenLayers: options.layers,
+      numAttentionHeads: 2,
       intermediateSize: 512, maxPositionEmbeddings: 128 + tokenizer.padTokenId! + 1)
     let model = RobertaForMaskedLM(config, generator: Generator(seed: args.seed))
     trainer = try maskedLMTrainer(
@@ -199,7 +209,8 @@ func runPretrain(_ options: Pretrain) throws -> Int32 {
     let eos = tokenizer.vocabulary["<|endoftext|>"]!
     let data = try packed(tokenizer, separator: eos)
     var config = GPT2Config(
-      vocabSize: tokenizer.vocabularySize, nPositions: 128, nEmbd: 128, nLayer: 2, nHead: 2, nInner: 512)
+      vocabSize: tokenizer.vocabularySize, nPositions: 128, nEmbd: 128, nLayer: options.layers, nHead: 2,
+      nInner: 512)
     (config.bosTokenId, config.eosTokenId) = (eos, eos)
     let model = GPT2LMHeadModel(config, generator: Generator(seed: args.seed))
     print(
@@ -260,7 +271,7 @@ func runPretrain(_ options: Pretrain) throws -> Int32 {
     ```
 
     - Tokenizer: \(description[1]).
-    - Model: hidden 128, 2 layers, 2 heads, FFN 512, dropout 0.1, \(parameters) parameters.\(headNote[arch] ?? "")
+    - Model: hidden 128, \(options.layers) layers, 2 heads, FFN 512, dropout 0.1, \(parameters) parameters.\(headNote[arch] ?? "")
     - Data: \(training.count) documents packed into \(rowCount) sequences of \(sequenceLength) tokens
       (\(description[2])); the last \(heldOutCount) documents (\(heldOutRowCount) sequences) held out.
     - \(description[3])

@@ -30,6 +30,7 @@ enum PretrainObjective: String, CaseIterable, OptionValue {
 func continuation(_ options: Pretrain) -> String {
   (options.objective == .mlm ? "" : " --objective \(options.objective.rawValue)")
     + (options.model.map { " --model \($0)" } ?? "") + (options.lr == 1e-3 ? "" : " --lr \(options.lr)")
+    + (options.layers == 2 ? "" : " --layers \(options.layers)")
 }
 
 /// The vocabulary: `--model`'s vocab.txt, or WordPiece trained on the training documents.
@@ -96,7 +97,8 @@ func runSentencePairPretrain(_ options: Pretrain) throws -> Int32 {
   } else {
     model = BertForPreTraining(
       BertConfig(
-        vocabSize: tokenizer.vocabularySize, hiddenSize: 128, numHiddenLayers: 2, numAttentionHeads: 2,
+        vocabSize: tokenizer.vocabularySize, hiddenSize: 128, numHiddenLayers: options.layers,
+        numAttentionHeads: 2,
         intermediateSize: 512, maxPositionEmbeddings: 128),
       generator: Generator(seed: args.seed))
   }

@@ -29,6 +29,7 @@ final class OptionsCLITests: CourseCLITestCase {
       ("--arch", "bert"), ("--output", nil), ("--steps", "3000"), ("--seed", "42"),
       ("--corpus", "datasets/corpus/general.txt"), ("--vocabulary", "2000"), ("--save-steps", "500"),
       ("--resume", nil), ("--objective", "mlm"), ("--model", nil), ("--lr", "0.001"), ("--dupe-factor", "10"),
+      ("--layers", "2"),
     ],
     "finetune": [
       ("--model", nil), ("--train", nil), ("--validation", nil), ("--test", nil), ("--format", nil),
@@ -144,6 +145,14 @@ final class OptionsCLITests: CourseCLITestCase {
       (
         ["pretrain", "--output", "x", "--corpus", corpus, "--dupe-factor", "10"],
         "--dupe-factor: only with --objective mlm+nsp or mlm+sop"
+      ),
+      (
+        ["pretrain", "--output", "x", "--corpus", corpus, "--layers", "0"],
+        "--layers: expected an integer ≥ 1, got \"0\""
+      ),
+      (
+        ["pretrain", "--output", "x", "--corpus", corpus, "--model", Self.bert, "--layers", "4"],
+        "--layers: only for a new model; with --model the checkpoint's config.json decides"
       ),
       (
         ["pretrain", "--output", "x", "--arch", "t5"],

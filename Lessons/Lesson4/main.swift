@@ -558,8 +558,10 @@ nb.narrate(
   The shipped bert-mini came out of `course pretrain`: the same objective, run longer. Its model \
   card (datasets/models/bert-mini/README.md) gives the recipe:
   """)
-nb.output(
-  card.split(separator: "\n").filter { $0.hasPrefix("- ") || $0.hasPrefix("  ") }.joined(separator: "\n"))
+// The bullets of the card's "## Recipe" section (later sections hold experiments, not the recipe).
+let recipe = card.split(separator: "\n").drop { !$0.hasPrefix("## Recipe") }.dropFirst()
+  .prefix { !$0.hasPrefix("## ") }
+nb.output(recipe.filter { $0.hasPrefix("- ") || $0.hasPrefix("  ") }.joined(separator: "\n"))
 let fullSmooth = movingAverage(bertCurve.training_loss, size: 50)
 let fullSeries = [
   ChartSeries(name: "training loss (moving average of 50)", values: fullSmooth.y, x: fullSmooth.x),

@@ -26,7 +26,9 @@ public func runProcess(
   if let environment { process.environment = environment }
   // Output goes to a file, so a chatty process can never block on a full pipe.
   let log = FileManager.default.temporaryDirectory.appendingPathComponent("course-\(UUID().uuidString).log")
-  FileManager.default.createFile(atPath: log.path, contents: nil)
+  guard FileManager.default.createFile(atPath: log.path, contents: nil) else {
+    throw CourseToolError("cannot run \(executable): cannot create its log file \(log.path)")
+  }
   let handle = try FileHandle(forWritingTo: log)
   defer {
     try? handle.close()

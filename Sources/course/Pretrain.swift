@@ -20,6 +20,14 @@ enum PretrainArchitecture: String, CaseIterable, OptionValue {
   var displayName: String { ["bert": "BERT", "gpt": "GPT", "roberta": "RoBERTa"][rawValue]! }
 }
 
+/// The shape of a new kit BERT (bert-mini's, with `--layers` layers), the same for MLM alone and
+/// for MLM with a sentence objective.
+func newBertConfig(_ options: Pretrain, vocabularySize: Int) -> BertConfig {
+  BertConfig(
+    vocabSize: vocabularySize, hiddenSize: 128, numHiddenLayers: options.layers, numAttentionHeads: 2,
+    intermediateSize: 512, maxPositionEmbeddings: 128)
+}
+
 /// `course pretrain`'s options: transformers' `run_mlm.py` / `run_clm.py` on the kit's corpus.
 struct Pretrain: CourseCommand {
   @Option("--arch", help: "BERT-style (masked LM), GPT-style (causal LM) or RoBERTa-style (masked LM)")
@@ -163,10 +171,7 @@ func runPretrain(_ options: Pretrain) throws -> Int32 {
     let data = try packed(tokenizer, separator: sep, cls: cls, sep: sep)
     // classifier_pooling stays "cls", BERT's and transformers' only head: MLM alone never trains
     // the [CLS] state, and a lesson that wants the mean of the tokens asks for it (Lesson 5).
-    let config = BertConfig(
-      vocabSize: tokenizer.vocabularySize, hiddenSize: 128, numHiddenLayers: options.layers,
-      numAttentionHeads: 2,
-      intermediateSize: 512, maxPositionEmbeddings: 128)
+    let config = newBertConfig(options, vocabularySize: tokenizer.vocabularySize)
     let model =
       try options.model.map { try BertForMaskedLM.fromPretrained($0) }
       ?? BertForMaskedLM(config, generator: Generator(seed: args.seed))

@@ -96,10 +96,7 @@ func runSentencePairPretrain(_ options: Pretrain) throws -> Int32 {
     model = loaded
   } else {
     model = BertForPreTraining(
-      BertConfig(
-        vocabSize: tokenizer.vocabularySize, hiddenSize: 128, numHiddenLayers: options.layers,
-        numAttentionHeads: 2,
-        intermediateSize: 512, maxPositionEmbeddings: 128),
+      newBertConfig(options, vocabularySize: tokenizer.vocabularySize),
       generator: Generator(seed: args.seed))
   }
   guard tokenizer.vocabularySize <= model.config.vocabSize else {

@@ -57,8 +57,11 @@ import Training
     remedyResults["low_lr", default: []].append(low)
     remedyForgetting["low_lr", default: []].append(try generalLoss(lowModel))
     // cell: forgetting-remedies
-    let spModel = try pretrained(seed: seed)
-    let regularizer = L2SPRegularizer(spModel, basePrefix: "bert", alpha: l2spAlpha)
+    let (spModel, loadingInfo) = try BertForSequenceClassification.fromPretrained(
+      bertDirectory, labelNames: labelNames, classifierPooling: "mean", generator: Generator(seed: seed),
+      outputLoadingInfo: true)
+    // The pooler and head bert-mini lacks are new: L2-SP holds only the pre-trained weights.
+    let regularizer = L2SPRegularizer(spModel, basePrefix: "bert", loadingInfo: loadingInfo, alpha: l2spAlpha)
     let sp = try fineTune(
       spModel, args: recipe("forgetting", seed: seed, learningRate: chosenRate, epochs: tableEpochs),
       train: train, validation: validation, tokenizer: tokenizer, setup: RunSetup(regularizer: regularizer))

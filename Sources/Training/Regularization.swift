@@ -5,10 +5,11 @@
 // changing it: one of the remedies for catastrophic forgetting measured in Lesson 6.
 
 import Foundation
+import Models
 import TensorCore
 
 /// A penalty towards a reference copy of some parameters: `alpha / 2 · Σ ‖w − w⁰‖²` over the
-/// pre-trained parameters (the new head, which has no pre-trained value, is not included).
+/// pre-trained parameters (new ones, such as the head, have no pre-trained value and are not included).
 public struct L2SPRegularizer {
   /// The penalised parameters, in `namedParameters()` order, with their names.
   public let parameters: [(name: String, tensor: Tensor)]
@@ -17,11 +18,16 @@ public struct L2SPRegularizer {
   /// The strength α.
   public let alpha: Float
 
-  /// Snapshots the parameters of `model` whose names start with `basePrefix + "."` (the
-  /// pre-trained encoder, `bert` or `transformer`) as the reference. Make it right after
-  /// loading the checkpoint, before any training step.
-  public init(_ model: Module, basePrefix: String, alpha: Float) {
-    let chosen = model.namedParameters().filter { $0.name.hasPrefix(basePrefix + ".") }
+  /// Snapshots the pre-trained parameters of `model` as the reference: those under
+  /// `basePrefix + "."` (the encoder, `bert` or `transformer`) that the checkpoint provided.
+  /// Parameters in `loadingInfo.newlyInitialized` (the new head, and the pooler of a checkpoint
+  /// pre-trained without one) have no pre-trained value to return to; as in Li et al., they are
+  /// left to weight decay. Make it right after loading, before any training step.
+  public init(_ model: Module, basePrefix: String, loadingInfo: LoadReport, alpha: Float) {
+    let fresh = Set(loadingInfo.newlyInitialized)
+    let chosen = model.namedParameters().filter {
+      $0.name.hasPrefix(basePrefix + ".") && !fresh.contains($0.name)
+    }
     self.init(parameters: chosen, alpha: alpha)
   }
 

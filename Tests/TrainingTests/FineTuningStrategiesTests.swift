@@ -157,14 +157,23 @@ final class FineTuningStrategiesTests: XCTestCase {
     XCTAssertEqual(callback2.trainableDepth, 0, "the last step trains everything")
   }
 
+  /// The tiny classifier loaded from a masked-LM checkpoint, as the lessons load bert-mini: the
+  /// pooler and the head are newly initialised.
+  func loadedFromMaskedLM(seed: UInt64 = 3) throws -> (BertForSequenceClassification, LoadReport) {
+    let checkpoint = directory.appendingPathComponent("mlm-\(seed)")
+    try BertForMaskedLM(model(seed: seed).config, generator: Generator(seed: seed)).save(to: checkpoint)
+    let loaded = try BertForSequenceClassification.fromPretrained(
+      checkpoint, numLabels: 2, generator: Generator(seed: seed), outputLoadingInfo: true)
+    return (loaded.model, loaded.loadingInfo)
+  }
+
   func testL2SPKeepsTheEncoderCloserToItsStart() throws {
     try skipUnlessFineTuningExercisesDone()
     try skipUnlessExercisesDone { _ = L2SPRegularizer(parameters: [], alpha: 1).penalty() }
     var distances: [Double] = []
     for alpha: Float in [0, 10] {
-      let m = model()
-      let regularizer = L2SPRegularizer(m, basePrefix: "bert", alpha: alpha)
-      XCTAssertFalse(regularizer.parameters.contains { $0.name.hasPrefix("classifier") })
+      let (m, info) = try loadedFromMaskedLM()
+      let regularizer = L2SPRegularizer(m, basePrefix: "bert", loadingInfo: info, alpha: alpha)
       let t = try trainer(m, epochs: 3)
       t.addPenalty(regularizer)
       try t.train()
@@ -172,6 +181,20 @@ final class FineTuningStrategiesTests: XCTestCase {
     }
     XCTAssertGreaterThan(distances[0], 0)
     XCTAssertLessThan(distances[1], distances[0] * 0.8)
+  }
+
+  /// Li et al. hold only the pre-trained weights: the head and a pooler the masked-LM checkpoint
+  /// lacked have no starting point worth returning to.
+  func testL2SPHoldsOnlyWeightsTheCheckpointProvided() throws {
+    let (m, info) = try loadedFromMaskedLM()
+    XCTAssertTrue(info.newlyInitialized.contains("bert.pooler.dense.weight"))
+    let names = Set(
+      L2SPRegularizer(m, basePrefix: "bert", loadingInfo: info, alpha: 1).parameters.map(\.name))
+    XCTAssertFalse(names.contains { $0.hasPrefix("bert.pooler.") || $0.hasPrefix("classifier.") })
+    let expected = m.namedParameters().map(\.name).filter {
+      $0.hasPrefix("bert.") && !$0.hasPrefix("bert.pooler.")
+    }
+    XCTAssertEqual(names, Set(expected))
   }
 
   func testSlantedTriangularSchedule() throws {

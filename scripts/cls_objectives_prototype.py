@@ -8,7 +8,8 @@ sentiment task before and after, and saves a checkpoint that `course finetune --
   simcse   unsupervised SimCSE (Gao et al. 2021): two dropout passes, in-batch negatives, tau 0.05
   bow      predict the bag of words of the sentence from the pooled [CLS] (tied word embeddings)
   meancls  the last-layer [CLS] state regresses onto the (stopped) mean of the other token states
-Usage: python3 scripts/cls_objectives_prototype.py OBJECTIVE STEPS LR OUTPUT_DIR [MLM_WEIGHT]
+Usage: [SOURCE=CHECKPOINT] python3 scripts/cls_objectives_prototype.py OBJECTIVE STEPS LR OUTPUT_DIR [MLM_WEIGHT]
+(SOURCE: the checkpoint to continue, bert-mini by default; copy its vocab.txt next to the output)
 Results are in datasets/models/bert-mini/README.md. Needs torch, transformers, scikit-learn.
 """
 import os, sys, re, random, torch, torch.nn.functional as F, numpy as np
@@ -19,7 +20,7 @@ mlm_w = float(sys.argv[5]) if len(sys.argv) > 5 else 1.0
 assert objective in ("simcse", "bow", "meancls"), objective
 torch.manual_seed(0); random.seed(0); torch.set_num_threads(1)
 root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-src = os.path.join(root, "datasets/models/bert-mini")
+src = os.environ.get("SOURCE", os.path.join(root, "datasets/models/bert-mini"))
 tok = BertTokenizer(src + "/vocab.txt", do_lower_case=True)
 model = BertForPreTraining.from_pretrained(src)
 docs = [l for l in open(root + "/datasets/corpus/general.txt").read().splitlines() if l.strip()]

@@ -7,9 +7,12 @@ training loss, validation accuracy and the mean gradient norm reaching the last 
 
 Diagnostics (issue 15): --layer L feeds the pooler from layer L's states (0 = embeddings) instead of
 the last layer's; --reinit-pooler draws the pooler afresh (std 0.02) before fine-tuning; --probe
-first fits a logistic regression on the frozen [CLS] state and pooled output (needs scikit-learn).
+first fits a logistic regression on the frozen [CLS] state and pooled output (needs scikit-learn);
+--zero-last-query zeroes the last layer's query weight and bias, so every position (the [CLS] row
+too) starts by reading all tokens evenly; --reinit-last draws the last layer afresh (Zhang et al.
+2021's re-initialisation of the top layer).
 Usage: python3 scripts/cls_pooling_finetune_pytorch.py SEED cls|mean [CHECKPOINT] [--layer L]
-       [--reinit-pooler] [--epochs N] [--lr X] [--probe]
+       [--reinit-pooler] [--epochs N] [--lr X] [--probe] [--zero-last-query] [--reinit-last]
 """
 import argparse, os, torch, random, numpy as np
 from transformers import BertForSequenceClassification, BertTokenizer, get_linear_schedule_with_warmup
@@ -19,13 +22,18 @@ p.add_argument("seed", type=int); p.add_argument("pooling", choices=["cls", "mea
 p.add_argument("checkpoint", nargs="?", default=ROOT + "/datasets/models/bert-mini")
 p.add_argument("--layer", type=int, default=-1); p.add_argument("--reinit-pooler", action="store_true")
 p.add_argument("--epochs", type=int, default=6); p.add_argument("--lr", type=float, default=1e-3)
-p.add_argument("--probe", action="store_true")
+p.add_argument("--probe", action="store_true"); p.add_argument("--zero-last-query", action="store_true")
+p.add_argument("--reinit-last", action="store_true")
 a = p.parse_args(); seed, pooling, path = a.seed, a.pooling, a.checkpoint
 torch.manual_seed(seed); random.seed(seed); torch.set_num_threads(1)
 tok = BertTokenizer(path + "/vocab.txt", do_lower_case=True)
 model = BertForSequenceClassification.from_pretrained(path, num_labels=2)
 if a.reinit_pooler:
     model.bert.pooler.dense.weight.data.normal_(0, 0.02); model.bert.pooler.dense.bias.data.zero_()
+if a.zero_last_query:
+    query = model.bert.encoder.layer[-1].attention.self.query; query.weight.data.zero_(); query.bias.data.zero_()
+if a.reinit_last:
+    model.bert.encoder.layer[-1].apply(model._init_weights)
 def rows(p):
     L = [l.split("\t", 1) for l in open(p).read().splitlines()[1:]]
     return [t for _, t in L], torch.tensor([1 if y == "positive" else 0 for y, _ in L])

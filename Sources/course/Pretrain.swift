@@ -20,11 +20,12 @@ enum PretrainArchitecture: String, CaseIterable, OptionValue {
   var displayName: String { ["bert": "BERT", "gpt": "GPT", "roberta": "RoBERTa"][rawValue]! }
 }
 
-/// The shape of a new kit BERT (bert-mini's, with `--layers` layers), the same for MLM alone and
-/// for MLM with a sentence objective.
+/// The shape of a new kit BERT (bert-mini's, with `--layers` layers and `--heads` heads), the
+/// same for MLM alone and for MLM with a sentence objective.
 func newBertConfig(_ options: Pretrain, vocabularySize: Int) -> BertConfig {
   BertConfig(
-    vocabSize: vocabularySize, hiddenSize: 128, numHiddenLayers: options.layers, numAttentionHeads: 2,
+    vocabSize: vocabularySize, hiddenSize: 128, numHiddenLayers: options.layers,
+    numAttentionHeads: options.heads,
     intermediateSize: 512, maxPositionEmbeddings: 128)
 }
 
@@ -65,15 +66,25 @@ struct Pretrain: CourseCommand {
     "--layers", .atLeast(1),
     help: "transformer layers of a new model (transformers' num_hidden_layers / n_layer)")
   var layers = 2
+  @Option(
+    "--heads", .atLeast(1),
+    help:
+      "attention heads per layer of a new model, dividing the hidden size 128 (num_attention_heads / n_head)")
+  var heads = 2
 
   func run() throws -> Int32 {
     if objective == .mlm, _dupeFactor.isSet {
       throw CourseToolError(
         "--dupe-factor: only with --objective mlm+nsp or mlm+sop (MLM masks anew every step)")
     }
-    if model != nil, _layers.isSet {
+    let shapeOptions = [("--layers", _layers.isSet), ("--heads", _heads.isSet)]
+    if model != nil, let name = shapeOptions.first(where: \.1)?.0 {
       throw CourseToolError(
-        "--layers: only for a new model; with --model the checkpoint's config.json decides")
+        "\(name): only for a new model; with --model the checkpoint's config.json decides")
+    }
+    guard 128 % heads == 0 else {
+      throw CourseToolError(
+        "--heads: must divide the hidden size 128 (each head gets 128 / heads dimensions), got \(heads)")
     }
     if arch != .bert, objective != .mlm || model != nil {
       throw CourseToolError(
@@ -195,7 +206,7 @@ func runPretrain(_ options: Pretrain) throws -> Int32 {
     // Positions start past <pad> (id 1): 128 tokens need 130 rows of the position table.
     let config = RobertaConfig(
       vocabSize: tokenizer.vocabularySize, hiddenSize: 128, numHiddenLayers: options.layers,
-      numAttentionHeads: 2,
+      numAttentionHeads: options.heads,
       intermediateSize: 512, maxPositionEmbeddings: 128 + tokenizer.padTokenId! + 1)
     let model = RobertaForMaskedLM(config, generator: Generator(seed: args.seed))
     trainer = try maskedLMTrainer(
@@ -214,7 +225,8 @@ func runPretrain(_ options: Pretrain) throws -> Int32 {
     let eos = tokenizer.vocabulary["<|endoftext|>"]!
     let data = try packed(tokenizer, separator: eos)
     var config = GPT2Config(
-      vocabSize: tokenizer.vocabularySize, nPositions: 128, nEmbd: 128, nLayer: options.layers, nHead: 2,
+      vocabSize: tokenizer.vocabularySize, nPositions: 128, nEmbd: 128, nLayer: options.layers,
+      nHead: options.heads,
       nInner: 512)
     (config.bosTokenId, config.eosTokenId) = (eos, eos)
     let model = GPT2LMHeadModel(config, generator: Generator(seed: args.seed))
@@ -276,7 +288,7 @@ func runPretrain(_ options: Pretrain) throws -> Int32 {
     ```
 
     - Tokenizer: \(description[1]).
-    - Model: hidden 128, \(options.layers) layers, 2 heads, FFN 512, dropout 0.1, \(parameters) parameters.\(headNote[arch] ?? "")
+    - Model: hidden 128, \(options.layers) layers, \(options.heads) heads, FFN 512, dropout 0.1, \(parameters) parameters.\(headNote[arch] ?? "")
     - Data: \(training.count) documents packed into \(rowCount) sequences of \(sequenceLength) tokens
       (\(description[2])); the last \(heldOutCount) documents (\(heldOutRowCount) sequences) held out.
     - \(description[3])

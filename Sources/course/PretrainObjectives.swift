@@ -31,6 +31,7 @@ func continuation(_ options: Pretrain) -> String {
   (options.objective == .mlm ? "" : " --objective \(options.objective.rawValue)")
     + (options.model.map { " --model \($0)" } ?? "") + (options.lr == 1e-3 ? "" : " --lr \(options.lr)")
     + (options.layers == 2 ? "" : " --layers \(options.layers)")
+    + (options.heads == 2 ? "" : " --heads \(options.heads)")
 }
 
 /// The vocabulary: `--model`'s vocab.txt, or WordPiece trained on the training documents.

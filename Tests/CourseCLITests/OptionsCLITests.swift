@@ -29,7 +29,7 @@ final class OptionsCLITests: CourseCLITestCase {
       ("--arch", "bert"), ("--output", nil), ("--steps", "3000"), ("--seed", "42"),
       ("--corpus", "datasets/corpus/general.txt"), ("--vocabulary", "2000"), ("--save-steps", "500"),
       ("--resume", nil), ("--objective", "mlm"), ("--model", nil), ("--lr", "0.001"), ("--dupe-factor", "10"),
-      ("--layers", "2"),
+      ("--layers", "2"), ("--heads", "2"),
     ],
     "finetune": [
       ("--model", nil), ("--train", nil), ("--validation", nil), ("--test", nil), ("--format", nil),
@@ -153,6 +153,14 @@ final class OptionsCLITests: CourseCLITestCase {
       (
         ["pretrain", "--output", "x", "--corpus", corpus, "--model", Self.bert, "--layers", "4"],
         "--layers: only for a new model; with --model the checkpoint's config.json decides"
+      ),
+      (
+        ["pretrain", "--output", "x", "--corpus", corpus, "--heads", "3"],
+        "--heads: must divide the hidden size 128 (each head gets 128 / heads dimensions), got 3"
+      ),
+      (
+        ["pretrain", "--output", "x", "--corpus", corpus, "--model", Self.bert, "--heads", "4"],
+        "--heads: only for a new model; with --model the checkpoint's config.json decides"
       ),
       (
         ["pretrain", "--output", "x", "--arch", "t5"],

@@ -62,11 +62,12 @@ public func verifyStudentEdition(root: URL, keep: URL? = nil, log: (String) -> V
   let run = try runXCTest(bundle: bundle, filter: nil, in: edition, timeout: 3600)
   let results = parseTestResults(run.output)
   let visible = try discoverTestClasses(root: edition)
+  var notRun: [String] = []
   for c in visible {
     for test in c.tests {
       let key = "\(c.name).\(test)"
       guard let passed = results[key] ?? results["\(c.module).\(key)"] else {
-        problems.append("\(c.module).\(key) did not run")
+        notRun.append("\(c.module).\(key)")
         continue
       }
       if let id = c.exerciseID {
@@ -82,6 +83,7 @@ public func verifyStudentEdition(root: URL, keep: URL? = nil, log: (String) -> V
       }
     }
   }
+  if !notRun.isEmpty { problems.append(unfinishedRun(run, notRun: notRun)) }
   let exerciseTests = visible.filter { $0.exerciseID != nil }.reduce(0) { $0 + $1.tests.count }
   let otherTests = visible.filter { $0.exerciseID == nil }.reduce(0) { $0 + $1.tests.count }
   log("  \(exerciseTests) exercise tests, \(otherTests) other tests checked")
@@ -135,4 +137,25 @@ func checkFirstStops(edition: URL, exercises: [ExerciseMarker], log: (String) ->
     }
   }
   return problems
+}
+
+/// Why tests of the edition did not run: usually the test process ended inside one test, most
+/// often a kit test that reached an unfinished exercise without `skipUnlessExercisesDone` (the
+/// exercise's handler then exits the process, status 3). Names that test and what it printed.
+func unfinishedRun(_ run: ProcessResult, notRun: [String]) -> String {
+  let log = TestLog(run.output)
+  let how =
+    run.timedOut
+    ? "timed out" : run.signal.map { "was killed by signal \($0)" } ?? "exited with status \(run.status)"
+  var lines = [
+    "\(notRun.count) test\(notRun.count == 1 ? "" : "s") did not run: \(notRun.joined(separator: ", "))"
+  ]
+  if let last = log.running {
+    lines.insert(
+      "the edition's test run \(how) inside \(last), so the tests after it did not run; a kit test that "
+        + "reaches an unfinished exercise needs skipUnlessExercisesDone first. What it printed last:",
+      at: 0)
+    lines += (log.segments[last] ?? []).suffix(6).map { "    " + $0 }
+  }
+  return lines.joined(separator: "\n")
 }

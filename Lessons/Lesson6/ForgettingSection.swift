@@ -57,9 +57,7 @@ import Training
     remedyResults["low_lr", default: []].append(low)
     remedyForgetting["low_lr", default: []].append(try generalLoss(lowModel))
     // cell: forgetting-remedies
-    let (spModel, loadingInfo) = try BertForSequenceClassification.fromPretrained(
-      bertDirectory, labelNames: labelNames, classifierPooling: "mean", generator: Generator(seed: seed),
-      outputLoadingInfo: true)
+    let (spModel, loadingInfo) = try pretrainedWithLoadingInfo(seed: seed)
     // The pooler and head bert-mini lacks are new: L2-SP holds only the pre-trained weights.
     let regularizer = L2SPRegularizer(spModel, basePrefix: "bert", loadingInfo: loadingInfo, alpha: l2spAlpha)
     let sp = try fineTune(

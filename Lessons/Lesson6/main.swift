@@ -88,9 +88,16 @@ let validation = try split("validation", limit: quick ? 100 : options.int("valid
 let tokenizer = try WordPieceTokenizer(vocabularyFile: bertDirectory.appendingPathComponent("vocab.txt"))
 /// The shipped BERT-style checkpoint with a new head for the intent classes, drawn from `seed`.
 func pretrained(seed: UInt64) throws -> BertForSequenceClassification {
+  try pretrainedWithLoadingInfo(seed: seed).model
+}
+/// The same, with what the checkpoint lacked (the pooler and the head), for L2-SP.
+func pretrainedWithLoadingInfo(seed: UInt64) throws -> (
+  model: BertForSequenceClassification, loadingInfo: LoadReport
+) {
   // Mean pooling, as in Lesson 5: bert-mini's [CLS] position was never trained to summarise.
   try BertForSequenceClassification.fromPretrained(
-    bertDirectory, labelNames: labelNames, classifierPooling: "mean", generator: Generator(seed: seed))
+    bertDirectory, labelNames: labelNames, classifierPooling: "mean", generator: Generator(seed: seed),
+    outputLoadingInfo: true)
 }
 /// The recipe every run starts from (Lesson 5's, at this lesson's size).
 func recipe(_ name: String, seed: UInt64, learningRate: Double, epochs: Double = epochs) -> TrainingArguments

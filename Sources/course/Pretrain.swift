@@ -20,11 +20,14 @@ enum PretrainArchitecture: String, CaseIterable, OptionValue {
   var displayName: String { ["bert": "BERT", "gpt": "GPT", "roberta": "RoBERTa"][rawValue]! }
 }
 
+/// The hidden size of every model `course pretrain` makes (bert-mini's).
+let newModelHiddenSize = 128
+
 /// The shape of a new kit BERT (bert-mini's, with `--layers` layers and `--heads` heads), the
 /// same for MLM alone and for MLM with a sentence objective.
 func newBertConfig(_ options: Pretrain, vocabularySize: Int) -> BertConfig {
   BertConfig(
-    vocabSize: vocabularySize, hiddenSize: 128, numHiddenLayers: options.layers,
+    vocabSize: vocabularySize, hiddenSize: newModelHiddenSize, numHiddenLayers: options.layers,
     numAttentionHeads: options.heads,
     intermediateSize: 512, maxPositionEmbeddings: 128)
 }
@@ -82,9 +85,10 @@ struct Pretrain: CourseCommand {
       throw CourseToolError(
         "\(name): only for a new model; with --model the checkpoint's config.json decides")
     }
-    guard 128 % heads == 0 else {
+    guard newModelHiddenSize % heads == 0 else {
       throw CourseToolError(
-        "--heads: must divide the hidden size 128 (each head gets 128 / heads dimensions), got \(heads)")
+        "--heads: must divide the hidden size \(newModelHiddenSize) (each head gets \(newModelHiddenSize) / heads dimensions), got \(heads)"
+      )
     }
     if arch != .bert, objective != .mlm || model != nil {
       throw CourseToolError(
@@ -205,7 +209,7 @@ func runPretrain(_ options: Pretrain) throws -> Int32 {
     let data = try packed(tokenizer, separator: eos, cls: bos, sep: eos)
     // Positions start past <pad> (id 1): 128 tokens need 130 rows of the position table.
     let config = RobertaConfig(
-      vocabSize: tokenizer.vocabularySize, hiddenSize: 128, numHiddenLayers: options.layers,
+      vocabSize: tokenizer.vocabularySize, hiddenSize: newModelHiddenSize, numHiddenLayers: options.layers,
       numAttentionHeads: options.heads,
       intermediateSize: 512, maxPositionEmbeddings: 128 + tokenizer.padTokenId! + 1)
     let model = RobertaForMaskedLM(config, generator: Generator(seed: args.seed))
@@ -225,7 +229,7 @@ func runPretrain(_ options: Pretrain) throws -> Int32 {
     let eos = tokenizer.vocabulary["<|endoftext|>"]!
     let data = try packed(tokenizer, separator: eos)
     var config = GPT2Config(
-      vocabSize: tokenizer.vocabularySize, nPositions: 128, nEmbd: 128, nLayer: options.layers,
+      vocabSize: tokenizer.vocabularySize, nPositions: 128, nEmbd: newModelHiddenSize, nLayer: options.layers,
       nHead: options.heads,
       nInner: 512)
     (config.bosTokenId, config.eosTokenId) = (eos, eos)
@@ -288,7 +292,7 @@ func runPretrain(_ options: Pretrain) throws -> Int32 {
     ```
 
     - Tokenizer: \(description[1]).
-    - Model: hidden 128, \(options.layers) layers, \(options.heads) heads, FFN 512, dropout 0.1, \(parameters) parameters.\(headNote[arch] ?? "")
+    - Model: hidden \(newModelHiddenSize), \(options.layers) layers, \(options.heads) heads, FFN 512, dropout 0.1, \(parameters) parameters.\(headNote[arch] ?? "")
     - Data: \(training.count) documents packed into \(rowCount) sequences of \(sequenceLength) tokens
       (\(description[2])); the last \(heldOutCount) documents (\(heldOutRowCount) sequences) held out.
     - \(description[3])

@@ -33,7 +33,13 @@ if a.reinit_pooler:
 if a.zero_last_query:
     query = model.bert.encoder.layer[-1].attention.self.query; query.weight.data.zero_(); query.bias.data.zero_()
 if a.reinit_last:
-    model.bert.encoder.layer[-1].apply(model._init_weights)
+    # Drawn here by hand: transformers 5's _init_weights skips tensors loaded from a checkpoint, so
+    # layer.apply(model._init_weights) would leave the layer as it was.
+    for module in model.bert.encoder.layer[-1].modules():
+        if isinstance(module, torch.nn.Linear):
+            module.weight.data.normal_(0, model.config.initializer_range); module.bias.data.zero_()
+        elif isinstance(module, torch.nn.LayerNorm):
+            module.weight.data.fill_(1.0); module.bias.data.zero_()
 def rows(p):
     L = [l.split("\t", 1) for l in open(p).read().splitlines()[1:]]
     return [t for _, t in L], torch.tensor([1 if y == "positive" else 0 for y, _ in L])

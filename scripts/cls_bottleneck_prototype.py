@@ -11,7 +11,9 @@ Sequences are whole documents, up to 64 tokens: opinions.txt (each keeps one sta
 left out) and general.txt (its last 180 left out), half and half. Continues a checkpoint (bert-mini
 by default) and saves BertForPreTraining weights (with the trained pooler) that
 `course finetune --pooling cls` reads; copy vocab.txt next to them. Prints a logistic-regression
-probe of the frozen pooled [CLS] on the sentiment task before and after.
+probe of the frozen pooled [CLS] on the sentiment task before and after, and at the end the
+bottleneck loss on held-out opinion documents with their own [CLS] and with another document's:
+the difference is what [CLS] contributes.
 ZERO_QUERY=1 zeroes the last layer's query first, so [CLS] (and every token) starts by reading all
 tokens evenly; masked LM then re-learns the tokens' reads while the bottleneck trains [CLS]'s.
 Usage: [SOURCE=CHECKPOINT] [THREADS=1] [ZERO_QUERY=1] python3 scripts/cls_bottleneck_prototype.py STEPS LR OUTPUT_DIR

@@ -10,11 +10,14 @@ the last layer's; --reinit-pooler draws the pooler afresh (std 0.02) before fine
 first fits a logistic regression on the frozen [CLS] state and pooled output (needs scikit-learn);
 --zero-last-query zeroes the last layer's query weight and bias, so every position (the [CLS] row
 too) starts by reading all tokens evenly; --reinit-last draws the last layer afresh (Zhang et al.
-2021's re-initialisation of the top layer).
+2021's re-initialisation of the top layer); --reinit PARTS draws the named parts afresh
+(word, position, type, embedding-norm, layer0, layer1, ...); --save-start DIR saves the encoder
+as fine-tuning would start (after --reinit) for `course finetune --model DIR`, and stops.
 Usage: python3 scripts/cls_pooling_finetune_pytorch.py SEED cls|mean [CHECKPOINT] [--layer L]
        [--reinit-pooler] [--epochs N] [--lr X] [--probe] [--zero-last-query] [--reinit-last]
+       [--reinit PARTS] [--save-start DIR]
 """
-import argparse, os, torch, random, numpy as np
+import argparse, os, shutil, sys, torch, random, numpy as np
 from transformers import BertForSequenceClassification, BertTokenizer, get_linear_schedule_with_warmup
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 p = argparse.ArgumentParser()
@@ -24,6 +27,8 @@ p.add_argument("--layer", type=int, default=-1); p.add_argument("--reinit-pooler
 p.add_argument("--epochs", type=int, default=6); p.add_argument("--lr", type=float, default=1e-3)
 p.add_argument("--probe", action="store_true"); p.add_argument("--zero-last-query", action="store_true")
 p.add_argument("--reinit-last", action="store_true")
+p.add_argument("--reinit", default="", help="parts drawn afresh, comma-separated: word, position, type, embedding-norm, layer0, layer1, ...")
+p.add_argument("--save-start", default="", help="save the encoder after --reinit to this directory and stop")
 a = p.parse_args(); seed, pooling, path = a.seed, a.pooling, a.checkpoint
 torch.manual_seed(seed); random.seed(seed); torch.set_num_threads(1)
 tok = BertTokenizer(path + "/vocab.txt", do_lower_case=True)
@@ -32,14 +37,25 @@ if a.reinit_pooler:
     model.bert.pooler.dense.weight.data.normal_(0, 0.02); model.bert.pooler.dense.bias.data.zero_()
 if a.zero_last_query:
     query = model.bert.encoder.layer[-1].attention.self.query; query.weight.data.zero_(); query.bias.data.zero_()
-if a.reinit_last:
-    # Drawn here by hand: transformers 5's _init_weights skips tensors loaded from a checkpoint, so
-    # layer.apply(model._init_weights) would leave the layer as it was.
-    for module in model.bert.encoder.layer[-1].modules():
+def draw_afresh(part):
+    """BERT's initialisation, drawn by hand: transformers 5's _init_weights skips tensors loaded
+    from a checkpoint, so part.apply(model._init_weights) would leave the part as it was."""
+    for module in part.modules():
         if isinstance(module, torch.nn.Linear):
             module.weight.data.normal_(0, model.config.initializer_range); module.bias.data.zero_()
         elif isinstance(module, torch.nn.LayerNorm):
             module.weight.data.fill_(1.0); module.bias.data.zero_()
+        elif isinstance(module, torch.nn.Embedding):
+            module.weight.data.normal_(0, model.config.initializer_range)
+embeddings = model.bert.embeddings
+parts = {"word": embeddings.word_embeddings, "position": embeddings.position_embeddings,
+         "type": embeddings.token_type_embeddings, "embedding-norm": embeddings.LayerNorm,
+         **{f"layer{i}": layer for i, layer in enumerate(model.bert.encoder.layer)}}
+for name in [x for x in a.reinit.split(",") if x] + (["layer%d" % (len(model.bert.encoder.layer) - 1)] if a.reinit_last else []):
+    if name not in parts: sys.exit(f"--reinit: no part named {name!r}; the parts are {', '.join(parts)}")
+    draw_afresh(parts[name])
+if a.save_start:  # the encoder as fine-tuning starts, for `course finetune --model DIR`
+    model.bert.save_pretrained(a.save_start); shutil.copy(path + "/vocab.txt", a.save_start); sys.exit(0)
 def rows(p):
     L = [l.split("\t", 1) for l in open(p).read().splitlines()[1:]]
     return [t for _, t in L], torch.tensor([1 if y == "positive" else 0 for y, _ in L])

@@ -32,9 +32,10 @@ tok = BertTokenizer(src + "/vocab.txt", do_lower_case=True)
 model = BertForPreTraining.from_pretrained(src)
 if os.environ.get("ZERO_QUERY") == "1":  # every row of the last layer's attention starts even
     query = model.bert.encoder.layer[-1].attention.self.query; query.weight.data.zero_(); query.bias.data.zero_()
-def lines(name, held_out):
-    return [l for l in open(f"{root}/datasets/corpus/{name}").read().splitlines() if l.strip()][:-held_out]
-opinions, general = lines("opinions.txt", 750), lines("general.txt", 180)
+def lines(name):
+    return [l for l in open(f"{root}/datasets/corpus/{name}").read().splitlines() if l.strip()]
+all_opinions = lines("opinions.txt")
+opinions, held, general = all_opinions[:-750], all_opinions[-750:], lines("general.txt")[:-180]
 coll = DataCollatorForLanguageModeling(tok, mlm_probability=0.15)
 H = model.config.hidden_size
 bottleneck = torch.nn.Sequential(torch.nn.Linear(2 * H, H), torch.nn.GELU(), torch.nn.LayerNorm(H))
@@ -42,13 +43,13 @@ decoder = model.cls.predictions.decoder  # tied to the word embeddings, with the
 def rows(path):
     L = [l.split("\t", 1) for l in open(path).read().splitlines()[1:]]
     return [t for _, t in L], [1 if y == "positive" else 0 for y, _ in L]
+(tx, ty), (vx, vy) = rows(root + "/datasets/sentiment/train.tsv"), rows(root + "/datasets/sentiment/validation.tsv")
 def probe(tag):
     model.eval(); feats = []
     with torch.no_grad():
-        for split in ("train", "validation"):
-            b = tok(rows(f"{root}/datasets/sentiment/{split}.tsv")[0], padding=True, truncation=True, max_length=64, return_tensors="pt")
+        for texts in (tx, vx):
+            b = tok(texts, padding=True, truncation=True, max_length=64, return_tensors="pt")
             feats.append(model.bert(**b).pooler_output.numpy())
-    ty, vy = rows(root + "/datasets/sentiment/train.tsv")[1], rows(root + "/datasets/sentiment/validation.tsv")[1]
     clf = LogisticRegression(max_iter=2000).fit(feats[0], ty)
     print(f"{tag} probe, frozen pooled [CLS]: train {clf.score(feats[0], ty):.3f} validation {clf.score(feats[1], vy):.3f}", flush=True)
 probe("before")
@@ -75,7 +76,7 @@ for step in range(steps):
 probe("after")
 # Does the bottleneck read [CLS]? Its loss on held-out opinion documents with each document's own
 # pooled [CLS], and with the [CLS] of another document of the batch (rolled by one).
-model.eval(); bottleneck.eval(); held = [l for l in open(root + "/datasets/corpus/opinions.txt").read().splitlines() if l.strip()][-750:]; own, other = [], []
+model.eval(); bottleneck.eval(); own, other = [], []
 with torch.no_grad():
     for i in range(0, 640, B):
         torch.manual_seed(i); m = coll([{"input_ids": x} for x in tok(held[i:i+B], truncation=True, max_length=64)["input_ids"]])

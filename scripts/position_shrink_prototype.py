@@ -10,7 +10,7 @@ decay, torch seed 0, 2 threads. Saves a BertForMaskedLM directory (with vocab.tx
 Usage: [FREEZE_POS=0] python3 scripts/position_shrink_prototype.py STEPS LR SCALE OUTPUT_DIR
 Needs torch and transformers.
 """
-import os, sys, random, torch, torch.nn.functional as F, shutil
+import os, sys, random, torch, shutil
 from transformers import BertForMaskedLM, BertTokenizer, DataCollatorForLanguageModeling
 from transformers.utils import logging
 logging.set_verbosity_error()

@@ -8,25 +8,36 @@ sentiment task before and after, and saves a checkpoint that `course finetune --
   simcse   unsupervised SimCSE (Gao et al. 2021): two dropout passes, in-batch negatives, tau 0.05
   bow      predict the bag of words of the sentence from the pooled [CLS] (tied word embeddings)
   meancls  the last-layer [CLS] state regresses onto the (stopped) mean of the other token states
-Usage: [SOURCE=CHECKPOINT] python3 scripts/cls_objectives_prototype.py OBJECTIVE STEPS LR OUTPUT_DIR [MLM_WEIGHT]
-(SOURCE: the checkpoint to continue, bert-mini by default; copy its vocab.txt next to the output)
+  none     masked LM alone (the baseline for SOURCE=random)
+Usage: [SOURCE=CHECKPOINT|random] python3 scripts/cls_objectives_prototype.py OBJECTIVE STEPS LR OUTPUT_DIR [MLM_WEIGHT]
+(SOURCE: the checkpoint to continue, bert-mini by default; copy its vocab.txt next to the output.
+SOURCE=random starts from weights drawn afresh with bert-mini's config and vocabulary: pre-training
+from scratch with the objective from step 0. UNIT=documents trains on whole documents cut at 64
+tokens, as course pretrain's sequences are, instead of sentences; BATCH sets the batch, 64 by default.)
 Results are in datasets/models/bert-mini/README.md. Needs torch, transformers, scikit-learn.
 """
 import os, sys, re, random, torch, torch.nn.functional as F, numpy as np
-from transformers import BertForPreTraining, BertTokenizer, DataCollatorForLanguageModeling
+from transformers import BertConfig, BertForPreTraining, BertTokenizer, DataCollatorForLanguageModeling
 from sklearn.linear_model import LogisticRegression
 objective = sys.argv[1]; steps = int(sys.argv[2]); lr = float(sys.argv[3]); out = sys.argv[4]
 mlm_w = float(sys.argv[5]) if len(sys.argv) > 5 else 1.0
-assert objective in ("simcse", "bow", "meancls"), objective
+assert objective in ("simcse", "bow", "meancls", "none"), objective
 torch.manual_seed(0); random.seed(0); torch.set_num_threads(1)
 root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 src = os.environ.get("SOURCE", os.path.join(root, "datasets/models/bert-mini"))
+if src == "random":  # built from the config, not re-initialised: transformers 5 skips loaded tensors
+    src = os.path.join(root, "datasets/models/bert-mini")
+    model = BertForPreTraining(BertConfig.from_pretrained(src))
+else:
+    model = BertForPreTraining.from_pretrained(src)
 tok = BertTokenizer(src + "/vocab.txt", do_lower_case=True)
-model = BertForPreTraining.from_pretrained(src)
 docs = [l for l in open(root + "/datasets/corpus/general.txt").read().splitlines() if l.strip()]
 docs = docs[: len(docs) - 180]
-sents = [s for d in docs for s in re.split(r"(?<=[.!?])\s+", d) if s]
-print(len(sents), "sentences")
+if os.environ.get("UNIT", "sentences") == "documents":
+    sents = docs
+else:
+    sents = [s for d in docs for s in re.split(r"(?<=[.!?])\s+", d) if s]
+print(len(sents), os.environ.get("UNIT", "sentences"))
 coll = DataCollatorForLanguageModeling(tok, mlm_probability=0.15)
 def rows(path):
     L = [l.split("\t", 1) for l in open(path).read().splitlines()[1:]]
@@ -49,7 +60,7 @@ def probe(tag):
 probe("before")
 opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
 sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1, (s + 1) / (0.05 * steps)) * max(0, (steps - s) / steps))
-B = 64
+B = int(os.environ.get("BATCH", "64"))
 for step in range(steps):
     model.train()
     batch = random.sample(sents, B)
@@ -67,11 +78,13 @@ for step in range(steps):
         bag[:, :5] = 0  # [PAD] [UNK] [CLS] [SEP] [MASK]
         bag = bag / bag.sum(1, keepdim=True)
         cl = -(bag * F.log_softmax(logits, -1)).sum(1).mean()
-    else:
+    elif objective == "meancls":
         h = model.bert(**enc).last_hidden_state  # (B, seq, hidden)
         m = enc["attention_mask"].unsqueeze(-1).float().clone(); m[:, 0] = 0
         target = ((h * m).sum(1) / m.sum(1)).detach()
         cl = F.mse_loss(h[:, 0], target) * 10
+    else:
+        cl = torch.zeros(())
     m = coll([{"input_ids": ids} for ids in tok(batch, truncation=True, max_length=64)["input_ids"]])
     mlm = model(input_ids=m["input_ids"], attention_mask=(m["input_ids"] != 0).long()).prediction_logits
     ml = F.cross_entropy(mlm.view(-1, mlm.size(-1)), m["labels"].view(-1), ignore_index=-100)

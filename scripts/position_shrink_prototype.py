@@ -7,7 +7,10 @@ pre-trained layers can be taught to work with small ones: position embeddings mu
 left out, as course pretrain does), batch 64, up to 128 tokens, AdamW with 5% warm-up and linear
 decay, torch seed 0, 2 threads. Saves a BertForMaskedLM directory (with vocab.txt) for
 `course finetune --model DIR`.
-Usage: [FREEZE_POS=0] python3 scripts/position_shrink_prototype.py STEPS LR SCALE OUTPUT_DIR
+With SOURCE=random the model is built from bert-mini's config instead (pre-training from scratch,
+BERT's initialisation, torch seed 0), so SCALE multiplies freshly drawn position embeddings (std 0.02;
+0 removes positions); BATCH and MAX_LEN (defaults 64 and 128) set the batch, THREADS (default 2) the threads.
+Usage: [FREEZE_POS=0] [SOURCE=random] [THREADS=N] [BATCH=N] [MAX_LEN=N] python3 scripts/position_shrink_prototype.py STEPS LR SCALE OUTPUT_DIR
 Needs torch and transformers.
 """
 import os, sys, random, torch, shutil
@@ -16,10 +19,14 @@ from transformers.utils import logging
 logging.set_verbosity_error()
 steps, lr, scale, out = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
 freeze = os.environ.get("FREEZE_POS", "1") == "1"
-torch.manual_seed(0); random.seed(0); torch.set_num_threads(2)
+batch, max_len = int(os.environ.get("BATCH", "64")), int(os.environ.get("MAX_LEN", "128"))
+torch.manual_seed(0); random.seed(0); torch.set_num_threads(int(os.environ.get("THREADS", "2")))
 root = os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."); src = root + "/datasets/models/bert-mini"
 tok = BertTokenizer(src + "/vocab.txt", do_lower_case=True)
-model = BertForMaskedLM.from_pretrained(src)
+if os.environ.get("SOURCE") == "random":
+    model = BertForMaskedLM(BertForMaskedLM.config_class.from_pretrained(src))
+else:
+    model = BertForMaskedLM.from_pretrained(src)
 pos = model.bert.embeddings.position_embeddings.weight
 pos.data *= scale; pos.requires_grad_(not freeze)
 docs = [l for l in open(root + "/datasets/corpus/general.txt").read().splitlines() if l.strip()][:-180]
@@ -29,7 +36,7 @@ opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
 sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1, (s + 1) / (0.05 * steps)) * max(0, (steps - s) / steps))
 for step in range(steps):
     model.train()
-    m = coll([{"input_ids": x} for x in tok(random.sample(docs, 64), truncation=True, max_length=128)["input_ids"]])
+    m = coll([{"input_ids": x} for x in tok(random.sample(docs, batch), truncation=True, max_length=max_len)["input_ids"]])
     loss = model(input_ids=m["input_ids"], attention_mask=(m["input_ids"] != 0).long(), labels=m["labels"]).loss
     opt.zero_grad(); loss.backward(); torch.nn.utils.clip_grad_norm_(params, 1.0); opt.step(); sched.step()
     if step % max(1, steps // 8) == 0: print(step, f"mlm {loss.item():.3f}", flush=True)

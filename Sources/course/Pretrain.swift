@@ -74,6 +74,12 @@ struct Pretrain: CourseCommand {
     help:
       "attention heads per layer of a new model, dividing the hidden size 128 (num_attention_heads / n_head)")
   var heads = 2
+  @Flag(
+    "--freeze-position-embeddings",
+    help:
+      "BERT: keep the position embeddings at their initial N(0, 0.02) draw, so that they stay small beside the word embeddings (bert-mini's card measures what this does to [CLS])"
+  )
+  var freezePositionEmbeddings: Bool
 
   func run() throws -> Int32 {
     if objective == .mlm, _dupeFactor.isSet {
@@ -90,9 +96,10 @@ struct Pretrain: CourseCommand {
         "--heads: must divide the hidden size \(newModelHiddenSize) (each head gets \(newModelHiddenSize) / heads dimensions), got \(heads)"
       )
     }
-    if arch != .bert, objective != .mlm || model != nil {
+    if arch != .bert, objective != .mlm || model != nil || freezePositionEmbeddings {
+      let name = objective != .mlm ? "--objective" : model != nil ? "--model" : "--freeze-position-embeddings"
       throw CourseToolError(
-        "\(objective != .mlm ? "--objective" : "--model"): only with --arch bert (the \(arch.displayName)-style model learns by \(arch == .gpt ? "causal LM" : "masked LM alone, as RoBERTa dropped next-sentence prediction"))"
+        "\(name): only with --arch bert (the \(arch.displayName)-style model learns by \(arch == .gpt ? "causal LM" : "masked LM alone, as RoBERTa dropped next-sentence prediction"))"
       )
     }
     return objective == .mlm ? try runPretrain(self) : try runSentencePairPretrain(self)
@@ -190,6 +197,7 @@ func runPretrain(_ options: Pretrain) throws -> Int32 {
     let model =
       try options.model.map { try BertForMaskedLM.fromPretrained($0) }
       ?? BertForMaskedLM(config, generator: Generator(seed: args.seed))
+    freezePositionEmbeddings(of: model, options)
     trainer = try maskedLMTrainer(
       model, data, collator: DataCollatorForLanguageModeling(tokenizer: tokenizer), tokenizer: tokenizer)
     (parameters, rowCount, heldOutRowCount) = (model.parameterCount(), data.rows.count, data.heldOut.count)
@@ -198,7 +206,8 @@ func runPretrain(_ options: Pretrain) throws -> Int32 {
       options.model.map { "WordPiece from \($0), \(tokenizer.vocabularySize) entries (`vocab.txt`)" }
         ?? "WordPiece trained on the corpus, \(tokenizer.vocabularySize) entries (`vocab.txt`), uncased",
       "`[CLS] … [SEP]`",
-      "Masking: dynamic, 15% of non-special tokens; 80% [MASK], 10% random, 10% unchanged.",
+      "Masking: dynamic, 15% of non-special tokens; 80% [MASK], 10% random, 10% unchanged."
+        + positionNote(options),
       "masked tokens of the held-out documents, fixed masking", "masked-token accuracy",
     ]
   } else if arch == "roberta" {

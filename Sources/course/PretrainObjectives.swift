@@ -32,6 +32,22 @@ func continuation(_ options: Pretrain) -> String {
     + (options.model.map { " --model \($0)" } ?? "") + (options.lr == 1e-3 ? "" : " --lr \(options.lr)")
     + (options.layers == 2 ? "" : " --layers \(options.layers)")
     + (options.heads == 2 ? "" : " --heads \(options.heads)")
+    + (options.freezePositionEmbeddings ? " --freeze-position-embeddings" : "")
+}
+
+/// `--freeze-position-embeddings`: the BERT's position table takes no gradient, so the optimizer
+/// (weight decay included) leaves it as drawn. Learned positions grow to rival the word vectors,
+/// and a [CLS] that reads by position then transfers poorly (bert-mini's card).
+func freezePositionEmbeddings(of model: Module, _ options: Pretrain) {
+  guard options.freezePositionEmbeddings else { return }
+  model.freeze(where: { $0.hasSuffix("embeddings.position_embeddings.weight") })
+}
+
+/// The model card's line on frozen positions, if they were.
+func positionNote(_ options: Pretrain) -> String {
+  options.freezePositionEmbeddings
+    ? "\n- Position embeddings: frozen at their initial N(0, 0.02) draw (`--freeze-position-embeddings`)."
+    : ""
 }
 
 /// The vocabulary: `--model`'s vocab.txt, or WordPiece trained on the training documents.
@@ -100,6 +116,7 @@ func runSentencePairPretrain(_ options: Pretrain) throws -> Int32 {
       newBertConfig(options, vocabularySize: tokenizer.vocabularySize),
       generator: Generator(seed: args.seed))
   }
+  freezePositionEmbeddings(of: model, options)
   guard tokenizer.vocabularySize <= model.config.vocabSize else {
     throw CourseToolError("--model: vocab.txt has more entries than the model's vocab_size")
   }
@@ -155,7 +172,7 @@ func runSentencePairPretrain(_ options: Pretrain) throws -> Int32 {
       before a random cut and B those after it; half of the pairs \(objective == .sop ? "swapped (A and B exchanged)" : "with B from another document"), label 1.
       \(trainRows.count) training pairs; \(heldOutRows.count) held out (the last \(heldOutCount) documents).
     - Loss: masked-language modelling (15%, 80/10/10) plus the \(name) cross-entropy on the pooled [CLS]
-      state, summed, as transformers' `BertForPreTraining`.
+      state, summed, as transformers' `BertForPreTraining`.\(positionNote(options))
     - Optimisation: AdamW, learning rate \(args.learningRate), warm-up \(args.warmupSteps(totalSteps: args.maxSteps)) steps then
       linear decay, weight decay \(args.weightDecay), batch \(args.perDeviceTrainBatchSize), \(result.globalStep) steps, seed \(args.seed).
     - Time: \(String(format: "%.0f", Date().timeIntervalSince(start))) s on \(Threads.count) threads.

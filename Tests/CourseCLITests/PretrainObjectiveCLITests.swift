@@ -4,10 +4,10 @@ import XCTest
 /// `course pretrain --objective mlm+sop|mlm+nsp [--model DIR]`: BertForPreTraining with a
 /// sentence-level objective, from scratch or continuing a checkpoint.
 final class PretrainObjectiveCLITests: CourseCLITestCase {
-  /// Documents of three sentences each.
-  func corpus() throws -> String {
+  /// `documents` documents of three sentences each.
+  func corpus(documents: Int = 120) throws -> String {
     let words = ["crema", "shot", "grind", "tamper", "beans", "roast", "milk", "foam", "cup", "water"]
-    let lines = (0..<120).map { i in
+    let lines = (0..<documents).map { i in
       (0..<3).map { s in
         (0..<5).map { words[($0 * 7 + i * 3 + s * 5 + $0 * i) % words.count] }.joined(separator: " ") + "."
       }.joined(separator: " ")
@@ -43,6 +43,45 @@ final class PretrainObjectiveCLITests: CourseCLITestCase {
     let input = try file("masked.txt", "crema shot [MASK] tamper\n")
     let filled = try course(["fill-mask", "--model", second, "--input", input])
     XCTAssertEqual(filled.status, 0, filled.stderr)
+  }
+
+  /// The raw bytes of tensor `name` in a safetensors file: an 8-byte little-endian header
+  /// length, the JSON header, then the data its `data_offsets` point into.
+  func tensorBytes(_ name: String, in directory: String) throws -> Data {
+    let file = try Data(contentsOf: URL(fileURLWithPath: directory + "/model.safetensors"))
+    let headerLength = file.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+    let header = try JSONSerialization.jsonObject(with: file.subdata(in: 8..<(8 + headerLength)))
+    let offsets = try XCTUnwrap(
+      ((header as? [String: Any])?[name] as? [String: Any])?["data_offsets"] as? [Int])
+    return file.subdata(in: (8 + headerLength + offsets[0])..<(8 + headerLength + offsets[1]))
+  }
+
+  func testFrozenPositionEmbeddingsLeaveThePositionTableAsItWasAndTrainTheRest() throws {
+    // Masked LM holds out a fiftieth of the documents and needs a full row of them.
+    let corpus = try corpus(documents: 600)
+    let first = scratch.appendingPathComponent("mlm").path
+    let made = try course([
+      "pretrain", "--corpus", corpus, "--output", first, "--steps", "2", "--vocabulary", "120",
+    ])
+    XCTAssertEqual(made.status, 0, made.stderr)
+    // Continue it at a learning rate that moves every trained tensor visibly.
+    let second = scratch.appendingPathComponent("frozen").path
+    let continued = try course([
+      "pretrain", "--model", first, "--corpus", corpus, "--output", second, "--steps", "3", "--lr", "0.01",
+      "--freeze-position-embeddings",
+    ])
+    XCTAssertEqual(continued.status, 0, continued.stderr)
+    let positions = "bert.embeddings.position_embeddings.weight"
+    XCTAssertEqual(try tensorBytes(positions, in: second), try tensorBytes(positions, in: first))
+    for trained in ["bert.embeddings.word_embeddings.weight", "bert.embeddings.token_type_embeddings.weight"]
+    {
+      XCTAssertNotEqual(try tensorBytes(trained, in: second), try tensorBytes(trained, in: first), trained)
+    }
+    let card = try String(contentsOfFile: second + "/README.md", encoding: .utf8)
+    XCTAssertTrue(card.contains("--freeze-position-embeddings"), card)
+    try fail(
+      ["pretrain", "--arch", "roberta", "--freeze-position-embeddings", "--output", scratch.path + "/r"],
+      saying: ["--freeze-position-embeddings: only with --arch bert"])
   }
 
   func testSentenceObjectivesAreForBertOnly() throws {

@@ -27,6 +27,15 @@ public struct EvaluationPoint: Sendable {
   public var accuracy: Double
 }
 
+/// Token ids of `documents`, one row per document (run_mlm.py's `--line_by_line`): `cls`,
+/// the document's first `length - 2` tokens, `sep`. Rows keep their own lengths (the collator
+/// pads them), so every row starts at a document's first token, as a fine-tuning input does.
+public func lineByLineSequences(
+  _ documents: [String], tokenizer: Tokenizer, length: Int, cls: Int, sep: Int
+) -> [[Int]] {
+  documents.map { [cls] + tokenizer.encode($0).prefix(length - 2) + [sep] }
+}
+
 /// Token ids of `documents`, packed into rows of `length`: `[CLS] … [SEP]` for BERT (with
 /// `cls`/`sep`), plain windows for GPT. Documents are joined with `separator`.
 public func packSequences(

@@ -80,6 +80,12 @@ struct Pretrain: CourseCommand {
       "BERT: keep the position embeddings at their initial N(0, 0.02) draw, so that they stay small beside the word embeddings (bert-mini's card measures what this does to [CLS])"
   )
   var freezePositionEmbeddings: Bool
+  @Flag(
+    "--line-by-line",
+    help:
+      "masked LM: one row per document, cut at 64 tokens, instead of rows packed across documents (run_mlm.py's --line_by_line)"
+  )
+  var lineByLine: Bool
 
   func run() throws -> Int32 {
     if objective == .mlm, _dupeFactor.isSet {
@@ -94,6 +100,11 @@ struct Pretrain: CourseCommand {
     guard newModelHiddenSize % heads == 0 else {
       throw CourseToolError(
         "--heads: must divide the hidden size \(newModelHiddenSize) (each head gets \(newModelHiddenSize) / heads dimensions), got \(heads)"
+      )
+    }
+    if lineByLine, arch == .gpt || objective != .mlm {
+      throw CourseToolError(
+        "--line-by-line: only for masked LM alone (--arch bert or roberta, --objective mlm); sentence pairs are one document each already"
       )
     }
     if arch != .bert, objective != .mlm || model != nil || freezePositionEmbeddings {
@@ -146,10 +157,15 @@ func runPretrain(_ options: Pretrain) throws -> Int32 {
   func packed(_ tokenizer: Tokenizer, separator: Int, cls: Int? = nil, sep: Int? = nil) throws -> (
     rows: [[Int]], heldOut: [[Int]]
   ) {
-    let rows = packSequences(
-      training, tokenizer: tokenizer, length: sequenceLength, separator: separator, cls: cls, sep: sep)
-    let heldOutRows = packSequences(
-      heldOut, tokenizer: tokenizer, length: sequenceLength, separator: separator, cls: cls, sep: sep)
+    func rows(_ documents: [String]) -> [[Int]] {
+      if options.lineByLine, let cls, let sep {
+        return lineByLineSequences(
+          documents, tokenizer: tokenizer, length: sequenceLength, cls: cls, sep: sep)
+      }
+      return packSequences(
+        documents, tokenizer: tokenizer, length: sequenceLength, separator: separator, cls: cls, sep: sep)
+    }
+    let (rows, heldOutRows) = (rows(training), rows(heldOut))
     guard !rows.isEmpty, !heldOutRows.isEmpty else {
       throw CourseToolError(
         "the corpus is too small: pre-training needs at least one row of \(sequenceLength) tokens of training "
@@ -302,7 +318,7 @@ func runPretrain(_ options: Pretrain) throws -> Int32 {
 
     - Tokenizer: \(description[1]).
     - Model: hidden \(newModelHiddenSize), \(options.layers) layers, \(options.heads) heads, FFN 512, dropout 0.1, \(parameters) parameters.\(headNote[arch] ?? "")
-    - Data: \(training.count) documents packed into \(rowCount) sequences of \(sequenceLength) tokens
+    - Data: \(training.count) documents \(options.lineByLine ? "one per sequence (`--line-by-line`), \(rowCount) sequences of at most" : "packed into \(rowCount) sequences of") \(sequenceLength) tokens
       (\(description[2])); the last \(heldOutCount) documents (\(heldOutRowCount) sequences) held out.
     - \(description[3])
     - Optimisation: the kit's Trainer: AdamW (β 0.9/0.999, ε 1e-8, weight decay \(args.weightDecay) except biases

@@ -33,6 +33,7 @@ func continuation(_ options: Pretrain) -> String {
     + (options.layers == 2 ? "" : " --layers \(options.layers)")
     + (options.heads == 2 ? "" : " --heads \(options.heads)")
     + (options.freezePositionEmbeddings ? " --freeze-position-embeddings" : "")
+    + (options.lineByLine ? " --line-by-line" : "")
 }
 
 /// `--freeze-position-embeddings`: the BERT's position table takes no gradient, so the optimizer

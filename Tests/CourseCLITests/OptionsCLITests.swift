@@ -30,6 +30,7 @@ final class OptionsCLITests: CourseCLITestCase {
       ("--corpus", "datasets/corpus/general.txt"), ("--vocabulary", "2000"), ("--save-steps", "500"),
       ("--resume", nil), ("--objective", "mlm"), ("--model", nil), ("--lr", "0.001"), ("--dupe-factor", "10"),
       ("--layers", "2"), ("--heads", "2"), ("--freeze-position-embeddings", nil),
+      ("--line-by-line", nil),
     ],
     "finetune": [
       ("--model", nil), ("--train", nil), ("--validation", nil), ("--test", nil), ("--format", nil),

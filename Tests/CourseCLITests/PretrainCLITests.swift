@@ -28,6 +28,26 @@ final class PretrainCLITests: CourseCLITestCase {
     XCTAssertEqual(refused.status, 1)
     XCTAssertTrue(refused.stderr.contains("\(single): needs at least 2 non-empty lines"), refused.stderr)
   }
+
+  func testLineByLineMakesOneRowPerDocumentAndIsForMaskedLMOnly() throws {
+    // Three short documents: too little to pack one held-out row of 64 tokens, but one row each.
+    let corpus = try file("short.txt", "the crema was thick\nthe shot ran fast\nthe milk was cold\n")
+    let output = scratch.appendingPathComponent("lines").path
+    let result = try course([
+      "pretrain", "--corpus", corpus, "--output", output, "--steps", "1", "--vocabulary", "120",
+      "--line-by-line",
+    ])
+    XCTAssertEqual(result.status, 0, result.stderr)
+    XCTAssertTrue(result.stdout.contains("2 training sequences, 1 held out"), result.stdout)
+    let card = try String(contentsOfFile: output + "/README.md", encoding: .utf8)
+    XCTAssertTrue(card.contains("--line-by-line\n"), card)
+    XCTAssertTrue(card.contains("2 documents one per sequence"), card)
+    for refused in [["--arch", "gpt"], ["--objective", "mlm+nsp"]] {
+      try fail(
+        ["pretrain", "--corpus", corpus, "--output", output + "2", "--line-by-line"] + refused,
+        saying: ["--line-by-line: only for masked LM alone"])
+    }
+  }
 }
 
 /// `course pretrain` runs the Trainer: a complete model directory, checkpoints, and `--resume`.

@@ -60,6 +60,12 @@ final class MaskingTests: XCTestCase {
       ["a b a b a", "b b"], tokenizer: tokenizer, length: 5, separator: 3, cls: 2, sep: 3)
     XCTAssertEqual(rows, [[2, 5, 6, 5, 3], [2, 6, 5, 3, 3]])
   }
+
+  func testLineByLineKeepsOneDocumentPerRowCutToTheLength() throws {
+    let tokenizer = try WordPieceTokenizer(tokens: ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "a", "b"])
+    let rows = lineByLineSequences(["a b a b a", "b b"], tokenizer: tokenizer, length: 5, cls: 2, sep: 3)
+    XCTAssertEqual(rows, [[2, 5, 6, 5, 3], [2, 6, 6, 3]])
+  }
 }
 
 final class PretrainingTests: XCTestCase {

@@ -9,8 +9,9 @@ decay, torch seed 0, 2 threads. Saves a BertForMaskedLM directory (with vocab.tx
 `course finetune --model DIR`.
 With SOURCE=random the model is built from bert-mini's config instead (pre-training from scratch,
 BERT's initialisation, torch seed 0), so SCALE multiplies freshly drawn position embeddings (std 0.02;
-0 removes positions); BATCH and MAX_LEN (defaults 64 and 128) set the batch, THREADS (default 2) the threads.
-Usage: [FREEZE_POS=0] [SOURCE=random] [THREADS=N] [BATCH=N] [MAX_LEN=N] python3 scripts/position_shrink_prototype.py STEPS LR SCALE OUTPUT_DIR
+0 removes positions); BATCH and MAX_LEN (defaults 64 and 128) set the batch, THREADS (default 2) the threads,
+SEED (default 0) the torch and data-order seed.
+Usage: [FREEZE_POS=0] [SOURCE=random] [SEED=N] [THREADS=N] [BATCH=N] [MAX_LEN=N] python3 scripts/position_shrink_prototype.py STEPS LR SCALE OUTPUT_DIR
 Needs torch and transformers.
 """
 import os, sys, random, torch, shutil
@@ -20,7 +21,7 @@ logging.set_verbosity_error()
 steps, lr, scale, out = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
 freeze = os.environ.get("FREEZE_POS", "1") == "1"
 batch, max_len = int(os.environ.get("BATCH", "64")), int(os.environ.get("MAX_LEN", "128"))
-torch.manual_seed(0); random.seed(0); torch.set_num_threads(int(os.environ.get("THREADS", "2")))
+seed = int(os.environ.get("SEED", "0")); torch.manual_seed(seed); random.seed(seed); torch.set_num_threads(int(os.environ.get("THREADS", "2")))
 root = os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."); src = root + "/datasets/models/bert-mini"
 tok = BertTokenizer(src + "/vocab.txt", do_lower_case=True)
 if os.environ.get("SOURCE") == "random":

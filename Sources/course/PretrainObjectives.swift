@@ -37,8 +37,9 @@ func continuation(_ options: Pretrain) -> String {
 }
 
 /// `--freeze-position-embeddings`: the BERT's position table takes no gradient, so the optimizer
-/// (weight decay included) leaves it as drawn. Learned positions grow to rival the word vectors,
-/// and a [CLS] that reads by position then transfers poorly (bert-mini's card).
+/// (weight decay included) leaves it as drawn. Learned positions grow to rival the word vectors;
+/// whether small ones let [CLS] transfer is bert-mini's card's question (yes in one PyTorch
+/// prototype run; not at its second seed, nor in the kit's runs).
 func freezePositionEmbeddings(of model: Module, _ options: Pretrain) {
   guard options.freezePositionEmbeddings else { return }
   model.freeze(where: { $0.hasSuffix("embeddings.position_embeddings.weight") })

@@ -77,7 +77,7 @@ struct Pretrain: CourseCommand {
   @Flag(
     "--freeze-position-embeddings",
     help:
-      "BERT: keep the position embeddings at their initial N(0, 0.02) draw, so that they stay small beside the word embeddings (bert-mini's card measures what this does to [CLS])"
+      "BERT: the position embeddings take no gradient, so a new model's stay at their N(0, 0.02) draw, small beside the word embeddings (bert-mini's card measures what this does to [CLS])"
   )
   var freezePositionEmbeddings: Bool
   @Flag(

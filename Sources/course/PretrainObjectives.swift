@@ -48,7 +48,7 @@ func freezePositionEmbeddings(of model: Module, _ options: Pretrain) {
 /// The model card's line on frozen positions, if they were.
 func positionNote(_ options: Pretrain) -> String {
   options.freezePositionEmbeddings
-    ? "\n- Position embeddings: frozen at their initial N(0, 0.02) draw (`--freeze-position-embeddings`)."
+    ? "\n- Position embeddings: frozen (`--freeze-position-embeddings`) \(options.model.map { "as loaded from \($0)" } ?? "at their initial N(0, 0.02) draw")."
     : ""
 }
 

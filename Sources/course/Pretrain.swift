@@ -107,8 +107,11 @@ struct Pretrain: CourseCommand {
         "--line-by-line: only for masked LM alone (--arch bert or roberta, --objective mlm); sentence pairs are one document each already"
       )
     }
-    if arch != .bert, objective != .mlm || model != nil || freezePositionEmbeddings {
-      let name = objective != .mlm ? "--objective" : model != nil ? "--model" : "--freeze-position-embeddings"
+    let bertOnly = [
+      ("--objective", objective != .mlm), ("--model", model != nil),
+      ("--freeze-position-embeddings", freezePositionEmbeddings),
+    ]
+    if arch != .bert, let name = bertOnly.first(where: \.1)?.0 {
       throw CourseToolError(
         "\(name): only with --arch bert (the \(arch.displayName)-style model learns by \(arch == .gpt ? "causal LM" : "masked LM alone, as RoBERTa dropped next-sentence prediction"))"
       )

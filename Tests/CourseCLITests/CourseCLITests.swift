@@ -129,6 +129,24 @@ class CourseCLITestCase: XCTestCase {
   func json(_ line: String) throws -> Any {
     try JSONSerialization.jsonObject(with: Data(line.utf8))
   }
+
+  /// The bytes of tensor `name` in `directory`/model.safetensors (8-byte header length, JSON
+  /// header, data), read here because the CLI tests link no kit module.
+  static func tensorBytes(_ name: String, in directory: String) throws -> Data {
+    let data = try Data(
+      contentsOf: URL(fileURLWithPath: directory).appendingPathComponent("model.safetensors"))
+    let headerLength = data.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+    let header = try JSONSerialization.jsonObject(with: data.subdata(in: 8..<(8 + headerLength)))
+    guard let entry = (header as? [String: Any])?[name] as? [String: Any],
+      let offsets = entry["data_offsets"] as? [Int], offsets.count == 2
+    else {
+      throw NSError(
+        domain: "CourseCLITests", code: 1,
+        userInfo: [NSLocalizedDescriptionKey: "\(directory)/model.safetensors has no tensor \(name)"])
+    }
+    let start = 8 + headerLength
+    return data.subdata(in: (start + offsets[0])..<(start + offsets[1]))
+  }
 }
 
 final class FillMaskCLITests: CourseCLITestCase {

@@ -45,17 +45,6 @@ final class PretrainObjectiveCLITests: CourseCLITestCase {
     XCTAssertEqual(filled.status, 0, filled.stderr)
   }
 
-  /// The raw bytes of tensor `name` in a safetensors file: an 8-byte little-endian header
-  /// length, the JSON header, then the data its `data_offsets` point into.
-  func tensorBytes(_ name: String, in directory: String) throws -> Data {
-    let file = try Data(contentsOf: URL(fileURLWithPath: directory + "/model.safetensors"))
-    let headerLength = file.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
-    let header = try JSONSerialization.jsonObject(with: file.subdata(in: 8..<(8 + headerLength)))
-    let offsets = try XCTUnwrap(
-      ((header as? [String: Any])?[name] as? [String: Any])?["data_offsets"] as? [Int])
-    return file.subdata(in: (8 + headerLength + offsets[0])..<(8 + headerLength + offsets[1]))
-  }
-
   func testFrozenPositionEmbeddingsLeaveThePositionTableAsItWasAndTrainTheRest() throws {
     // Masked LM holds out a fiftieth of the documents and needs a full row of them.
     let corpus = try corpus(documents: 600)
@@ -72,10 +61,11 @@ final class PretrainObjectiveCLITests: CourseCLITestCase {
     ])
     XCTAssertEqual(continued.status, 0, continued.stderr)
     let positions = "bert.embeddings.position_embeddings.weight"
-    XCTAssertEqual(try tensorBytes(positions, in: second), try tensorBytes(positions, in: first))
+    XCTAssertEqual(try Self.tensorBytes(positions, in: second), try Self.tensorBytes(positions, in: first))
     for trained in ["bert.embeddings.word_embeddings.weight", "bert.embeddings.token_type_embeddings.weight"]
     {
-      XCTAssertNotEqual(try tensorBytes(trained, in: second), try tensorBytes(trained, in: first), trained)
+      XCTAssertNotEqual(
+        try Self.tensorBytes(trained, in: second), try Self.tensorBytes(trained, in: first), trained)
     }
     let card = try String(contentsOfFile: second + "/README.md", encoding: .utf8)
     XCTAssertTrue(card.contains("--freeze-position-embeddings"), card)

@@ -7,13 +7,20 @@ sentiment task before and after, and saves a checkpoint that `course finetune --
 (copy bert-mini's vocab.txt next to it). Objectives:
   simcse   unsupervised SimCSE (Gao et al. 2021): two dropout passes, in-batch negatives, tau 0.05
   bow      predict the bag of words of the sentence from the pooled [CLS] (tied word embeddings)
+  bowmean  the same bag predicted through the pooler from the mean of the last states instead of
+           [CLS] (the control: can the encoder carry the bag to one vector at all?)
+  maskedbow  the bag of words of the whole document from the pooled [CLS] of the *masked* input,
+           in the masked-LM forward pass (one pass a step: half the cost of bow)
   meancls  the last-layer [CLS] state regresses onto the (stopped) mean of the other token states
   none     masked LM alone (the baseline for SOURCE=random)
 Usage: [SOURCE=CHECKPOINT|random] python3 scripts/cls_objectives_prototype.py OBJECTIVE STEPS LR OUTPUT_DIR [MLM_WEIGHT]
 (SOURCE: the checkpoint to continue, bert-mini by default; copy its vocab.txt next to the output.
 SOURCE=random starts from weights drawn afresh with bert-mini's config and vocabulary: pre-training
 from scratch with the objective from step 0. UNIT=documents trains on whole documents cut at 64
-tokens, as course pretrain's sequences are, instead of sentences; BATCH sets the batch, 64 by default.)
+tokens, as course pretrain's sequences are, instead of sentences; BATCH sets the batch, 64 by default;
+SEED the torch and data-order seed, 0 by default; CLIP=1 clips the gradient norm at 1.0, as
+position_shrink_prototype.py does, so that SOURCE=random UNIT=documents BATCH=32 CLIP=1 matches its
+learned-position control but for the objective.)
 Results are in datasets/models/bert-mini/README.md. Needs torch, transformers, scikit-learn.
 """
 import os, sys, re, random, torch, torch.nn.functional as F, numpy as np
@@ -21,8 +28,8 @@ from transformers import BertConfig, BertForPreTraining, BertTokenizer, DataColl
 from sklearn.linear_model import LogisticRegression
 objective = sys.argv[1]; steps = int(sys.argv[2]); lr = float(sys.argv[3]); out = sys.argv[4]
 mlm_w = float(sys.argv[5]) if len(sys.argv) > 5 else 1.0
-assert objective in ("simcse", "bow", "meancls", "none"), objective
-torch.manual_seed(0); random.seed(0); torch.set_num_threads(1)
+assert objective in ("simcse", "bow", "bowmean", "maskedbow", "meancls", "none"), objective
+seed = int(os.environ.get("SEED", "0")); torch.manual_seed(seed); random.seed(seed); torch.set_num_threads(1)
 root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 src = os.environ.get("SOURCE", os.path.join(root, "datasets/models/bert-mini"))
 if src == "random":  # built from the config, not re-initialised: transformers 5 skips loaded tensors
@@ -69,8 +76,14 @@ for step in range(steps):
         z1 = model.bert(**enc).pooler_output; z2 = model.bert(**enc).pooler_output
         sim = F.cosine_similarity(z1.unsqueeze(1), z2.unsqueeze(0), dim=-1) / 0.05
         cl = F.cross_entropy(sim, torch.arange(B))
-    elif objective == "bow":
-        z = model.bert(**enc).pooler_output  # (B, hidden)
+    elif objective in ("bow", "bowmean"):
+        o = model.bert(**enc)
+        if objective == "bow":
+            z = o.pooler_output  # (B, hidden)
+        else:
+            am = enc["attention_mask"].unsqueeze(-1).float()
+            pooled = (o.last_hidden_state * am).sum(1) / am.sum(1)  # (B, hidden)
+            z = torch.tanh(model.bert.pooler.dense(pooled))
         logits = z @ model.bert.embeddings.word_embeddings.weight.T  # (B, vocab)
         bag = torch.zeros_like(logits)
         ids = enc["input_ids"]
@@ -86,10 +99,20 @@ for step in range(steps):
     else:
         cl = torch.zeros(())
     m = coll([{"input_ids": ids} for ids in tok(batch, truncation=True, max_length=64)["input_ids"]])
-    mlm = model(input_ids=m["input_ids"], attention_mask=(m["input_ids"] != 0).long()).prediction_logits
+    o = model.bert(input_ids=m["input_ids"], attention_mask=(m["input_ids"] != 0).long())
+    mlm = model.cls.predictions(o.last_hidden_state)  # (B, seq, vocab)
     ml = F.cross_entropy(mlm.view(-1, mlm.size(-1)), m["labels"].view(-1), ignore_index=-100)
+    if objective == "maskedbow":  # the masked input's pooled [CLS] predicts the whole document's bag
+        logits = o.pooler_output @ model.bert.embeddings.word_embeddings.weight.T  # (B, vocab)
+        ids = torch.where(m["labels"] == -100, m["input_ids"], m["labels"])  # the unmasked ids
+        bag = torch.zeros_like(logits).scatter_(1, ids, 1.0)
+        bag[:, :5] = 0  # [PAD] [UNK] [CLS] [SEP] [MASK]
+        bag = bag / bag.sum(1, keepdim=True)
+        cl = -(bag * F.log_softmax(logits, -1)).sum(1).mean()
     loss = cl + mlm_w * ml
-    opt.zero_grad(); loss.backward(); opt.step(); sched.step()
+    opt.zero_grad(); loss.backward()
+    if os.environ.get("CLIP") == "1": torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    opt.step(); sched.step()
     if step % max(1, steps // 10) == 0: print(step, f"{objective} {cl.item():.3f} mlm {ml.item():.3f}", flush=True)
 probe("after")
 model.save_pretrained(out); tok.save_pretrained(out)

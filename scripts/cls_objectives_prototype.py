@@ -64,6 +64,14 @@ def probe(tag):
     for name, sl in (("pooled cls", slice(0, 128)), ("mean", slice(128, 256))):
         clf = LogisticRegression(max_iter=2000).fit(a[:, sl], ty)
         print(f"{tag} probe {name}: train {clf.score(a[:, sl], ty):.3f} val {clf.score(b[:, sl], vy):.3f}")
+def bag_loss(z, ids):
+    """Soft cross-entropy of z (B, hidden) through the tied word embeddings against the rows' bags
+    of words (ids (B, seq), special tokens left out), each bag normalised to sum 1."""
+    logits = z @ model.bert.embeddings.word_embeddings.weight.T  # (B, vocab)
+    bag = torch.zeros_like(logits).scatter_(1, ids, 1.0)
+    bag[:, :5] = 0  # [PAD] [UNK] [CLS] [SEP] [MASK]
+    bag = bag / bag.sum(1, keepdim=True)
+    return -(bag * F.log_softmax(logits, -1)).sum(1).mean()
 probe("before")
 opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
 sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1, (s + 1) / (0.05 * steps)) * max(0, (steps - s) / steps))
@@ -84,13 +92,7 @@ for step in range(steps):
             am = enc["attention_mask"].unsqueeze(-1).float()
             pooled = (o.last_hidden_state * am).sum(1) / am.sum(1)  # (B, hidden)
             z = torch.tanh(model.bert.pooler.dense(pooled))
-        logits = z @ model.bert.embeddings.word_embeddings.weight.T  # (B, vocab)
-        bag = torch.zeros_like(logits)
-        ids = enc["input_ids"]
-        bag.scatter_(1, ids, 1.0)
-        bag[:, :5] = 0  # [PAD] [UNK] [CLS] [SEP] [MASK]
-        bag = bag / bag.sum(1, keepdim=True)
-        cl = -(bag * F.log_softmax(logits, -1)).sum(1).mean()
+        cl = bag_loss(z, enc["input_ids"])
     elif objective == "meancls":
         h = model.bert(**enc).last_hidden_state  # (B, seq, hidden)
         m = enc["attention_mask"].unsqueeze(-1).float().clone(); m[:, 0] = 0
@@ -103,12 +105,7 @@ for step in range(steps):
     mlm = model.cls.predictions(o.last_hidden_state)  # (B, seq, vocab)
     ml = F.cross_entropy(mlm.view(-1, mlm.size(-1)), m["labels"].view(-1), ignore_index=-100)
     if objective == "maskedbow":  # the masked input's pooled [CLS] predicts the whole document's bag
-        logits = o.pooler_output @ model.bert.embeddings.word_embeddings.weight.T  # (B, vocab)
-        ids = torch.where(m["labels"] == -100, m["input_ids"], m["labels"])  # the unmasked ids
-        bag = torch.zeros_like(logits).scatter_(1, ids, 1.0)
-        bag[:, :5] = 0  # [PAD] [UNK] [CLS] [SEP] [MASK]
-        bag = bag / bag.sum(1, keepdim=True)
-        cl = -(bag * F.log_softmax(logits, -1)).sum(1).mean()
+        cl = bag_loss(o.pooler_output, torch.where(m["labels"] == -100, m["input_ids"], m["labels"]))
     loss = cl + mlm_w * ml
     opt.zero_grad(); loss.backward()
     if os.environ.get("CLIP") == "1": torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

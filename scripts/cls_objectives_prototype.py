@@ -6,11 +6,12 @@ prints a logistic-regression probe of the frozen pooled [CLS] and mean-pooled st
 sentiment task before and after, and saves a checkpoint that `course finetune --pooling cls` reads
 (copy bert-mini's vocab.txt next to it). Objectives:
   simcse   unsupervised SimCSE (Gao et al. 2021): two dropout passes, in-batch negatives, tau 0.05
-  bow      predict the bag of words of the sentence from the pooled [CLS] (tied word embeddings)
+  bow      predict the bag of words of the row (sentence, or document with UNIT=documents) from
+           the pooled [CLS] (tied word embeddings), in a second forward pass on the unmasked row
   bowmean  the same bag predicted through the pooler from the mean of the last states instead of
            [CLS] (the control: can the encoder carry the bag to one vector at all?)
   maskedbow  the bag of words of the whole document from the pooled [CLS] of the *masked* input,
-           in the masked-LM forward pass (one pass a step: half the cost of bow)
+           in the masked-LM forward pass (one forward pass a step instead of bow's two)
   meancls  the last-layer [CLS] state regresses onto the (stopped) mean of the other token states
   none     masked LM alone (the baseline for SOURCE=random)
 Usage: [SOURCE=CHECKPOINT|random] python3 scripts/cls_objectives_prototype.py OBJECTIVE STEPS LR OUTPUT_DIR [MLM_WEIGHT]

@@ -52,7 +52,9 @@ struct Pretrain: CourseCommand {
   var resume: Bool
   @Option(
     "--objective",
-    help: "masked LM alone, or with ALBERT's sentence-order or BERT's next-sentence prediction (BERT only)")
+    help:
+      "masked LM alone, or with ALBERT's sentence-order or BERT's next-sentence prediction, or with the row's bag of words predicted from [CLS] (BERT only; bow best with --line-by-line)"
+  )
   var objective = PretrainObjective.mlm
   @Option(
     "--model", value: "DIR",
@@ -88,7 +90,7 @@ struct Pretrain: CourseCommand {
   var lineByLine: Bool
 
   func run() throws -> Int32 {
-    if objective == .mlm, _dupeFactor.isSet {
+    if objective.sentence == nil, _dupeFactor.isSet {
       throw CourseToolError(
         "--dupe-factor: only with --objective mlm+nsp or mlm+sop (MLM masks anew every step)")
     }
@@ -102,9 +104,9 @@ struct Pretrain: CourseCommand {
         "--heads: must divide the hidden size \(newModelHiddenSize) (each head gets \(newModelHiddenSize) / heads dimensions), got \(heads)"
       )
     }
-    if lineByLine, arch == .gpt || objective != .mlm {
+    if lineByLine, arch == .gpt || objective.sentence != nil {
       throw CourseToolError(
-        "--line-by-line: only for masked LM alone (--arch bert or roberta, --objective mlm); sentence pairs are one document each already"
+        "--line-by-line: only for masked LM (--arch bert or roberta, --objective mlm or mlm+bow); sentence pairs are one document each already"
       )
     }
     let bertOnly = [
@@ -116,7 +118,7 @@ struct Pretrain: CourseCommand {
         "\(name): only with --arch bert (the \(arch.displayName)-style model learns by \(arch == .gpt ? "causal LM" : "masked LM alone, as RoBERTa dropped next-sentence prediction"))"
       )
     }
-    return objective == .mlm ? try runPretrain(self) : try runSentencePairPretrain(self)
+    return objective.sentence == nil ? try runPretrain(self) : try runSentencePairPretrain(self)
   }
 }
 
@@ -193,12 +195,19 @@ func runPretrain(_ options: Pretrain) throws -> Int32 {
     _ model: some MaskedLanguageModel, _ data: (rows: [[Int]], heldOut: [[Int]]),
     collator: DataCollatorForLanguageModeling, tokenizer: Tokenizer
   ) throws -> LanguageModelingTrainer {
-    print(
-      "\(data.rows.count) training sequences, \(data.heldOut.count) held out; \(model.parameterCount()) parameters"
-    )
     let trainer = try Trainer(
       model: model, args: args, trainDataset: data.rows, evalDataset: data.heldOut, dataCollator: collator,
       callbacks: [PrintLogs()])
+    return announced(trainer, model, data, tokenizer: tokenizer)
+  }
+  /// `trainer`, told the tokenizer its checkpoints carry, once the sizes are printed.
+  func announced(
+    _ trainer: LanguageModelingTrainer, _ model: Module, _ data: (rows: [[Int]], heldOut: [[Int]]),
+    tokenizer: Tokenizer
+  ) -> LanguageModelingTrainer {
+    print(
+      "\(data.rows.count) training sequences, \(data.heldOut.count) held out; \(model.parameterCount()) parameters"
+    )
     trainer.tokenizer = tokenizer
     return trainer
   }
@@ -206,6 +215,8 @@ func runPretrain(_ options: Pretrain) throws -> Int32 {
   let parameters: Int
   var (rowCount, heldOutRowCount) = (0, 0)
   var description: [String] = []
+  /// mlm+bow: the held-out documents' bag-of-words loss through [CLS], now.
+  var bagOfWordsLoss: (() throws -> Double)? = nil
   if arch == "bert" {
     let tokenizer = try pretrainingTokenizer(options, training: training)
     let (cls, sep) = (tokenizer.id(of: "[CLS]"), tokenizer.id(of: "[SEP]"))
@@ -213,19 +224,43 @@ func runPretrain(_ options: Pretrain) throws -> Int32 {
     // classifier_pooling stays "cls", BERT's and transformers' only head: MLM alone never trains
     // the [CLS] state, and a lesson that wants the mean of the tokens asks for it (Lesson 5).
     let config = newBertConfig(options, vocabularySize: tokenizer.vocabularySize)
-    let model =
-      try options.model.map { try BertForMaskedLM.fromPretrained($0) }
-      ?? BertForMaskedLM(config, generator: Generator(seed: args.seed))
-    freezePositionEmbeddings(of: model, options)
-    trainer = try maskedLMTrainer(
-      model, data, collator: DataCollatorForLanguageModeling(tokenizer: tokenizer), tokenizer: tokenizer)
+    let collator = DataCollatorForLanguageModeling(tokenizer: tokenizer)
+    let model: Module
+    if options.objective == .mlmBow {
+      let preTraining =
+        try options.model.map { try BertForPreTraining.fromPretrained($0) }
+        ?? BertForPreTraining(config, generator: Generator(seed: args.seed))
+      freezePositionEmbeddings(of: preTraining, options)
+      trainer = announced(
+        try Trainer(
+          maskedLMWithBagOfWords: preTraining, args: args, trainDataset: data.rows, evalDataset: data.heldOut,
+          dataCollator: collator, callbacks: [PrintLogs()]), preTraining, data, tokenizer: tokenizer)
+      bagOfWordsLoss = {
+        try heldOutBagOfWordsLoss(
+          preTraining, data.heldOut, padTokenId: collator.padTokenId!, ignoring: collator.specialTokenIds)
+      }
+      model = preTraining
+    } else {
+      let maskedLM =
+        try options.model.map { try BertForMaskedLM.fromPretrained($0) }
+        ?? BertForMaskedLM(config, generator: Generator(seed: args.seed))
+      freezePositionEmbeddings(of: maskedLM, options)
+      trainer = try maskedLMTrainer(maskedLM, data, collator: collator, tokenizer: tokenizer)
+      model = maskedLM
+    }
     (parameters, rowCount, heldOutRowCount) = (model.parameterCount(), data.rows.count, data.heldOut.count)
+    let bow = options.objective == .mlmBow
     description = [
-      "A small BERT (Hugging Face `BertForMaskedLM` layout) pre-trained by the kit itself with masked language modelling",
+      bow
+        ? "A small BERT (Hugging Face `BertForPreTraining` layout) pre-trained by the kit itself with masked language modelling and the bag-of-words objective on [CLS] (`--objective mlm+bow`)"
+        : "A small BERT (Hugging Face `BertForMaskedLM` layout) pre-trained by the kit itself with masked language modelling",
       options.model.map { "WordPiece from \($0), \(tokenizer.vocabularySize) entries (`vocab.txt`)" }
         ?? "WordPiece trained on the corpus, \(tokenizer.vocabularySize) entries (`vocab.txt`), uncased",
       "`[CLS] … [SEP]`",
       "Masking: dynamic, 15% of non-special tokens; 80% [MASK], 10% random, 10% unchanged."
+        + (bow
+          ? "\n- Bag of words: in the same forward pass, the masked row's pooled [CLS] state times the tied word\n  embeddings predicts the row's distinct words (its unmasked text, special tokens left out), soft\n  cross-entropy against the bag spread evenly, added to the MLM loss (`maskedLMAndBagOfWordsLoss`).\n  `cls.seq_relationship` is in the file, as `BertForPreTraining` has it, but untrained."
+          : "")
         + positionNote(options),
       "masked tokens of the held-out documents, fixed masking", "masked-token accuracy",
     ]
@@ -262,12 +297,11 @@ func runPretrain(_ options: Pretrain) throws -> Int32 {
       nInner: 512)
     (config.bosTokenId, config.eosTokenId) = (eos, eos)
     let model = GPT2LMHeadModel(config, generator: Generator(seed: args.seed))
-    print(
-      "\(data.rows.count) training sequences, \(data.heldOut.count) held out; \(model.parameterCount()) parameters"
-    )
-    trainer = try Trainer(
-      model: model, args: args, trainDataset: data.rows, evalDataset: data.heldOut, callbacks: [PrintLogs()])
-    trainer.tokenizer = tokenizer
+    trainer = announced(
+      try Trainer(
+        model: model, args: args, trainDataset: data.rows, evalDataset: data.heldOut, callbacks: [PrintLogs()]
+      ),
+      model, data, tokenizer: tokenizer)
     (parameters, rowCount, heldOutRowCount) = (model.parameterCount(), data.rows.count, data.heldOut.count)
     description = [
       "A small GPT-2 (Hugging Face `GPT2LMHeadModel` layout) pre-trained by the kit itself with causal language modelling",
@@ -281,30 +315,43 @@ func runPretrain(_ options: Pretrain) throws -> Int32 {
   let checkpoint = resume ? trainer.lastCheckpoint : nil
   if resume && checkpoint == nil { throw CourseToolError("--resume: no checkpoint-N directory in \(output)") }
   let before = try trainer.evaluate()
+  let bagBefore = try bagOfWordsLoss?()
   if let checkpoint { print("resuming from \(checkpoint.path)") }
   let result = try trainer.train(resumeFrom: checkpoint)
   // The last step is evaluated too, when the evaluation interval does not end on it.
   if trainer.evaluations.last?.step != result.globalStep { try trainer.evaluate() }
+  let bagAfter = try bagOfWordsLoss?()
   try trainer.saveModel(to: directory)
   let evaluations =
     [EvaluationPoint(step: 0, loss: before["eval_loss"]!, accuracy: before["eval_accuracy"] ?? .nan)]
     + trainer.evaluations
   let trainingSeconds = result.metrics["train_runtime"]!
   let tokens = Int((result.metrics["train_tokens_per_second"]! * trainingSeconds).rounded())
-  let curve: [String: Any] = [
+  var curve: [String: Any] = [
     "training_loss": trainer.stepLosses,
     "evaluations": evaluations.map {
       ["step": $0.step, "loss": $0.loss, "perplexity": $0.perplexity, "accuracy": $0.accuracy]
     },
   ]
+  // A line of the card, and of the curve file, for the bag-of-words half of mlm+bow.
+  var bagNote = ""
+  if let bagBefore, let bagAfter, let vocabulary = trainer.tokenizer?.vocabularySize {
+    curve["bag_of_words_loss"] = ["before": bagBefore, "after": bagAfter]
+    curve["objective"] = options.objective.rawValue
+    bagNote = String(
+      format:
+        "\nBag-of-words loss of the held-out documents, read unmasked through the pooled [CLS] state\n(`heldOutBagOfWordsLoss`; a uniform guess scores log %d = %.3f): %.3f before training, %.3f after.\n",
+      vocabulary, log(Double(vocabulary)), bagBefore, bagAfter)
+  }
   try JSONSerialization.data(withJSONObject: curve, options: [.sortedKeys]).write(
     to: directory.appendingPathComponent("pretraining.json"), options: .atomic)
   let first = evaluations.first!
   let last = evaluations.last!
   let seconds = Date().timeIntervalSince(start)
   let headNote = [
-    "bert":
-      "\n- Classification head: `classifier_pooling: \"cls\"` (BERT's pooler, what transformers computes). MLM\n  never trains the [CLS] state; `classifierPooling: \"mean\"` (a kit extension) reads the mean of the token\n  states instead (Lesson 5 measures both).",
+    "bert": options.objective == .mlmBow
+      ? "\n- Classification head: `classifier_pooling: \"cls\"` (BERT's pooler, what transformers computes), the\n  state the bag-of-words objective trained."
+      : "\n- Classification head: `classifier_pooling: \"cls\"` (BERT's pooler, what transformers computes). MLM\n  never trains the [CLS] state; `classifierPooling: \"mean\"` (a kit extension) reads the mean of the token\n  states instead (Lesson 5 measures both).",
     "roberta":
       "\n- Classification head: `RobertaClassificationHead` reads the `<s>` state (what transformers computes).\n  `<s>` is never masked, so MLM never trains it as a prediction target.",
   ]
@@ -335,7 +382,7 @@ func runPretrain(_ options: Pretrain) throws -> Int32 {
     | --- | ---: | ---: | ---: |
     | before training | \(String(format: "%.3f", first.loss)) | \(String(format: "%.1f", first.perplexity)) | \(String(format: "%.1f%%", first.accuracy * 100)) |
     | after \(result.globalStep) steps | \(String(format: "%.3f", last.loss)) | \(String(format: "%.2f", last.perplexity)) | \(String(format: "%.1f%%", last.accuracy * 100)) |
-
+    \(bagNote)
     The whole curve (training loss per step, held-out figures every \(evaluateEvery) steps) is in
     `pretraining.json`; the Trainer's log is in `trainer_state.json`.
 

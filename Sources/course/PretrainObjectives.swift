@@ -1,7 +1,8 @@
 // `course pretrain --objective mlm+sop|mlm+nsp`: BERT pre-training with a sentence-level
 // objective beside masked-language modelling (BertForPreTraining), the one that trains the
 // [CLS] state a classifier reads: ALBERT's sentence-order prediction or BERT's next-sentence
-// prediction. `--model DIR` continues from an existing checkpoint and its vocabulary.
+// prediction. (`--objective mlm+bow`, the bag of words from [CLS], reads rows as MLM alone does
+// and runs in Pretrain.swift.) `--model DIR` continues from an existing checkpoint and its vocabulary.
 
 import CourseTools
 import Foundation
@@ -15,11 +16,13 @@ enum PretrainObjective: String, CaseIterable, OptionValue {
   case mlm
   case mlmSop = "mlm+sop"
   case mlmNsp = "mlm+nsp"
+  /// MLM plus the row's bag of words predicted from the pooled [CLS] state.
+  case mlmBow = "mlm+bow"
 
   /// The sentence-level objective beside MLM, if any.
   var sentence: SentenceObjective? {
     switch self {
-    case .mlm: return nil
+    case .mlm, .mlmBow: return nil
     case .mlmSop: return .sop
     case .mlmNsp: return .nsp
     }

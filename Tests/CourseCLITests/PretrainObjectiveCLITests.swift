@@ -1,8 +1,8 @@
 import Foundation
 import XCTest
 
-/// `course pretrain --objective mlm+sop|mlm+nsp [--model DIR]`: BertForPreTraining with a
-/// sentence-level objective, from scratch or continuing a checkpoint.
+/// `course pretrain --objective mlm+sop|mlm+nsp|mlm+bow [--model DIR]`: BertForPreTraining with
+/// an objective on [CLS] beside masked LM, from scratch or continuing a checkpoint.
 final class PretrainObjectiveCLITests: CourseCLITestCase {
   /// `documents` documents of three sentences each.
   func corpus(documents: Int = 120) throws -> String {
@@ -72,6 +72,44 @@ final class PretrainObjectiveCLITests: CourseCLITestCase {
     try fail(
       ["pretrain", "--arch", "roberta", "--freeze-position-embeddings", "--output", scratch.path + "/r"],
       saying: ["--freeze-position-embeddings: only with --arch bert"])
+  }
+
+  func testBagOfWordsObjectiveTrainsThePoolerThatMaskedLMAloneLeaves() throws {
+    let corpus = try corpus(documents: 600)
+    let first = scratch.appendingPathComponent("bow").path
+    let made = try course([
+      "pretrain", "--objective", "mlm+bow", "--line-by-line", "--corpus", corpus, "--output", first,
+      "--steps", "2", "--vocabulary", "120",
+    ])
+    XCTAssertEqual(made.status, 0, made.stderr)
+    let config = try String(contentsOfFile: first + "/config.json", encoding: .utf8)
+    XCTAssertTrue(config.contains("BertForPreTraining"), config)
+    let card = try String(contentsOfFile: first + "/README.md", encoding: .utf8)
+    XCTAssertTrue(card.contains("--objective mlm+bow --line-by-line"), card)
+    XCTAssertTrue(card.contains("Bag-of-words loss of the held-out documents"), card)
+    let curve = try JSONSerialization.jsonObject(
+      with: Data(contentsOf: URL(fileURLWithPath: first + "/pretraining.json")))
+    XCTAssertNotNil((curve as? [String: Any])?["bag_of_words_loss"], "pretraining.json")
+    // Masked LM alone gives the pooler no gradient (and AdamW skips a tensor without one, as the
+    // untrained sentence head shows); the bag of words is read through it.
+    let next = scratch.appendingPathComponent("continued").path
+    let continued = try course([
+      "pretrain", "--objective", "mlm+bow", "--line-by-line", "--model", first, "--corpus", corpus,
+      "--output",
+      next, "--steps", "3", "--lr", "0.01",
+    ])
+    XCTAssertEqual(continued.status, 0, continued.stderr)
+    XCTAssertFalse(continued.stdout.contains("newly initialized"), continued.stdout)
+    for (tensor, trained) in [("bert.pooler.dense.weight", true), ("cls.seq_relationship.weight", false)] {
+      let (before, after) = (try Self.tensorBytes(tensor, in: first), try Self.tensorBytes(tensor, in: next))
+      XCTAssertEqual(before != after, trained, tensor)
+    }
+    try fail(
+      ["pretrain", "--objective", "mlm+sop", "--line-by-line", "--output", scratch.path + "/x"],
+      saying: ["--line-by-line: only for masked LM"])
+    try fail(
+      ["pretrain", "--objective", "mlm+bow", "--dupe-factor", "2", "--output", scratch.path + "/x"],
+      saying: ["--dupe-factor: only with --objective mlm+nsp or mlm+sop"])
   }
 
   func testSentenceObjectivesAreForBertOnly() throws {

@@ -1,6 +1,7 @@
-// Section 7 of Lesson 4: the sentence-level objectives that train [CLS], BERT's next-sentence
-// prediction and ALBERT's sentence-order prediction, run live from the shipped bert-mini
-// (Sources/Training/SentenceObjectives.swift, Sources/Models/BertPreTraining.swift).
+// Section 7 of Lesson 4: the objectives that train [CLS], BERT's next-sentence prediction,
+// ALBERT's sentence-order prediction and the kit's bag of words, run live from the shipped
+// bert-mini (Sources/Training/SentenceObjectives.swift, BagOfWordsObjective.swift,
+// Sources/Models/BertPreTraining.swift).
 
 import Foundation
 import Models
@@ -19,7 +20,7 @@ func points(_ x: Double) -> String { String(format: "%+.1f points", x * 100) }
   outputDirectory: URL,
   steps: Int, seed: UInt64
 ) throws {
-  nb.section("7. Training [CLS]: next-sentence and sentence-order prediction")
+  nb.section("7. Training [CLS]: next-sentence, sentence-order and bag-of-words prediction")
   nb.narrate(
     """
     Masked-language modelling predicts tokens, so nothing in it asks the first position, [CLS], \
@@ -113,5 +114,86 @@ func points(_ x: Double) -> String { String(format: "%+.1f points", x * 100) }
     What a longer run does, and whether its [CLS] then serves a classifier better, is in \
     bert-mini's model card (datasets/models/bert-mini/README.md, "Fine-tuning note", with the \
     commands that measured it); Lesson 5 compares [CLS] and mean pooling on fine-tuning.
+    """)
+}
+
+/// Continues bert-mini with MLM plus the bag-of-words objective for `steps` steps, and shows how
+/// well the pooled [CLS] state of held-out documents predicts their words, before and after.
+@MainActor func bagOfWordsObjective(
+  _ nb: Notebook, tokenizer: WordPieceTokenizer, documents: [String], bertDirectory: URL,
+  outputDirectory: URL, steps: Int, seed: UInt64
+) throws {
+  nb.narrate(
+    """
+    Both heads ask [CLS] one yes/no question per pair. A third objective, the kit's own, asks it \
+    to summarise: from the pooled [CLS] state of the masked row, predict which words the whole \
+    row holds, its bag of words, through the same tied word embeddings the MLM head uses \
+    (`--objective mlm+bow`; `maskedLMAndBagOfWordsLoss` in Sources/Models/BertPreTraining.swift). \
+    No pairs are needed, and it shares the MLM forward pass. The loss is a cross-entropy against \
+    the bag spread evenly over its distinct words: a uniform guess scores log of the \
+    vocabulary, and no state can score below log of the bag's size.
+    """)
+  let (cls, sep) = (tokenizer.id(of: "[CLS]"), tokenizer.id(of: "[SEP]"))
+  let training = lineByLineSequences(
+    Array(documents.prefix(min(3000, documents.count - 180))), tokenizer: tokenizer, length: 64, cls: cls,
+    sep: sep)
+  let heldOut = lineByLineSequences(
+    Array(documents.suffix(180)), tokenizer: tokenizer, length: 64, cls: cls, sep: sep)
+  nb.cell("bag-of-words")
+  // cell: bag-of-words
+  // One row per document, [CLS] … [SEP]; bert-mini with its pooler (new if it had none).
+  let model = try BertForPreTraining.fromPretrained(bertDirectory, generator: Generator(seed: seed))
+  var args = TrainingArguments(
+    outputDir: outputDirectory.appendingPathComponent("mlm+bow").path, perDeviceTrainBatchSize: 32,
+    learningRate: 5e-4)
+  args.maxSteps = steps
+  (args.lrSchedulerType, args.weightDecay, args.maxGradNorm) = (.constant, 0, 0)
+  (args.saveStrategy, args.disableTqdm, args.seed) = (.no, true, seed)
+  let collator = DataCollatorForLanguageModeling(tokenizer: tokenizer)
+  let trainer = try LanguageModelingTrainer(
+    maskedLMWithBagOfWords: model, args: args, trainDataset: training, evalDataset: heldOut,
+    dataCollator: collator)
+  let special = collator.specialTokenIds
+  let pad = tokenizer.padTokenId ?? 0
+  let before = try heldOutBagOfWordsLoss(model, heldOut, padTokenId: pad, ignoring: special)
+  try trainer.train()
+  let after = try heldOutBagOfWordsLoss(model, heldOut, padTokenId: pad, ignoring: special)
+  // end cell: bag-of-words
+  let floor =
+    heldOut.map { log(Double(Set($0).subtracting(special).count)) }.reduce(0, +) / Double(heldOut.count)
+  // The words the pooled [CLS] state of the first held-out document ranks highest, unmasked.
+  model.eval()
+  let document = heldOut[0]
+  let logits = try noGrad {
+    let pooled = try model.bert(inputIds: [document]).poolerOutput!  // (1, hidden)
+    return linear(pooled, weight: model.bert.embeddings.wordEmbeddings.weight).data  // (vocabulary)
+  }
+  let bag = Set(document).subtracting(special)
+  let top = logits.indices.filter { !special.contains($0) }.sorted { logits[$0] > logits[$1] }.prefix(10)
+  nb.output(
+    """
+    held-out document: \(tokenizer.decode(Array(document.prefix(24)))) …
+    its pooled [CLS] state's ten likeliest words: \(top.map { tokenizer.decode([$0]) }.joined(separator: ", "))
+    (\(top.filter(bag.contains).count) of the ten are among the document's \(bag.count) distinct words)
+    """)
+  let uniform = log(Double(tokenizer.vocabularySize))
+  nb.table(
+    headers: ["", "bag-of-words loss, held-out documents"],
+    rows: [
+      ["a uniform guess (log \(tokenizer.vocabularySize))", f(uniform)],
+      ["bert-mini + MLM + bag of words, before", f(before)], ["after \(steps) steps", f(after)],
+      ["the least possible (mean log of the bag's size)", f(floor)],
+    ], title: "[CLS] predicting the words of \(heldOut.count) documents bert-mini's pre-training held out")
+  nb.record("bow_heldout_loss_before", before)
+  nb.record("bow_heldout_loss_after", after)
+  nb.record("bow_heldout_loss_floor", floor)
+  nb.record("bow_top10_in_document", top.filter(bag.contains).count)
+  nb.narrate(
+    """
+    In \(steps) steps the held-out loss went \(f(before)) → \(f(after)), between a uniform guess \
+    (\(f(uniform))) and the floor (\(f(floor))). Whether a [CLS] state trained this way from the \
+    first step serves a classifier better than MLM alone is a question for fine-tuning, not for \
+    this loss: bert-mini's model card (datasets/models/bert-mini/README.md) pre-trains with each \
+    objective and fine-tunes through [CLS] at several seeds, with the commands.
     """)
 }

@@ -29,7 +29,9 @@ let nb = Notebook(
     LessonFlag.int("adapt-steps", default: 80, help: "steps of continued pre-training on in-domain text"),
     LessonFlag.double("adapt-lr", default: 5e-4, help: "learning rate of continued pre-training"),
     LessonFlag.int("new-words", default: 24, help: "domain words added to the vocabulary"),
-    LessonFlag.int("sop-steps", default: 20, help: "steps of MLM + NSP and of MLM + SOP from bert-mini"),
+    LessonFlag.int(
+      "sop-steps", default: 20,
+      help: "steps of MLM + NSP, of MLM + SOP and of MLM + bag of words from bert-mini"),
   ])
 nb.overview(
   objectives: [
@@ -465,6 +467,10 @@ nb.record("bert_mini_final_heldout_loss", bertCurve.evaluations.last!.loss)
 nb.record("bert_mini_final_accuracy", bertCurve.evaluations.last!.accuracy)
 
 try sentenceObjectivesSection(
+  nb, tokenizer: tokenizer, documents: general, bertDirectory: bertDirectory,
+  outputDirectory: outputDirectory,
+  steps: quick ? 4 : options.int("sop-steps"), seed: options.seed)
+try bagOfWordsObjective(
   nb, tokenizer: tokenizer, documents: general, bertDirectory: bertDirectory,
   outputDirectory: outputDirectory,
   steps: quick ? 4 : options.int("sop-steps"), seed: options.seed)

@@ -45,7 +45,7 @@ final class PretrainCLITests: CourseCLITestCase {
     for refused in [["--arch", "gpt"], ["--objective", "mlm+nsp"]] {
       try fail(
         ["pretrain", "--corpus", corpus, "--output", output + "2", "--line-by-line"] + refused,
-        saying: ["--line-by-line: only for masked LM alone"])
+        saying: ["--line-by-line: only for masked LM (--arch bert or roberta"])
     }
   }
 }

@@ -5,7 +5,8 @@
     python3 scripts/roundtrip_transformers.py
 
 Loads, with transformers' own tokenizers and `from_pretrained`:
-  datasets/models/bert-mini               (written by `course pretrain`) in BertForMaskedLM
+  datasets/models/bert-mini               (written by `course pretrain --objective mlm+bow`) in
+                                          BertForPreTraining, its layout (MLM logits compared)
   datasets/models/roberta-mini            (written by `course pretrain --arch roberta`) in
                                           RobertaForMaskedLM, with AutoTokenizer
   Tests/ModelsTests/Fixtures/kit-tiny-bert  (written by KitFixtures in the tests) in BertForMaskedLM
@@ -19,7 +20,7 @@ import json
 import os
 
 import torch
-from transformers import (AutoTokenizer, BertForMaskedLM, BertTokenizer, GPT2LMHeadModel, GPT2Tokenizer,
+from transformers import (AutoTokenizer, BertForMaskedLM, BertForPreTraining, BertTokenizer, GPT2LMHeadModel, GPT2Tokenizer,
                           RobertaForMaskedLM)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -56,7 +57,8 @@ def masked_lm(model_dir, output, tokenizer, model_class, sentences, record_token
         out = model(**batch, output_hidden_states=True)
     mask = batch["input_ids"] == tokenizer.mask_token_id
     missing, unexpected = keys(info)
-    top5 = out.logits[mask].topk(5).indices.tolist()
+    logits = out.prediction_logits if hasattr(out, "prediction_logits") else out.logits  # BertForPreTraining
+    top5 = logits[mask].topk(5).indices.tolist()
     fixture = {"tokenizer_class": type(tokenizer).__name__} if record_tokenizer_class else {}
     fixture |= {
         "sentences": sentences,
@@ -65,7 +67,7 @@ def masked_lm(model_dir, output, tokenizer, model_class, sentences, record_token
         "missing_keys": missing,
         "unexpected_keys": unexpected,
         "last_hidden_state": floats(out.hidden_states[-1]),
-        "mask_logits": floats(out.logits[mask]),
+        "mask_logits": floats(logits[mask]),
         "top5": top5,
         "top5_tokens": [tokenizer.convert_ids_to_tokens(row) for row in top5],
     }
@@ -76,9 +78,9 @@ def masked_lm(model_dir, output, tokenizer, model_class, sentences, record_token
     print("  top-5 for the masks:", fixture["top5_tokens"])
 
 
-def bert(model_dir, output):
+def bert(model_dir, output, model_class=BertForMaskedLM):
     tokenizer = BertTokenizer(os.path.join(model_dir, "vocab.txt"), do_lower_case=True)
-    masked_lm(model_dir, output, tokenizer, BertForMaskedLM, BERT_SENTENCES)
+    masked_lm(model_dir, output, tokenizer, model_class, BERT_SENTENCES)
 
 
 def roberta(model_dir, output):
@@ -109,7 +111,7 @@ def gpt2(model_dir, output):
     print("  tied lm_head:", model.lm_head.weight.data_ptr() == model.transformer.wte.weight.data_ptr())
 
 
-bert(os.path.join(ROOT, "datasets", "models", "bert-mini"), "bert-mini-transformers.json")
+bert(os.path.join(ROOT, "datasets", "models", "bert-mini"), "bert-mini-transformers.json", BertForPreTraining)
 roberta(os.path.join(ROOT, "datasets", "models", "roberta-mini"), "roberta-mini-transformers.json")
 bert(os.path.join(FIXTURES, "kit-tiny-bert"), "kit-tiny-bert-transformers.json")
 gpt2(os.path.join(FIXTURES, "kit-tiny-gpt2"), "kit-tiny-gpt2-transformers.json")

@@ -111,9 +111,9 @@ func points(_ x: Double) -> String { String(format: "%+.1f points", x * 100) }
     The masked-token accuracy on the same pairs went \(percent(results[0].mlmBefore)) → \
     \(percent(results[0].mlmAfter)) with NSP and \(percent(results[1].mlmBefore)) → \
     \(percent(results[1].mlmAfter)) with SOP: the MLM loss is trained at the same time. \
-    What a longer run does, and whether its [CLS] then serves a classifier better, is in \
-    bert-mini's model card (datasets/models/bert-mini/README.md, "Fine-tuning note", with the \
-    commands that measured it); Lesson 5 compares [CLS] and mean pooling on fine-tuning.
+    What longer runs of these did for a classifier reading [CLS] is in bert-mini's model card \
+    (datasets/models/bert-mini/README.md, "History", with the commands that measured it): on \
+    this corpus, whose sentences are drawn independently of each other, little.
     """)
 }
 
@@ -134,6 +134,7 @@ func points(_ x: Double) -> String { String(format: "%+.1f points", x * 100) }
     vocabulary, and no state can score below log of the bag's size.
     """)
   let (cls, sep) = (tokenizer.id(of: "[CLS]"), tokenizer.id(of: "[SEP]"))
+  let uniform = log(Double(tokenizer.vocabularySize))
   let training = lineByLineSequences(
     Array(documents.prefix(min(3000, documents.count - 180))), tokenizer: tokenizer, length: 64, cls: cls,
     sep: sep)
@@ -141,7 +142,7 @@ func points(_ x: Double) -> String { String(format: "%+.1f points", x * 100) }
     Array(documents.suffix(180)), tokenizer: tokenizer, length: 64, cls: cls, sep: sep)
   nb.cell("bag-of-words")
   // cell: bag-of-words
-  // One row per document, [CLS] … [SEP]; bert-mini with its pooler (new if it had none).
+  // One row per document, [CLS] … [SEP]; bert-mini with its pooler and (unused) sentence head.
   let model = try BertForPreTraining.fromPretrained(bertDirectory, generator: Generator(seed: seed))
   var args = TrainingArguments(
     outputDir: outputDirectory.appendingPathComponent("mlm+bow").path, perDeviceTrainBatchSize: 32,
@@ -176,7 +177,6 @@ func points(_ x: Double) -> String { String(format: "%+.1f points", x * 100) }
     its pooled [CLS] state's ten likeliest words: \(top.map { tokenizer.decode([$0]) }.joined(separator: ", "))
     (\(top.filter(bag.contains).count) of the ten are among the document's \(bag.count) distinct words)
     """)
-  let uniform = log(Double(tokenizer.vocabularySize))
   nb.table(
     headers: ["", "bag-of-words loss, held-out documents"],
     rows: [
@@ -190,10 +190,12 @@ func points(_ x: Double) -> String { String(format: "%+.1f points", x * 100) }
   nb.record("bow_top10_in_document", top.filter(bag.contains).count)
   nb.narrate(
     """
-    In \(steps) steps the held-out loss went \(f(before)) → \(f(after)), between a uniform guess \
-    (\(f(uniform))) and the floor (\(f(floor))). Whether a [CLS] state trained this way from the \
-    first step serves a classifier better than MLM alone is a question for fine-tuning, not for \
-    this loss: bert-mini's model card (datasets/models/bert-mini/README.md) pre-trains with each \
-    objective and fine-tunes through [CLS] at several seeds, with the commands.
+    bert-mini was pre-trained with this objective from its first step (section 6), so before \
+    these steps its [CLS] already scores \(f(before)) on held-out documents, far below a uniform \
+    guess (\(f(uniform))) and above the floor (\(f(floor))); \(steps) more steps move it to \
+    \(f(after)). What the objective does for a classifier that reads [CLS] is a question for \
+    fine-tuning, not for this loss: Lesson 5 fine-tunes through [CLS], and bert-mini's model card \
+    (datasets/models/bert-mini/README.md) does it at several seeds against the previous \
+    bert-mini, pre-trained by masked LM alone, with the commands.
     """)
 }

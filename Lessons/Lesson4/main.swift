@@ -416,8 +416,9 @@ let bertCurve = try PretrainingCurve(contentsOf: bertDirectory.appendingPathComp
 let card = (try? String(contentsOf: bertDirectory.appendingPathComponent("README.md"), encoding: .utf8)) ?? ""
 nb.narrate(
   """
-  The shipped bert-mini came out of `course pretrain`: the same objective, run longer. Its model \
-  card (datasets/models/bert-mini/README.md) gives the recipe:
+  The shipped bert-mini came out of `course pretrain`: the same masked-LM objective, run longer, \
+  with a second objective beside it that trains the [CLS] state (`--objective mlm+bow`, section \
+  7). Its model card (datasets/models/bert-mini/README.md) gives the recipe:
   """)
 // The bullets of the card's "## Recipe" section (later sections hold experiments, not the recipe).
 let recipe = card.split(separator: "\n").drop { !$0.hasPrefix("## Recipe") }.dropFirst()
@@ -425,9 +426,11 @@ let recipe = card.split(separator: "\n").drop { !$0.hasPrefix("## Recipe") }.dro
 nb.output(recipe.filter { $0.hasPrefix("- ") || $0.hasPrefix("  ") }.joined(separator: "\n"))
 let fullSmooth = movingAverage(bertCurve.training_loss, size: 50)
 let fullSeries = [
-  ChartSeries(name: "training loss (moving average of 50)", values: fullSmooth.y, x: fullSmooth.x),
   ChartSeries(
-    name: "held-out loss", values: bertCurve.evaluations.map(\.loss),
+    name: "training loss, masked LM + bag of words (moving average of 50)", values: fullSmooth.y,
+    x: fullSmooth.x),
+  ChartSeries(
+    name: "held-out masked-LM loss", values: bertCurve.evaluations.map(\.loss),
     x: bertCurve.evaluations.map { Double($0.step) }
   ),
 ]
@@ -435,7 +438,7 @@ nb.lineChart(
   fullSeries, title: "bert-mini pre-training (pretraining.json)", xLabel: "step", yLabel: "cross-entropy")
 nb.figure(
   .lineChart(
-    series: fullSeries, title: "bert-mini: the full MLM pre-training run", xLabel: "step", yLabel: "loss"),
+    series: fullSeries, title: "bert-mini: the full pre-training run", xLabel: "step", yLabel: "loss"),
   name: "bert-mini-pretraining")
 nb.table(
   headers: ["step", "held-out loss", "perplexity", "masked-token accuracy"],
@@ -446,6 +449,8 @@ nb.table(
 let plateau = bertCurve.evaluations.first { $0.step >= liveArgs.maxSteps }
 nb.narrate(
   """
+  The training loss is the sum of the two objectives, and the bag-of-words part cannot fall \
+  below the log of each bag's size (section 7), so it stays above the held-out masked-LM loss. \
   The held-out loss falls fast, stalls on a plateau where the model predicts frequent tokens, \
   then drops again once it starts to use the context. The live run of section 1 stopped at step \
   \(liveArgs.maxSteps) with held-out loss \(f(liveLast.loss)) (a smaller model on shorter rows); \

@@ -58,7 +58,7 @@ import Training
     remedyForgetting["low_lr", default: []].append(try generalLoss(lowModel))
     // cell: forgetting-remedies
     let (spModel, loadingInfo) = try pretrainedWithLoadingInfo(seed: seed)
-    // The pooler and head bert-mini lacks are new: L2-SP holds only the pre-trained weights.
+    // The head bert-mini lacks is new: L2-SP holds only the weights the checkpoint gave.
     let regularizer = L2SPRegularizer(spModel, basePrefix: "bert", loadingInfo: loadingInfo, alpha: l2spAlpha)
     let sp = try fineTune(
       spModel, args: recipe("forgetting", seed: seed, learningRate: chosenRate, epochs: tableEpochs),

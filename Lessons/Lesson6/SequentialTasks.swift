@@ -23,9 +23,9 @@ struct SecondTaskArm {
   var firstAfter: [Double] = []
 }
 
-/// What the two tasks share: the embeddings and the encoder layers. The pooler is new in a
-/// classifier built from bert-mini (an MLM checkpoint), so, as `freezeBase` does, it counts as
-/// part of each task's head with the `classifier` layer.
+/// What the two tasks share: the embeddings and the encoder layers. The pooler, which the
+/// classification head reads through, counts as part of each task's head with the `classifier`
+/// layer, as `freezeBase` does.
 let sharedPrefixes = ["bert.embeddings.", "bert.encoder."]
 
 /// The parameters of `model` the two tasks share.
@@ -79,8 +79,7 @@ func copyShared(from source: Module, to target: Module) {
     After the second task, the first task's head is put back on the encoder and its accuracy \
     measured again on the same \(firstValidation.count) validation messages. The tasks share \
     the embeddings and the encoder layers; a head is the `classifier` layer and the pooler under \
-    it (new in a classifier built from bert-mini, so trained with the head, as `freezeBase` \
-    leaves it). Against full fine-tuning on the second task: L2-SP towards the weights the first \
+    it (trained with the head, as `freezeBase` leaves it). Against full fine-tuning on the second task: L2-SP towards the weights the first \
     task left (α = \(l2spAlpha), the snapshot taken after it), and freezing the embeddings and \
     the first layer. (Freezing everything shared would keep the first task exactly, and learn \
     the second with a head alone.)

@@ -90,11 +90,12 @@ let tokenizer = try WordPieceTokenizer(vocabularyFile: bertDirectory.appendingPa
 func pretrained(seed: UInt64) throws -> BertForSequenceClassification {
   try pretrainedWithLoadingInfo(seed: seed).model
 }
-/// The same, with what the checkpoint lacked (the pooler and the head), for L2-SP.
+/// The same, with the loading report (what the checkpoint gave and what is new), for L2-SP.
 func pretrainedWithLoadingInfo(seed: UInt64) throws -> (
   model: BertForSequenceClassification, loadingInfo: LoadReport
 ) {
-  // Mean pooling, as in Lesson 5: bert-mini's [CLS] position was never trained to summarise.
+  // Mean pooling (a kit extension): it fits in these runs' few epochs; [CLS] needs about twelve
+  // (bert-mini's model card), which Lesson 5 gives it.
   try BertForSequenceClassification.fromPretrained(
     bertDirectory, labelNames: labelNames, classifierPooling: "mean", generator: Generator(seed: seed),
     outputLoadingInfo: true)

@@ -19,8 +19,9 @@ struct Candidate {
 }
 
 /// The candidates: the three checkpoints in datasets/models, each with a new 2-class head.
-/// The encoders read the mean of their token states (MLM never trains [CLS] or <s>); GPT-2's
-/// head reads the last token, the only state that has seen the whole review.
+/// The encoders read the mean of their token states (it fits in a short run; roberta-mini's <s> is
+/// never trained, bert-mini's [CLS] needs longer); GPT-2's head reads the last token, the only
+/// state that has seen the whole review.
 func candidates(labelNames: [String], seed: UInt64) -> [Candidate] {
   let root = URL(fileURLWithPath: "datasets/models")
   func load(_ name: String, pooling: String?) -> () throws -> PretrainedClassifier {
@@ -89,9 +90,10 @@ func subset(_ data: TextClassificationDataset, _ indices: Range<Int>) -> TextCla
     so the rate is the best by accuracy on validation reviews 1–\(quarter) among the rates that fit \
     the training reviews (\(percent(fitThreshold)) or more; if none does, the one that fits best); the table reports reviews \(quarter + 1)–\(validation.count), which the \
     choice never saw (seed \(options.seed)). Heads, chosen once and the same for both encoders: \
-    they read the mean of their token states, because masked-language modelling never trains \
-    the [CLS] or <s> state their own heads read (bert-mini's model card measures what that costs \
-    it; roberta-mini's card measures both heads, and neither transfers at Lesson 5's recipe); \
+    they read the mean of their token states. Masked-language modelling alone never trains the \
+    <s> state roberta-mini's own head reads (its card measures both heads, and neither transfers \
+    at Lesson 5's recipe); bert-mini's [CLS] was trained by a second objective, but needs about \
+    twelve epochs to fit where the mean needs fewer (its model card measures both at five seeds); \
     GPT-2's head reads the last token, its own, the one state that has seen the whole review. \
     transformers computes the GPT-style head as here; for the mean-pooled encoders it would read \
     [CLS] / <s> and give other probabilities (`classifier_pooling: "mean"` is a kit extension, \

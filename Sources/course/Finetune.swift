@@ -236,7 +236,7 @@ func runFinetune(_ options: Finetune) throws -> Int32 {
     loaded.report.newlyInitialized.contains("bert.pooler.dense.weight")
   {
     // A checkpoint without a pooler was pre-trained without a sentence objective: its [CLS] state
-    // was never trained (the shipped bert-mini's model card gives the measured cost).
+    // was never trained (the History of bert-mini's model card measures the cost).
     print(
       "note: \(modelPath) has no trained pooler, so its [CLS] state was never trained (MLM alone); [CLS] pooling, the default and what transformers computes, may transfer little. --pooling mean reads the mean of the token states instead, a kit extension transformers does not reproduce."
     )

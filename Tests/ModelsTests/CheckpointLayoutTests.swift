@@ -50,7 +50,7 @@ final class CheckpointLayoutTests: XCTestCase {
     let models = GoldenModelTests.packageRoot.appendingPathComponent("datasets/models")
     let gpt = try GPT2LMHeadModel.fromPretrained(models.appendingPathComponent("gpt-mini"))
     try gpt.save(to: scratch.appendingPathComponent("gpt-mini"))
-    let bert = try BertForMaskedLM.fromPretrained(models.appendingPathComponent("bert-mini"))
+    let bert = try BertForPreTraining.fromPretrained(models.appendingPathComponent("bert-mini"))
     try bert.save(to: scratch.appendingPathComponent("bert-mini"))
     for name in ["gpt-mini", "bert-mini"] {
       let shipped = try SafetensorsFile(

@@ -221,8 +221,8 @@ func runPretrain(_ options: Pretrain) throws -> Int32 {
     let tokenizer = try pretrainingTokenizer(options, training: training)
     let (cls, sep) = (tokenizer.id(of: "[CLS]"), tokenizer.id(of: "[SEP]"))
     let data = try packed(tokenizer, separator: sep, cls: cls, sep: sep)
-    // classifier_pooling stays "cls", BERT's and transformers' only head: MLM alone never trains
-    // the [CLS] state, and a lesson that wants the mean of the tokens asks for it (Lesson 5).
+    // classifier_pooling stays "cls", BERT's and transformers' only head. MLM alone never trains
+    // the [CLS] state (mlm+bow does); a lesson that wants the mean of the tokens asks for it.
     let config = newBertConfig(options, vocabularySize: tokenizer.vocabularySize)
     let collator = DataCollatorForLanguageModeling(tokenizer: tokenizer)
     let model: Module
